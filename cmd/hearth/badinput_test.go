@@ -1,0 +1,205 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"mime/multipart"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hearthfn/hearth/functions"
+	"github.com/hearthfn/hearth/internal/testmodules"
+)
+
+func exampleWasm(t *testing.T, name string) []byte {
+	t.Helper()
+	for _, ex := range functions.Examples() {
+		if ex.Name == name {
+			return ex.Wasm
+		}
+	}
+	t.Fatalf("no example %q", name)
+	return nil
+}
+
+// deployWithSpec deploys module as name with a JSON spec, multipart.
+func deployWithSpec(t *testing.T, base, name string, module []byte, spec string) (*http.Response, []byte) {
+	t.Helper()
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	if spec != "" {
+		if err := mw.WriteField("spec", spec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	part, err := mw.CreateFormFile("module", name+".wasm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	part.Write(module)
+	mw.Close()
+	return call(t, http.MethodPut, base+"/v1/functions/"+name, mw.FormDataContentType(), buf.Bytes())
+}
+
+func mustDeploy(t *testing.T, base, name string, module []byte, spec string) {
+	t.Helper()
+	resp, body := deployWithSpec(t, base, name, module, spec)
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("deploy %s: %d %s", name, resp.StatusCode, body)
+	}
+}
+
+func TestBadDeploys(t *testing.T) {
+	s := startTestDev(t, t.TempDir())
+	base := s.gatewayURL
+	tests := []struct {
+		name, fn, ctype string
+		body            []byte
+		status          int
+		code, mention   string
+	}{
+		{"not wasm", "junk", "application/wasm", []byte("#!/bin/sh\necho hi\n"), 400, "invalid_module", "not a WebAssembly module"},
+		{"empty body", "junk", "application/wasm", nil, 400, "invalid_module", "not a WebAssembly module"},
+		{"truncated wasm", "junk", "application/wasm", exampleWasm(t, "hello")[:100], 400, "invalid_module", "does not compile"},
+		{"forbidden import", "sock", "application/wasm", testmodules.ForbiddenImport, 400, "invalid_module", "env.socket_open"},
+		{"bad name", "Bad_Name", "application/wasm", exampleWasm(t, "hello"), 400, "invalid_name", "lowercase"},
+		{"name too long", strings.Repeat("a", 64), "application/wasm", exampleWasm(t, "hello"), 400, "invalid_name", "63"},
+		{"wrong content type", "x", "text/plain", exampleWasm(t, "hello"), 415, "unsupported_media_type", "application/wasm"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, body := call(t, http.MethodPut, base+"/v1/functions/"+tt.fn, tt.ctype, tt.body)
+			wantError(t, resp, body, tt.status, tt.code)
+			if !strings.Contains(string(body), tt.mention) {
+				t.Fatalf("error %s does not mention %q", body, tt.mention)
+			}
+		})
+	}
+
+	specs := []struct{ name, spec, mention string }{
+		{"unknown field", `{"memory":128}`, "unknown field"},
+		{"not json", `memory_mb=1`, "not valid JSON"},
+		{"memory too big", `{"memory_mb":100000}`, "memory_mb"},
+		{"negative timeout", `{"timeout_ms":-5}`, "timeout_ms"},
+		{"bad env name", `{"env":{"1BAD":"x"}}`, "env name"},
+		{"trailing data", `{} {}`, "after its JSON"},
+	}
+	for _, tt := range specs {
+		t.Run("spec "+tt.name, func(t *testing.T) {
+			resp, body := deployWithSpec(t, base, "specced", exampleWasm(t, "hello"), tt.spec)
+			wantError(t, resp, body, 400, "invalid_spec")
+			if !strings.Contains(string(body), tt.mention) {
+				t.Fatalf("error %s does not mention %q", body, tt.mention)
+			}
+		})
+	}
+	t.Run("multipart without module", func(t *testing.T) {
+		var buf bytes.Buffer
+		mw := multipart.NewWriter(&buf)
+		mw.WriteField("spec", `{}`)
+		mw.Close()
+		resp, body := call(t, http.MethodPut, base+"/v1/functions/x", mw.FormDataContentType(), buf.Bytes())
+		wantError(t, resp, body, 400, "invalid_module")
+	})
+	// No bad deploy left anything behind.
+	resp, body := call(t, http.MethodGet, base+"/v1/functions/junk", "", nil)
+	wantError(t, resp, body, 404, "function_not_found")
+}
+
+func TestBadRequests(t *testing.T) {
+	s := startTestDev(t, t.TempDir())
+	base := s.gatewayURL
+	tests := []struct {
+		name, method, path string
+		body               []byte
+		status             int
+		code               string
+	}{
+		{"unknown function", "POST", "/v1/functions/nope/invoke", nil, 404, "function_not_found"},
+		{"unknown function passthrough", "GET", "/fn/nope/x", nil, 404, "function_not_found"},
+		{"get unknown", "GET", "/v1/functions/nope", nil, 404, "function_not_found"},
+		{"delete unknown", "DELETE", "/v1/functions/nope", nil, 404, "function_not_found"},
+		{"bad name invoke", "POST", "/v1/functions/No!/invoke", nil, 400, "invalid_name"},
+		{"bad namespace", "GET", "/v1/functions?namespace=Bad_NS", nil, 400, "invalid_name"},
+		{"bad limit", "GET", "/v1/functions?limit=0", nil, 400, "invalid_parameter"},
+		{"unknown route", "GET", "/v1/nothing", nil, 404, "not_found"},
+		{"wrong method", "PATCH", "/v1/functions/hello", nil, 405, "method_not_allowed"},
+		{"payload too large", "POST", "/v1/functions/echo/invoke", make([]byte, 9<<20), 413, "payload_too_large"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, body := call(t, tt.method, base+tt.path, "", tt.body)
+			wantError(t, resp, body, tt.status, tt.code)
+		})
+	}
+}
+
+func TestFailingFunctions(t *testing.T) {
+	s := startTestDev(t, t.TempDir())
+	base := s.gatewayURL
+	mustDeploy(t, base, "trap", testmodules.Trap, "")
+	mustDeploy(t, base, "exit3", testmodules.ExitCode, "")
+	mustDeploy(t, base, "loop", testmodules.Loop, `{"timeout_ms":300}`)
+	mustDeploy(t, base, "bomb", testmodules.MemoryBomb, `{"memory_mb":16}`)
+	mustDeploy(t, base, "flood", testmodules.BigOutput, "")
+
+	helloWorks := func(t *testing.T) {
+		t.Helper()
+		resp, body := call(t, http.MethodPost, base+"/v1/functions/hello/invoke", "", []byte("still"))
+		if resp.StatusCode != 200 || string(body) != "Hello, still!\n" {
+			t.Fatalf("hello after a failure: %d %q", resp.StatusCode, body)
+		}
+	}
+
+	t.Run("trap is 502 and the runner serves the next call", func(t *testing.T) {
+		resp, body := call(t, http.MethodPost, base+"/v1/functions/trap/invoke", "", nil)
+		wantError(t, resp, body, 502, "function_failed")
+		if !strings.Contains(string(body), "trapped") {
+			t.Fatalf("trap error %s", body)
+		}
+		helloWorks(t)
+	})
+	t.Run("non-zero exit is 502 with the stderr tail", func(t *testing.T) {
+		resp, body := call(t, http.MethodPost, base+"/v1/functions/exit3/invoke", "", nil)
+		wantError(t, resp, body, 502, "function_failed")
+		var e struct {
+			Error struct{ Message, Stderr string }
+		}
+		json.Unmarshal(body, &e)
+		if !strings.Contains(e.Error.Message, "code 3") || !strings.Contains(e.Error.Stderr, "bad things") {
+			t.Fatalf("exit error %s", body)
+		}
+	})
+	t.Run("endless loop is 504 after its timeout", func(t *testing.T) {
+		start := time.Now()
+		resp, body := call(t, http.MethodPost, base+"/v1/functions/loop/invoke", "", nil)
+		elapsed := time.Since(start)
+		wantError(t, resp, body, 504, "timeout")
+		if elapsed < 300*time.Millisecond || elapsed > waitFor {
+			t.Fatalf("timeout answered after %s, want about 300ms", elapsed)
+		}
+		helloWorks(t)
+	})
+	t.Run("memory bomb fails the call, not the runner", func(t *testing.T) {
+		resp, body := call(t, http.MethodPost, base+"/v1/functions/bomb/invoke", "", nil)
+		wantError(t, resp, body, 502, "function_failed")
+		helloWorks(t)
+	})
+	t.Run("endless output is cut off", func(t *testing.T) {
+		resp, body := call(t, http.MethodPost, base+"/v1/functions/flood/invoke", "", nil)
+		wantError(t, resp, body, 502, "output_too_large")
+		helloWorks(t)
+	})
+	t.Run("no runner is 503", func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+		defer cancel()
+		if err := s.runner.Stop(ctx); err != nil {
+			t.Fatal(err)
+		}
+		resp, body := call(t, http.MethodPost, base+"/v1/functions/hello/invoke", "", nil)
+		wantError(t, resp, body, 503, "no_runners")
+	})
+}

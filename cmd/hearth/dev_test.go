@@ -1,0 +1,190 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hearthfn/hearth/sdk/client"
+)
+
+func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// startTestDev starts the dev stack on random loopback ports in dataDir.
+func startTestDev(t *testing.T, dataDir string) *stack {
+	t.Helper()
+	s, err := startDev(context.Background(), devConfig{
+		DataDir: dataDir, Listen: "127.0.0.1:0", NATSListen: "127.0.0.1:0", S3Listen: "127.0.0.1:0", Log: quietLogger(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close(context.Background()) })
+	return s
+}
+
+// call makes one HTTP request and returns the response with its body read.
+func call(t *testing.T, method, url, ctype string, body []byte) (*http.Response, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ctype != "" {
+		req.Header.Set("Content-Type", ctype)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	out, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, out
+}
+
+// wantError checks an answer has the status and the JSON error shape with code.
+func wantError(t *testing.T, resp *http.Response, body []byte, status int, code string) {
+	t.Helper()
+	if resp.StatusCode != status {
+		t.Fatalf("status %d, want %d; body %s", resp.StatusCode, status, body)
+	}
+	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		t.Fatalf("error Content-Type %q, want application/json", ct)
+	}
+	var e struct {
+		Error struct{ Code, Message string } `json:"error"`
+	}
+	if err := json.Unmarshal(body, &e); err != nil || e.Error.Code != code || e.Error.Message == "" {
+		t.Fatalf("error body %s, want code %q and a message", body, code)
+	}
+	if resp.Header.Get("Hearth-Request-Id") == "" {
+		t.Fatal("error response without Hearth-Request-Id")
+	}
+}
+
+func TestDevEndToEnd(t *testing.T) {
+	dataDir := t.TempDir()
+	s := startTestDev(t, dataDir)
+	base := s.gatewayURL
+
+	// The dev stack deploys the examples itself.
+	fns, err := client.New(base).List(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fns) != 2 || fns[0].Name != "echo" || fns[1].Name != "hello" {
+		t.Fatalf("examples deployed: %+v, want echo and hello", fns)
+	}
+
+	// Deploy hello over HTTP as a new version.
+	hello := exampleWasm(t, "hello")
+	resp, body := call(t, http.MethodPut, base+"/v1/functions/hello", "application/wasm", hello)
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("deploy: %d %s", resp.StatusCode, body)
+	}
+	var dep client.Deployment
+	if err := json.Unmarshal(body, &dep); err != nil {
+		t.Fatal(err)
+	}
+	if dep.Name != "hello" || dep.Version != 2 || dep.ABI != "command" || !strings.HasPrefix(dep.Digest, "sha256:") || dep.CreatedAt.IsZero() {
+		t.Fatalf("deploy answer %+v", dep)
+	}
+
+	// Invoke over the API.
+	resp, body = call(t, http.MethodPost, base+"/v1/functions/hello/invoke", "text/plain", []byte("Hearth"))
+	if resp.StatusCode != http.StatusOK || string(body) != "Hello, Hearth!\n" {
+		t.Fatalf("invoke: %d %q", resp.StatusCode, body)
+	}
+	for _, h := range []string{"Hearth-Request-Id", "Hearth-Invocation-Id", "Hearth-Cold-Start", "Server-Timing"} {
+		if resp.Header.Get(h) == "" {
+			t.Errorf("invoke response without %s", h)
+		}
+	}
+	timing := resp.Header.Get("Server-Timing")
+	for _, part := range []string{"queue;dur=", "init;dur=", "run;dur="} {
+		if !strings.Contains(timing, part) {
+			t.Errorf("Server-Timing %q lacks %s", timing, part)
+		}
+	}
+	if c := resp.Header.Get("Hearth-Cold-Start"); c != "true" && c != "false" {
+		t.Errorf("Hearth-Cold-Start = %q", c)
+	}
+
+	// Invoke through the passthrough route.
+	resp, body = call(t, http.MethodGet, base+"/fn/hello/some/path?x=1", "", nil)
+	if resp.StatusCode != http.StatusOK || string(body) != "Hello, world!\n" {
+		t.Fatalf("/fn/hello: %d %q", resp.StatusCode, body)
+	}
+	if resp.Header.Get("Hearth-Invocation-Id") == "" {
+		t.Error("/fn response without Hearth-Invocation-Id")
+	}
+	resp, body = call(t, http.MethodPost, base+"/fn/echo", "application/json", []byte(`{"a":1}`))
+	if resp.StatusCode != http.StatusOK || string(body) != `{"a":1}` {
+		t.Fatalf("/fn/echo: %d %q", resp.StatusCode, body)
+	}
+
+	// Restart on the same data: the functions are still there.
+	if err := s.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	s = startTestDev(t, dataDir)
+	resp, body = call(t, http.MethodPost, s.gatewayURL+"/v1/functions/hello/invoke", "", []byte("again"))
+	if resp.StatusCode != http.StatusOK || string(body) != "Hello, again!\n" {
+		t.Fatalf("invoke after restart: %d %q", resp.StatusCode, body)
+	}
+	if resp.Header.Get("Hearth-Cold-Start") != "true" {
+		t.Error("first call after a restart should be a cold start")
+	}
+	fn, err := client.New(s.gatewayURL).Get(context.Background(), "hello")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fn.Version != 2 || len(fn.Versions) != 2 {
+		t.Fatalf("after restart hello is version %d with %d versions, want 2 and 2 (no redeploy of the example)", fn.Version, len(fn.Versions))
+	}
+}
+
+func TestDevHealthAndMetrics(t *testing.T) {
+	s := startTestDev(t, t.TempDir())
+	for _, path := range []string{"/healthz", "/readyz"} {
+		resp, body := call(t, http.MethodGet, s.gatewayURL+path, "", nil)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s: %d %s", path, resp.StatusCode, body)
+		}
+	}
+	call(t, http.MethodPost, s.gatewayURL+"/v1/functions/hello/invoke", "", nil)
+	resp, body := call(t, http.MethodGet, s.gatewayURL+"/metrics", "", nil)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("/metrics: %d", resp.StatusCode)
+	}
+	for _, series := range []string{
+		`hearth_invocations_total{code="200",cold="true",function="hello",namespace="default"} 1`,
+		`hearth_cold_starts_total{function="hello",namespace="default"} 1`,
+		`hearth_invocation_duration_seconds_count{function="hello",namespace="default"} 1`,
+	} {
+		if !strings.Contains(string(body), series) {
+			t.Errorf("/metrics lacks %s\n%s", series, body)
+		}
+	}
+
+	// Storage down → not ready.
+	if err := s.s3Server.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	resp, body = call(t, http.MethodGet, s.gatewayURL+"/readyz", "", nil)
+	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(body), `"storage"`) {
+		t.Fatalf("/readyz with S3 down: %d %s", resp.StatusCode, body)
+	}
+}
+
+// waitFor is a generous bound for calls that must end by themselves.
+const waitFor = 30 * time.Second

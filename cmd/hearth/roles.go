@@ -1,0 +1,169 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/hearthfn/hearth/gateway"
+	"github.com/hearthfn/hearth/runner"
+)
+
+// shutdownTimeout bounds how long a role waits for in-flight work on exit.
+const shutdownTimeout = 30 * time.Second
+
+// logFlags are the logging flags every server role has.
+type logFlags struct{ level, format string }
+
+func (l *logFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&l.level, "log-level", envOr("HEARTH_LOG_LEVEL", "info"), "log level: debug, info, warn, error (env HEARTH_LOG_LEVEL)")
+	fs.StringVar(&l.format, "log-format", envOr("HEARTH_LOG_FORMAT", "text"), "log format: text or json (env HEARTH_LOG_FORMAT)")
+}
+
+// connFlags are the flags that say where NATS and S3 are.
+type connFlags struct{ cfg connConfig }
+
+func (c *connFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&c.cfg.NATSURL, "nats", envOr("HEARTH_NATS_URL", "nats://127.0.0.1:4222"), "NATS server URL(s), comma-separated (env HEARTH_NATS_URL)")
+	fs.StringVar(&c.cfg.S3.Endpoint, "s3-endpoint", envOr("HEARTH_S3_ENDPOINT", ""), "S3 endpoint, e.g. http://127.0.0.1:9000 (env HEARTH_S3_ENDPOINT)")
+	fs.StringVar(&c.cfg.S3.AccessKey, "s3-access-key", envOr("HEARTH_S3_ACCESS_KEY", ""), "S3 access key (env HEARTH_S3_ACCESS_KEY)")
+	fs.StringVar(&c.cfg.S3.SecretKey, "s3-secret-key", envOr("HEARTH_S3_SECRET_KEY", ""), "S3 secret key; prefer the env var HEARTH_S3_SECRET_KEY")
+	fs.StringVar(&c.cfg.S3.Bucket, "s3-bucket", envOr("HEARTH_S3_BUCKET", "hearth"), "S3 bucket (env HEARTH_S3_BUCKET)")
+}
+
+func (c *connFlags) validate() error {
+	if c.cfg.S3.Endpoint == "" {
+		return usagef("no S3 endpoint: pass --s3-endpoint or set HEARTH_S3_ENDPOINT (or use `hearth dev` for a self-contained platform)")
+	}
+	return nil
+}
+
+func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("dev", stderr, "[flags]")
+	var cfg devConfig
+	var lf logFlags
+	fs.StringVar(&cfg.DataDir, "data", envOr("HEARTH_DATA", "./.hearth"), "data directory for NATS, S3 objects and caches (env HEARTH_DATA)")
+	fs.StringVar(&cfg.Listen, "listen", envOr("HEARTH_LISTEN", "127.0.0.1:8080"), "gateway listen address (env HEARTH_LISTEN)")
+	fs.StringVar(&cfg.NATSListen, "nats-listen", "127.0.0.1:0", "embedded NATS listen address (port 0 = random)")
+	fs.StringVar(&cfg.S3Listen, "s3-listen", "127.0.0.1:0", "embedded S3 listen address (port 0 = random)")
+	lf.register(fs)
+	if _, err := parseInterspersed(fs, args); err != nil {
+		return err
+	}
+	log, err := newLogger(stderr, lf.level, lf.format)
+	if err != nil {
+		return err
+	}
+	cfg.Log = log
+	s, err := startDev(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, `Hearth is running.
+  gateway   %[1]s
+  metrics   %[1]s/metrics
+  NATS      %[2]s
+  S3        http://%[3]s (bucket %[4]s, credentials in %[5]s/s3-credentials.json)
+  data      %[5]s
+
+Try:
+  curl -d Hearth %[1]s/v1/functions/hello/invoke
+  go run ./cmd/hearth invoke --gateway %[1]s echo --data hi
+
+Press Ctrl-C to stop.
+`, s.gatewayURL, s.natsServer.ClientURL(), s.s3Server.Endpoint(), s.store.Bucket(), cfg.DataDir)
+	return waitAndClose(ctx, s)
+}
+
+// waitAndClose serves until ctx ends or the gateway fails, then stops.
+func waitAndClose(ctx context.Context, s *stack) error {
+	var serveErr error
+	select {
+	case <-ctx.Done():
+	case serveErr = <-s.serveErr:
+		s.serveErr <- nil // Close reads it again
+	}
+	s.log.Info("shutting down")
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
+	defer cancel()
+	if err := s.Close(ctx); err != nil && serveErr == nil {
+		serveErr = err
+	}
+	return serveErr
+}
+
+func runGateway(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("gateway", stderr, "[flags]")
+	var cf connFlags
+	var lf logFlags
+	var cfg gateway.Config
+	cf.register(fs)
+	lf.register(fs)
+	fs.StringVar(&cfg.Listen, "listen", envOr("HEARTH_LISTEN", "127.0.0.1:8080"), "listen address (env HEARTH_LISTEN)")
+	if _, err := parseInterspersed(fs, args); err != nil {
+		return err
+	}
+	if err := cf.validate(); err != nil {
+		return err
+	}
+	log, err := newLogger(stderr, lf.level, lf.format)
+	if err != nil {
+		return err
+	}
+	s := &stack{log: log}
+	if err := s.startGatewayRole(ctx, cf.cfg, cfg); err != nil {
+		_ = s.Close(context.WithoutCancel(ctx))
+		return err
+	}
+	fmt.Fprintf(stdout, "Hearth gateway listening on %s\n", s.gatewayURL)
+	return waitAndClose(ctx, s)
+}
+
+func (s *stack) startGatewayRole(ctx context.Context, conn connConfig, cfg gateway.Config) error {
+	if err := s.connect(ctx, conn, "hearth-gateway"); err != nil {
+		return err
+	}
+	if err := s.openRegistry(ctx); err != nil {
+		return err
+	}
+	return s.startGateway(cfg)
+}
+
+func runRunner(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("runner", stderr, "[flags]")
+	var cf connFlags
+	var lf logFlags
+	var cfg runner.Config
+	cf.register(fs)
+	lf.register(fs)
+	fs.StringVar(&cfg.ID, "id", envOr("HEARTH_RUNNER_ID", ""), "runner id (default hostname-pid)")
+	fs.StringVar(&cfg.CacheDir, "cache-dir", envOr("HEARTH_CACHE_DIR", "./.hearth/cache"), "compilation cache directory")
+	fs.IntVar(&cfg.Concurrency, "concurrency", 0, "invocations run at once (default 16 per CPU)")
+	if _, err := parseInterspersed(fs, args); err != nil {
+		return err
+	}
+	if err := cf.validate(); err != nil {
+		return err
+	}
+	log, err := newLogger(stderr, lf.level, lf.format)
+	if err != nil {
+		return err
+	}
+	s := &stack{log: log}
+	if err := s.connect(ctx, cf.cfg, "hearth-runner"); err != nil {
+		_ = s.Close(context.WithoutCancel(ctx))
+		return err
+	}
+	if err := s.startRunner(cfg); err != nil {
+		_ = s.Close(context.WithoutCancel(ctx))
+		return err
+	}
+	fmt.Fprintf(stdout, "Hearth runner %s taking work from %s\n", s.runner.ID(), cf.cfg.NATSURL)
+	<-ctx.Done()
+	log.Info("draining")
+	closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
+	defer cancel()
+	return s.Close(closeCtx)
+}

@@ -1,0 +1,239 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/hearthfn/hearth/functions"
+	"github.com/hearthfn/hearth/gateway"
+	"github.com/hearthfn/hearth/internal/embeds3"
+	"github.com/hearthfn/hearth/internal/natsembed"
+	"github.com/hearthfn/hearth/internal/objstore"
+	"github.com/hearthfn/hearth/registry"
+	"github.com/hearthfn/hearth/runner"
+)
+
+// stack is a set of running roles and the connections they share. Every
+// part registers how to stop it; Close stops them in reverse order.
+type stack struct {
+	log      *slog.Logger
+	nc       *nats.Conn
+	store    *objstore.Store
+	registry *registry.Registry
+	gateway  *gateway.Gateway
+	runner   *runner.Runner
+
+	natsServer *server.Server  // dev only
+	s3Server   *embeds3.Server // dev only
+	gatewayURL string          // http://host:port once the gateway listens
+	serveErr   chan error      // the gateway's Serve result
+	closers    []func(context.Context) error
+}
+
+func (s *stack) onClose(f func(context.Context) error) { s.closers = append(s.closers, f) }
+
+// Close stops every part, newest first, and returns the first error.
+func (s *stack) Close(ctx context.Context) error {
+	var first error
+	for i := len(s.closers) - 1; i >= 0; i-- {
+		if err := s.closers[i](ctx); err != nil && first == nil {
+			first = err
+		}
+	}
+	s.closers = nil
+	return first
+}
+
+// connConfig says how a role reaches NATS and the object store.
+type connConfig struct {
+	NATSURL string
+	S3      objstore.Config
+}
+
+// connect opens the NATS connection and the object store, creating the
+// bucket if it is missing.
+func (s *stack) connect(ctx context.Context, cfg connConfig, name string) error {
+	nc, err := nats.Connect(cfg.NATSURL,
+		nats.Name(name),
+		nats.MaxReconnects(-1),
+		nats.ReconnectWait(250*time.Millisecond),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			if err != nil {
+				s.log.Warn("NATS disconnected", "error", err)
+			}
+		}),
+		nats.ReconnectHandler(func(nc *nats.Conn) { s.log.Info("NATS reconnected", "url", nc.ConnectedUrl()) }),
+	)
+	if err != nil {
+		return fmt.Errorf("connect to NATS at %s: %w (is nats-server running? pass --nats)", cfg.NATSURL, err)
+	}
+	s.nc = nc
+	s.onClose(func(context.Context) error {
+		if err := nc.Drain(); err != nil {
+			nc.Close()
+		}
+		return nil
+	})
+
+	store, err := objstore.New(cfg.S3)
+	if err != nil {
+		return err
+	}
+	if err := store.EnsureBucket(ctx); err != nil {
+		return fmt.Errorf("object store at %s: %w (check --s3-endpoint and the credentials)", cfg.S3.Endpoint, err)
+	}
+	s.store = store
+	return nil
+}
+
+// openRegistry opens the function registry on the stack's connections.
+func (s *stack) openRegistry(ctx context.Context) error {
+	js, err := jetstream.New(s.nc)
+	if err != nil {
+		return fmt.Errorf("JetStream: %w", err)
+	}
+	reg, err := registry.Open(ctx, registry.Config{}, js, s.store, s.log)
+	if err != nil {
+		return err
+	}
+	s.registry = reg
+	s.onClose(reg.Close)
+	return nil
+}
+
+// startGateway serves the HTTP API on listen.
+func (s *stack) startGateway(cfg gateway.Config) error {
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("gateway: listen on %s: %w (is another hearth running? use --listen)", cfg.Listen, err)
+	}
+	s.gateway = gateway.New(cfg, gateway.Deps{NATS: s.nc, Registry: s.registry, Storage: s.store, Log: s.log})
+	s.gatewayURL = "http://" + ln.Addr().String()
+	s.serveErr = make(chan error, 1)
+	go func() { s.serveErr <- s.gateway.Serve(ln) }()
+	s.onClose(func(ctx context.Context) error {
+		err := s.gateway.Shutdown(ctx)
+		if serveErr := <-s.serveErr; serveErr != nil && err == nil {
+			err = serveErr
+		}
+		return err
+	})
+	return nil
+}
+
+// startRunner starts a runner that takes work from NATS.
+func (s *stack) startRunner(cfg runner.Config) error {
+	r, err := runner.New(cfg, s.nc, runner.StoreSource(s.store), s.log)
+	if err != nil {
+		return err
+	}
+	if err := r.Start(); err != nil {
+		return err
+	}
+	s.runner = r
+	s.onClose(r.Stop)
+	return nil
+}
+
+// devConfig configures `hearth dev`.
+type devConfig struct {
+	DataDir    string
+	Listen     string // gateway
+	NATSListen string // host:port of the embedded NATS; port 0 = random
+	S3Listen   string // host:port of the embedded S3; port 0 = random
+	Log        *slog.Logger
+}
+
+// startDev starts the whole platform in this process: embedded NATS and
+// S3 keeping their data under DataDir, a gateway, one runner, and the
+// example functions deployed.
+func startDev(ctx context.Context, cfg devConfig) (_ *stack, err error) {
+	s := &stack{log: cfg.Log}
+	defer func() {
+		if err != nil {
+			_ = s.Close(context.WithoutCancel(ctx))
+		}
+	}()
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("data dir: %w", err)
+	}
+	host, port, err := splitHostPort(cfg.NATSListen)
+	if err != nil {
+		return nil, usagef("--nats-listen %q: %v", cfg.NATSListen, err)
+	}
+	ns, err := natsembed.Start(natsembed.Config{StoreDir: filepath.Join(cfg.DataDir, "nats"), Host: host, Port: port, Logger: cfg.Log})
+	if err != nil {
+		return nil, err
+	}
+	s.natsServer = ns
+	s.onClose(func(context.Context) error { ns.Shutdown(); ns.WaitForShutdown(); return nil })
+
+	access, secret, err := embeds3.LoadOrCreateCredentials(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	s3, err := embeds3.Start(embeds3.Config{Dir: filepath.Join(cfg.DataDir, "s3"), Addr: cfg.S3Listen, AccessKey: access, SecretKey: secret, Logger: cfg.Log})
+	if err != nil {
+		return nil, err
+	}
+	s.s3Server = s3
+	s.onClose(s3.Close)
+
+	conn := connConfig{NATSURL: ns.ClientURL(), S3: objstore.Config{Endpoint: s3.Endpoint(), AccessKey: access, SecretKey: secret}}
+	if err := s.connect(ctx, conn, "hearth-dev"); err != nil {
+		return nil, err
+	}
+	if err := s.openRegistry(ctx); err != nil {
+		return nil, err
+	}
+	if err := s.startRunner(runner.Config{CacheDir: filepath.Join(cfg.DataDir, "cache")}); err != nil {
+		return nil, err
+	}
+	if err := s.startGateway(gateway.Config{Listen: cfg.Listen}); err != nil {
+		return nil, err
+	}
+	if err := s.deployExamples(ctx); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// deployExamples deploys the built-in examples, unless the same module is
+// already the function's latest version (a restart on the same data).
+func (s *stack) deployExamples(ctx context.Context) error {
+	for _, ex := range functions.Examples() {
+		fn, err := s.registry.Get(ctx, registry.DefaultNamespace, ex.Name)
+		if err == nil && fn.Latest().Digest == registry.DigestOf(ex.Wasm) {
+			continue
+		}
+		if err != nil && !errors.Is(err, registry.ErrNotFound) {
+			return err
+		}
+		if _, _, err := s.registry.Deploy(ctx, registry.DeployRequest{Name: ex.Name, Module: ex.Wasm}); err != nil {
+			return fmt.Errorf("deploy example %s: %w", ex.Name, err)
+		}
+	}
+	return nil
+}
+
+func splitHostPort(addr string) (string, int, error) {
+	host, portStr, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", 0, err
+	}
+	port, err := net.LookupPort("tcp", portStr)
+	if err != nil {
+		return "", 0, err
+	}
+	return host, port, nil
+}

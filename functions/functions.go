@@ -1,0 +1,28 @@
+// Package functions ships Hearth's example functions: their sources live in
+// the subdirectories beside the built .wasm files embedded here, which
+// `hearth dev` deploys on start. Rebuild them with `go tool task functions`.
+package functions
+
+import (
+	_ "embed"
+)
+
+//go:embed echo/echo.wasm
+var echoWasm []byte
+
+//go:embed hello/hello.wasm
+var helloWasm []byte
+
+// Example is a built example function shipped with Hearth.
+type Example struct {
+	Name string
+	Wasm []byte
+}
+
+// Examples returns the examples in name order.
+func Examples() []Example {
+	return []Example{
+		{Name: "echo", Wasm: echoWasm},
+		{Name: "hello", Wasm: helloWasm},
+	}
+}

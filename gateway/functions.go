@@ -1,0 +1,276 @@
+package gateway
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/hearthfn/hearth/registry"
+)
+
+// deployResponse answers a deploy (API.md).
+type deployResponse struct {
+	Name      string    `json:"name"`
+	Namespace string    `json:"namespace"`
+	Version   int       `json:"version"`
+	Digest    string    `json:"digest"`
+	ABI       string    `json:"abi"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// functionSummary is one entry of the function list.
+type functionSummary struct {
+	Name      string    `json:"name"`
+	Namespace string    `json:"namespace"`
+	Version   int       `json:"version"`
+	Digest    string    `json:"digest"`
+	ABI       string    `json:"abi"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// functionDetail is a function with its current spec and every version.
+type functionDetail struct {
+	functionSummary
+	Spec      registry.Spec      `json:"spec"`
+	Versions  []registry.Version `json:"versions"`
+	CreatedAt time.Time          `json:"created_at"`
+}
+
+func summarize(fn *registry.Function) functionSummary {
+	v := fn.Latest()
+	return functionSummary{Name: fn.Name, Namespace: fn.Namespace, Version: v.Version, Digest: v.Digest, ABI: v.ABI, UpdatedAt: fn.UpdatedAt}
+}
+
+// namespace is the namespace a request addresses: ?namespace=, the
+// Hearth-Namespace header, or "default".
+func namespace(c echo.Context) (string, error) {
+	ns := c.QueryParam("namespace")
+	if ns == "" {
+		ns = c.Request().Header.Get(headerNamespace)
+	}
+	if ns == "" {
+		return registry.DefaultNamespace, nil
+	}
+	if err := registry.ValidateName("namespace", ns); err != nil {
+		return "", newError(http.StatusBadRequest, registry.CodeInvalidName, "%s", err.Error())
+	}
+	return ns, nil
+}
+
+// target is the namespace and function name a request addresses.
+func target(c echo.Context) (ns, name string, err error) {
+	if ns, err = namespace(c); err != nil {
+		return "", "", err
+	}
+	name = c.Param("name")
+	if err := registry.ValidateName("function name", name); err != nil {
+		return "", "", newError(http.StatusBadRequest, registry.CodeInvalidName, "%s", err.Error())
+	}
+	return ns, name, nil
+}
+
+func (g *Gateway) deployFunction(c echo.Context) error {
+	ns, name, err := target(c)
+	if err != nil {
+		return err
+	}
+	module, spec, err := g.readDeploy(c)
+	if err != nil {
+		g.metrics.deploys.WithLabelValues("rejected").Inc()
+		return err
+	}
+	fn, version, err := g.registry.Deploy(c.Request().Context(), registry.DeployRequest{
+		Namespace: ns, Name: name, Module: module, Spec: spec,
+	})
+	if err != nil {
+		g.metrics.deploys.WithLabelValues("rejected").Inc()
+		return registryError(err, ns, name)
+	}
+	g.metrics.deploys.WithLabelValues("ok").Inc()
+	c.Response().Header().Set(echo.HeaderLocation, "/v1/functions/"+fn.Name)
+	return c.JSON(http.StatusCreated, deployResponse{
+		Name: fn.Name, Namespace: fn.Namespace, Version: version.Version,
+		Digest: version.Digest, ABI: version.ABI, CreatedAt: version.CreatedAt,
+	})
+}
+
+// readDeploy reads the module and spec of a deploy: a raw wasm body, or
+// multipart/form-data with parts "module" and "spec" (JSON).
+func (g *Gateway) readDeploy(c echo.Context) ([]byte, registry.Spec, error) {
+	var spec registry.Spec
+	limit := int64(g.registry.MaxModuleBytes())
+	req := c.Request()
+	mediaType, params, _ := mime.ParseMediaType(req.Header.Get(echo.HeaderContentType))
+	switch mediaType {
+	case "", "application/wasm", "application/octet-stream":
+		module, err := readLimited(req.Body, limit, "module")
+		return module, spec, err
+	case "multipart/form-data":
+		if params["boundary"] == "" {
+			return nil, spec, newError(http.StatusBadRequest, "bad_request", "multipart/form-data without a boundary")
+		}
+	default:
+		return nil, spec, newError(http.StatusUnsupportedMediaType, "unsupported_media_type",
+			"Content-Type %q is not accepted; send the module as application/wasm, or multipart/form-data with parts \"module\" and \"spec\"", mediaType)
+	}
+
+	reader, err := req.MultipartReader()
+	if err != nil {
+		return nil, spec, newError(http.StatusBadRequest, "bad_request", "read multipart body: %v", err)
+	}
+	var module []byte
+	for {
+		part, err := reader.NextPart()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, spec, newError(http.StatusBadRequest, "bad_request", "read multipart body: %v", err)
+		}
+		switch part.FormName() {
+		case "module":
+			if module, err = readLimited(part, limit, "module"); err != nil {
+				return nil, spec, err
+			}
+		case "spec":
+			raw, err := readLimited(part, 1<<20, "spec")
+			if err != nil {
+				return nil, spec, err
+			}
+			if spec, err = decodeSpec(raw); err != nil {
+				return nil, spec, err
+			}
+		default:
+			return nil, spec, newError(http.StatusBadRequest, "bad_request", "unexpected multipart part %q; send \"module\" and optionally \"spec\"", part.FormName())
+		}
+	}
+	if module == nil {
+		return nil, spec, newError(http.StatusBadRequest, registry.CodeInvalidModule, "the multipart body has no \"module\" part")
+	}
+	return module, spec, nil
+}
+
+// decodeSpec parses a spec document strictly: unknown fields are errors, so
+// a typo does not silently deploy with defaults.
+func decodeSpec(raw []byte) (registry.Spec, error) {
+	var spec registry.Spec
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&spec); err != nil {
+		return spec, newError(http.StatusBadRequest, registry.CodeInvalidSpec, "the spec is not valid JSON for a function spec: %v", err)
+	}
+	if dec.More() {
+		return spec, newError(http.StatusBadRequest, registry.CodeInvalidSpec, "the spec has data after its JSON object")
+	}
+	return spec, nil
+}
+
+// readLimited reads r up to limit bytes; more is a 413.
+func readLimited(r io.Reader, limit int64, what string) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if err != nil {
+		return nil, newError(http.StatusBadRequest, "bad_request", "read %s: %v", what, err)
+	}
+	if int64(len(data)) > limit {
+		code := "payload_too_large"
+		if what == "module" {
+			code = registry.CodeModuleTooLarge
+		}
+		return nil, newError(http.StatusRequestEntityTooLarge, code, "the %s is larger than the limit of %d bytes", what, limit)
+	}
+	return data, nil
+}
+
+// registryError maps registry errors to API errors.
+func registryError(err error, ns, name string) error {
+	var ve *registry.ValidationError
+	switch {
+	case errors.As(err, &ve):
+		status := http.StatusBadRequest
+		if ve.Code == registry.CodeModuleTooLarge {
+			status = http.StatusRequestEntityTooLarge
+		}
+		return newError(status, ve.Code, "%s", ve.Message)
+	case errors.Is(err, registry.ErrNotFound):
+		return notFound(ns, name)
+	}
+	return err
+}
+
+func notFound(ns, name string) error {
+	return newError(http.StatusNotFound, "function_not_found",
+		"no function %q in namespace %q; deploy it with `hearth deploy %s FILE.wasm` or list functions with `hearth ls`", name, ns, name)
+}
+
+// listFunctions answers GET /v1/functions with pagination by name:
+// ?limit= (default 100, at most 1000) and ?page= (the next_page of the
+// previous answer).
+func (g *Gateway) listFunctions(c echo.Context) error {
+	ns, err := namespace(c)
+	if err != nil {
+		return err
+	}
+	limit := 100
+	if s := c.QueryParam("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > 1000 {
+			return newError(http.StatusBadRequest, "invalid_parameter", "limit must be a number from 1 to 1000, not %q", s)
+		}
+		limit = n
+	}
+	after := c.QueryParam("page")
+	fns, err := g.registry.List(c.Request().Context(), ns)
+	if err != nil {
+		return err
+	}
+	out := struct {
+		Functions []functionSummary `json:"functions"`
+		NextPage  string            `json:"next_page"`
+	}{Functions: []functionSummary{}}
+	for _, fn := range fns {
+		if fn.Name <= after {
+			continue
+		}
+		if len(out.Functions) == limit {
+			out.NextPage = out.Functions[limit-1].Name
+			break
+		}
+		out.Functions = append(out.Functions, summarize(fn))
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+func (g *Gateway) getFunction(c echo.Context) error {
+	ns, name, err := target(c)
+	if err != nil {
+		return err
+	}
+	fn, err := g.registry.Get(c.Request().Context(), ns, name)
+	if err != nil {
+		return registryError(err, ns, name)
+	}
+	return c.JSON(http.StatusOK, functionDetail{
+		functionSummary: summarize(fn),
+		Spec:            fn.Latest().Spec,
+		Versions:        fn.Versions,
+		CreatedAt:       fn.CreatedAt,
+	})
+}
+
+func (g *Gateway) deleteFunction(c echo.Context) error {
+	ns, name, err := target(c)
+	if err != nil {
+		return err
+	}
+	if err := g.registry.Delete(c.Request().Context(), ns, name); err != nil {
+		return registryError(err, ns, name)
+	}
+	return c.NoContent(http.StatusNoContent)
+}

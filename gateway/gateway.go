@@ -1,0 +1,163 @@
+// Package gateway is Hearth's HTTP front door: the /v1 API (functions and
+// invocations), the /fn passthrough, health and metrics. It holds no state
+// of its own; several gateways can serve the same cluster.
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	"github.com/nats-io/nats.go"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/hearthfn/hearth/registry"
+)
+
+// Response headers of the API contract (API.md).
+const (
+	headerRequestID    = "Hearth-Request-Id"
+	headerInvocationID = "Hearth-Invocation-Id"
+	headerColdStart    = "Hearth-Cold-Start"
+	headerNamespace    = "Hearth-Namespace"
+)
+
+// Config configures a gateway.
+type Config struct {
+	Listen string // default 127.0.0.1:8080
+	// MaxPayload is the largest invocation body accepted; default the NATS
+	// connection's max payload less room for headers.
+	MaxPayload int
+	// InvokeGrace is added to a function's timeout to bound how long the
+	// gateway waits for a runner (fetch, compile, the NATS round trip).
+	InvokeGrace time.Duration
+}
+
+// Pinger checks that a dependency is reachable.
+type Pinger interface {
+	Ping(ctx context.Context) error
+}
+
+// Deps are the gateway's connections.
+type Deps struct {
+	NATS     *nats.Conn
+	Registry *registry.Registry
+	Storage  Pinger
+	Log      *slog.Logger
+}
+
+// Gateway serves the HTTP API.
+type Gateway struct {
+	cfg      Config
+	nc       *nats.Conn
+	registry *registry.Registry
+	storage  Pinger
+	log      *slog.Logger
+	metrics  *metrics
+	echo     *echo.Echo
+	server   *http.Server
+}
+
+// New builds a gateway.
+func New(cfg Config, deps Deps) *Gateway {
+	if cfg.Listen == "" {
+		cfg.Listen = "127.0.0.1:8080"
+	}
+	if cfg.MaxPayload <= 0 {
+		cfg.MaxPayload = int(deps.NATS.MaxPayload()) - 64<<10
+	}
+	if cfg.InvokeGrace <= 0 {
+		cfg.InvokeGrace = 5 * time.Second
+	}
+	log := deps.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	g := &Gateway{
+		cfg:      cfg,
+		nc:       deps.NATS,
+		registry: deps.Registry,
+		storage:  deps.Storage,
+		log:      log.With("component", "gateway"),
+		metrics:  newMetrics(),
+	}
+	g.echo = g.routes()
+	return g
+}
+
+func (g *Gateway) routes() *echo.Echo {
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = g.handleError
+	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{TargetHeader: headerRequestID}))
+	e.Use(middleware.Recover())
+
+	e.GET("/healthz", g.healthz)
+	e.GET("/readyz", g.readyz)
+	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(g.metrics.registry, promhttp.HandlerOpts{})))
+
+	v1 := e.Group("/v1")
+	v1.PUT("/functions/:name", g.deployFunction)
+	v1.GET("/functions", g.listFunctions)
+	v1.GET("/functions/:name", g.getFunction)
+	v1.DELETE("/functions/:name", g.deleteFunction)
+	v1.POST("/functions/:name/invoke", g.invoke)
+
+	e.Any("/fn/:name", g.passthrough)
+	e.Any("/fn/:name/*", g.passthrough)
+	return e
+}
+
+// Handler is the gateway's HTTP handler, for tests and embedding.
+func (g *Gateway) Handler() http.Handler { return g.echo }
+
+// Serve accepts connections on ln until Shutdown.
+func (g *Gateway) Serve(ln net.Listener) error {
+	g.server = &http.Server{
+		Handler:           g.echo,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+	}
+	g.log.Info("gateway listening", "addr", ln.Addr().String())
+	if err := g.server.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("gateway: %w", err)
+	}
+	return nil
+}
+
+// Shutdown stops accepting requests and waits for those in progress.
+func (g *Gateway) Shutdown(ctx context.Context) error {
+	if g.server == nil {
+		return nil
+	}
+	return g.server.Shutdown(ctx)
+}
+
+func (g *Gateway) healthz(c echo.Context) error {
+	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// readyz answers 200 when NATS and the object store are reachable.
+func (g *Gateway) readyz(c echo.Context) error {
+	checks := map[string]string{"nats": "ok", "storage": "ok"}
+	ready := true
+	if !g.nc.IsConnected() {
+		checks["nats"], ready = "not connected: "+g.nc.Status().String(), false
+	}
+	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
+	defer cancel()
+	if err := g.storage.Ping(ctx); err != nil {
+		checks["storage"], ready = err.Error(), false
+	}
+	status := http.StatusOK
+	if !ready {
+		status = http.StatusServiceUnavailable
+	}
+	return c.JSON(status, map[string]any{"ready": ready, "checks": checks})
+}

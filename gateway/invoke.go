@@ -1,0 +1,215 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nuid"
+
+	"github.com/hearthfn/hearth/internal/wire"
+	"github.com/hearthfn/hearth/registry"
+)
+
+// invocation is one sync call on its way through the gateway.
+type invocation struct {
+	ns, name string
+	fn       *registry.Function
+	req      *wire.Request
+	body     []byte
+	start    time.Time
+}
+
+// invoke answers POST /v1/functions/{name}/invoke: the body is the input,
+// the response body the output.
+func (g *Gateway) invoke(c echo.Context) error {
+	inv, err := g.prepare(c, "/")
+	if err != nil {
+		return err
+	}
+	resp, output, err := g.call(c, inv)
+	if err != nil {
+		return err
+	}
+	ctype := "application/octet-stream"
+	if ct := http.Header(resp.Headers).Get("Content-Type"); ct != "" {
+		ctype = ct
+	}
+	return c.Blob(http.StatusOK, ctype, output)
+}
+
+// passthrough answers ANY /fn/{name}/{path...}: method, path, query and
+// headers reach the function, and its CGI headers shape the response.
+func (g *Gateway) passthrough(c echo.Context) error {
+	inv, err := g.prepare(c, "/"+c.Param("*"))
+	if err != nil {
+		return err
+	}
+	resp, output, err := g.call(c, inv)
+	if err != nil {
+		return err
+	}
+	h := c.Response().Header()
+	for name, values := range resp.Headers {
+		if hopByHop[http.CanonicalHeaderKey(name)] || strings.HasPrefix(http.CanonicalHeaderKey(name), "Hearth-") {
+			continue
+		}
+		for _, v := range values {
+			h.Add(name, v)
+		}
+	}
+	status := resp.Status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	if h.Get("Content-Type") == "" && len(output) > 0 {
+		h.Set("Content-Type", http.DetectContentType(output))
+	}
+	return c.Blob(status, h.Get("Content-Type"), output)
+}
+
+// hopByHop are headers a function may not set on the response.
+var hopByHop = map[string]bool{
+	"Connection": true, "Keep-Alive": true, "Transfer-Encoding": true, "Upgrade": true,
+	"Content-Length": true, "Proxy-Authenticate": true, "Trailer": true, "Te": true,
+}
+
+// prepare looks up the function and reads the request into an invocation.
+func (g *Gateway) prepare(c echo.Context, path string) (*invocation, error) {
+	start := time.Now()
+	ns, name, err := target(c)
+	if err != nil {
+		return nil, err
+	}
+	ctx := c.Request().Context()
+	fn, err := g.registry.Lookup(ctx, ns, name)
+	if err != nil {
+		return nil, registryError(err, ns, name)
+	}
+	body, err := readLimited(c.Request().Body, int64(g.cfg.MaxPayload), "request body")
+	if err != nil {
+		return nil, err
+	}
+	version := fn.Latest()
+	id := nuid.Next()
+	c.Response().Header().Set(headerInvocationID, id)
+	r := c.Request()
+	headers := make(map[string][]string, len(r.Header))
+	for k, v := range r.Header {
+		if k == "Authorization" || k == "Cookie" {
+			continue // credentials for the platform are not the function's
+		}
+		headers[k] = v
+	}
+	return &invocation{
+		ns: ns, name: name, fn: fn, body: body, start: start,
+		req: &wire.Request{
+			InvocationID: id,
+			Namespace:    ns,
+			Function:     name,
+			Version:      version.Version,
+			Digest:       version.DigestHex(),
+			TimeoutMs:    version.Spec.TimeoutMs,
+			MemoryMB:     version.Spec.MemoryMB,
+			Env:          version.Spec.Env,
+			Method:       r.Method,
+			Path:         path,
+			Query:        r.URL.RawQuery,
+			Headers:      headers,
+		},
+	}, nil
+}
+
+// call sends the invocation to a runner and waits for its answer. It sets
+// the Hearth-* headers and records metrics; errors come back as API errors.
+func (g *Gateway) call(c echo.Context, inv *invocation) (*wire.Response, []byte, error) {
+	timeout := time.Duration(inv.req.TimeoutMs)*time.Millisecond + g.cfg.InvokeGrace
+	ctx, cancel := context.WithTimeout(c.Request().Context(), timeout)
+	defer cancel()
+
+	msg, err := wire.EncodeRequest(wire.InvokeSubject, inv.req, inv.body)
+	if err != nil {
+		return nil, nil, err
+	}
+	reply, err := g.nc.RequestMsgWithContext(ctx, msg)
+	if err != nil {
+		apiErr := g.transportError(err, timeout)
+		g.record(inv, apiErr.Status, nil)
+		return nil, nil, apiErr
+	}
+	resp, output, err := wire.DecodeResponse(reply)
+	if err != nil {
+		g.record(inv, http.StatusBadGateway, nil)
+		return nil, nil, newError(http.StatusBadGateway, "bad_runner_response", "the runner sent a malformed answer: %v", err)
+	}
+
+	h := c.Response().Header()
+	h.Set(headerColdStart, strconv.FormatBool(resp.Cold))
+	total := time.Since(inv.start)
+	queue := total - time.Duration(resp.InitMicros+resp.RunMicros)*time.Microsecond
+	h.Set("Server-Timing", fmt.Sprintf("queue;dur=%.3f, init;dur=%.3f, run;dur=%.3f",
+		ms(queue), float64(resp.InitMicros)/1000, float64(resp.RunMicros)/1000))
+	if resp.Runner != "" {
+		h.Set("Hearth-Runner", resp.Runner)
+	}
+	if resp.Error != nil {
+		apiErr := runnerError(resp.Error)
+		apiErr.Stderr = resp.Stderr
+		g.record(inv, apiErr.Status, resp)
+		return nil, nil, apiErr
+	}
+	status := resp.Status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	g.record(inv, status, resp)
+	return resp, output, nil
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// transportError maps a failed NATS request to an API error.
+func (g *Gateway) transportError(err error, timeout time.Duration) *apiError {
+	switch {
+	case errors.Is(err, nats.ErrNoResponders):
+		e := newError(http.StatusServiceUnavailable, "no_runners", "no runner is available to run the function; start one with `hearth runner` and try again")
+		return e
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, nats.ErrTimeout):
+		return newError(http.StatusGatewayTimeout, wire.CodeTimeout, "no answer from a runner within %s", timeout)
+	case errors.Is(err, context.Canceled):
+		return newError(499, "canceled", "the client went away")
+	}
+	return newError(http.StatusBadGateway, "runner_unreachable", "could not reach a runner: %v", err)
+}
+
+// runnerError maps a runner's error to the API's status codes.
+func runnerError(e *wire.Error) *apiError {
+	status := http.StatusBadGateway
+	switch e.Code {
+	case wire.CodeTimeout:
+		status = http.StatusGatewayTimeout
+	case wire.CodeModuleUnavailable:
+		status = http.StatusServiceUnavailable
+	case wire.CodeBadRequest, wire.CodeInternal:
+		status = http.StatusInternalServerError
+	}
+	return &apiError{Status: status, Code: e.Code, Message: e.Message}
+}
+
+// record counts one finished invocation.
+func (g *Gateway) record(inv *invocation, status int, resp *wire.Response) {
+	cold := resp != nil && resp.Cold
+	m := g.metrics
+	m.invocations.WithLabelValues(inv.ns, inv.name, strconv.Itoa(status), strconv.FormatBool(cold)).Inc()
+	m.duration.WithLabelValues(inv.ns, inv.name).Observe(time.Since(inv.start).Seconds())
+	if cold {
+		m.coldStarts.WithLabelValues(inv.ns, inv.name).Inc()
+		m.initTime.WithLabelValues(inv.ns, inv.name).Observe(float64(resp.InitMicros) / 1e6)
+	}
+}

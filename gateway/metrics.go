@@ -1,0 +1,48 @@
+package gateway
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+// metrics are the gateway's Prometheus series, all named hearth_*.
+type metrics struct {
+	registry    *prometheus.Registry
+	invocations *prometheus.CounterVec
+	duration    *prometheus.HistogramVec
+	coldStarts  *prometheus.CounterVec
+	initTime    *prometheus.HistogramVec
+	deploys     *prometheus.CounterVec
+}
+
+func newMetrics() *metrics {
+	reg := prometheus.NewRegistry()
+	m := &metrics{
+		registry: reg,
+		invocations: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hearth_invocations_total",
+			Help: "Invocations by function, HTTP status code and whether they started cold.",
+		}, []string{"namespace", "function", "code", "cold"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "hearth_invocation_duration_seconds",
+			Help:    "Time from the gateway receiving an invocation to its answer.",
+			Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
+		}, []string{"namespace", "function"}),
+		coldStarts: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hearth_cold_starts_total",
+			Help: "Invocations that had to fetch and compile their module first.",
+		}, []string{"namespace", "function"}),
+		initTime: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "hearth_init_duration_seconds",
+			Help:    "Time spent fetching and compiling a module on a cold start.",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
+		}, []string{"namespace", "function"}),
+		deploys: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hearth_deploys_total",
+			Help: "Deploys by outcome.",
+		}, []string{"outcome"}),
+	}
+	reg.MustRegister(m.invocations, m.duration, m.coldStarts, m.initTime, m.deploys,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}

@@ -1,0 +1,39 @@
+// Package testmodules holds small WebAssembly modules that misbehave on
+// purpose, for tests of limits and validation. Each is built from the .wat
+// source beside it with wat2wasm (`go tool task functions`).
+package testmodules
+
+import _ "embed"
+
+// Trap is a WASI command whose _start executes `unreachable`.
+//
+//go:embed trap.wasm
+var Trap []byte
+
+// Loop is a WASI command whose _start never returns.
+//
+//go:embed loop.wasm
+var Loop []byte
+
+// ExitCode is a WASI command that writes "bad things\n" to stderr and exits
+// with code 3.
+//
+//go:embed exitcode.wasm
+var ExitCode []byte
+
+// MemoryBomb is a WASI command that grows its memory until memory.grow
+// fails, then traps.
+//
+//go:embed membomb.wasm
+var MemoryBomb []byte
+
+// BigOutput is a WASI command that writes to stdout forever.
+//
+//go:embed bigoutput.wasm
+var BigOutput []byte
+
+// ForbiddenImport imports env.socket_open, a host function Hearth does not
+// provide.
+//
+//go:embed forbidden.wasm
+var ForbiddenImport []byte

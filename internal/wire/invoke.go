@@ -1,0 +1,123 @@
+// Package wire holds the messages that the gateway and the runners exchange
+// over NATS. It is the only thing the two roles share.
+//
+// An invocation travels as one NATS message: the metadata as JSON in the
+// Hearth-Meta header, the payload as the raw message data, so payload bytes
+// are never re-encoded.
+package wire
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/nats-io/nats.go"
+)
+
+// Subjects and queue groups.
+const (
+	// InvokeSubject is where invocations are published; runners share it in
+	// the RunnerQueue queue group.
+	InvokeSubject = "hearth.invoke"
+	// RunnerQueue is the queue group of all runners.
+	RunnerQueue = "hearth-runners"
+	// MetaHeader carries the JSON metadata of a Request or Response.
+	MetaHeader = "Hearth-Meta"
+)
+
+// Error codes a runner reports in Response.Error.
+const (
+	CodeFunctionFailed    = "function_failed"    // trap or non-zero exit
+	CodeTimeout           = "timeout"            // wall-clock limit reached
+	CodeOutputTooLarge    = "output_too_large"   // stdout past the output limit
+	CodeModuleUnavailable = "module_unavailable" // module could not be fetched or compiled
+	CodeBadRequest        = "bad_request"        // the message itself was malformed
+	CodeInternal          = "internal"
+)
+
+// Request asks a runner to run one invocation.
+type Request struct {
+	InvocationID string              `json:"id"`
+	Namespace    string              `json:"namespace"`
+	Function     string              `json:"function"`
+	Version      int                 `json:"version"`
+	Digest       string              `json:"digest"` // sha256 hex of the module
+	TimeoutMs    int                 `json:"timeout_ms"`
+	MemoryMB     int                 `json:"memory_mb"`
+	Env          map[string]string   `json:"env,omitempty"`
+	Method       string              `json:"method,omitempty"`
+	Path         string              `json:"path,omitempty"`
+	Query        string              `json:"query,omitempty"`
+	Headers      map[string][]string `json:"headers,omitempty"`
+}
+
+// Response is a runner's answer. On success Error is nil and the message
+// data is the function's output.
+type Response struct {
+	Status     int                 `json:"status,omitempty"` // HTTP status the function asked for (CGI), 0 = 200
+	Headers    map[string][]string `json:"headers,omitempty"`
+	Error      *Error              `json:"error,omitempty"`
+	Stderr     string              `json:"stderr,omitempty"` // tail of the function's stderr
+	Cold       bool                `json:"cold"`
+	InitMicros int64               `json:"init_us"` // fetching and compiling the module, 0 when warm
+	RunMicros  int64               `json:"run_us"`
+	Runner     string              `json:"runner"`
+}
+
+// Error says why an invocation failed.
+type Error struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+func (e *Error) Error() string { return e.Code + ": " + e.Message }
+
+// EncodeRequest builds the NATS message for req with body as its data.
+func EncodeRequest(subject string, req *Request, body []byte) (*nats.Msg, error) {
+	return encode(subject, req, body)
+}
+
+// DecodeRequest reads a Request and its body from msg.
+func DecodeRequest(msg *nats.Msg) (*Request, []byte, error) {
+	var req Request
+	if err := decode(msg, &req); err != nil {
+		return nil, nil, err
+	}
+	return &req, msg.Data, nil
+}
+
+// EncodeResponse builds the reply message for resp with output as its data.
+func EncodeResponse(subject string, resp *Response, output []byte) (*nats.Msg, error) {
+	return encode(subject, resp, output)
+}
+
+// DecodeResponse reads a Response and the output from msg.
+func DecodeResponse(msg *nats.Msg) (*Response, []byte, error) {
+	var resp Response
+	if err := decode(msg, &resp); err != nil {
+		return nil, nil, err
+	}
+	return &resp, msg.Data, nil
+}
+
+func encode(subject string, meta any, data []byte) (*nats.Msg, error) {
+	b, err := json.Marshal(meta)
+	if err != nil {
+		return nil, fmt.Errorf("wire: encode: %w", err)
+	}
+	msg := nats.NewMsg(subject)
+	msg.Header.Set(MetaHeader, string(b))
+	msg.Data = data
+	return msg, nil
+}
+
+func decode(msg *nats.Msg, into any) error {
+	meta := msg.Header.Get(MetaHeader)
+	if meta == "" {
+		return errors.New("wire: message has no " + MetaHeader + " header")
+	}
+	if err := json.Unmarshal([]byte(meta), into); err != nil {
+		return fmt.Errorf("wire: decode %s: %w", MetaHeader, err)
+	}
+	return nil
+}

@@ -1,0 +1,245 @@
+// Package client is the Go client of Hearth's HTTP API.
+//
+//	c := client.New("http://127.0.0.1:8080")
+//	out, info, err := c.Invoke(ctx, "hello", []byte("Hearth"))
+package client
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Client talks to one Hearth gateway.
+type Client struct {
+	BaseURL   string       // e.g. http://127.0.0.1:8080
+	Namespace string       // "" means the default namespace
+	APIKey    string       // sent as a bearer token when set
+	HTTP      *http.Client // default http.DefaultClient
+}
+
+// New returns a client for the gateway at baseURL.
+func New(baseURL string) *Client {
+	return &Client{BaseURL: strings.TrimSuffix(baseURL, "/")}
+}
+
+// Error is an error answered by the API.
+type Error struct {
+	Status  int    `json:"-"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Stderr  string `json:"stderr,omitempty"`
+}
+
+func (e *Error) Error() string {
+	return fmt.Sprintf("%s (HTTP %d): %s", e.Code, e.Status, e.Message)
+}
+
+// Spec is how a function runs; zero values mean the platform's defaults.
+type Spec struct {
+	Description string            `json:"description,omitempty"`
+	MemoryMB    int               `json:"memory_mb,omitempty"`
+	TimeoutMs   int               `json:"timeout_ms,omitempty"`
+	Env         map[string]string `json:"env,omitempty"`
+}
+
+// Deployment is the answer to a deploy.
+type Deployment struct {
+	Name      string    `json:"name"`
+	Namespace string    `json:"namespace"`
+	Version   int       `json:"version"`
+	Digest    string    `json:"digest"`
+	ABI       string    `json:"abi"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// Function is a deployed function as listed.
+type Function struct {
+	Name      string    `json:"name"`
+	Namespace string    `json:"namespace"`
+	Version   int       `json:"version"`
+	Digest    string    `json:"digest"`
+	ABI       string    `json:"abi"`
+	UpdatedAt time.Time `json:"updated_at"`
+	Spec      *Spec     `json:"spec,omitempty"`
+	Versions  []Version `json:"versions,omitempty"`
+}
+
+// Version is one deploy of a function.
+type Version struct {
+	Version   int       `json:"version"`
+	Digest    string    `json:"digest"`
+	Size      int       `json:"size"`
+	ABI       string    `json:"abi"`
+	Spec      Spec      `json:"spec"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// Deploy uploads module as a new version of the function name. A nil spec
+// deploys with the defaults.
+func (c *Client) Deploy(ctx context.Context, name string, module []byte, spec *Spec) (*Deployment, error) {
+	var body io.Reader = bytes.NewReader(module)
+	ctype := "application/wasm"
+	if spec != nil {
+		var buf bytes.Buffer
+		mw := multipart.NewWriter(&buf)
+		specJSON, err := json.Marshal(spec)
+		if err != nil {
+			return nil, err
+		}
+		if err := mw.WriteField("spec", string(specJSON)); err != nil {
+			return nil, err
+		}
+		part, err := mw.CreateFormFile("module", name+".wasm")
+		if err != nil {
+			return nil, err
+		}
+		if _, err := part.Write(module); err != nil {
+			return nil, err
+		}
+		if err := mw.Close(); err != nil {
+			return nil, err
+		}
+		body, ctype = &buf, mw.FormDataContentType()
+	}
+	var out Deployment
+	err := c.do(ctx, http.MethodPut, "/v1/functions/"+url.PathEscape(name), ctype, body, http.StatusCreated, &out)
+	return &out, err
+}
+
+// List returns every function of the client's namespace.
+func (c *Client) List(ctx context.Context) ([]Function, error) {
+	var all []Function
+	page := ""
+	for {
+		var out struct {
+			Functions []Function `json:"functions"`
+			NextPage  string     `json:"next_page"`
+		}
+		path := "/v1/functions?limit=1000"
+		if page != "" {
+			path += "&page=" + url.QueryEscape(page)
+		}
+		if err := c.do(ctx, http.MethodGet, path, "", nil, http.StatusOK, &out); err != nil {
+			return nil, err
+		}
+		all = append(all, out.Functions...)
+		if out.NextPage == "" {
+			return all, nil
+		}
+		page = out.NextPage
+	}
+}
+
+// Get returns a function with its spec and versions.
+func (c *Client) Get(ctx context.Context, name string) (*Function, error) {
+	var out Function
+	err := c.do(ctx, http.MethodGet, "/v1/functions/"+url.PathEscape(name), "", nil, http.StatusOK, &out)
+	return &out, err
+}
+
+// Delete removes a function and all its versions.
+func (c *Client) Delete(ctx context.Context, name string) error {
+	return c.do(ctx, http.MethodDelete, "/v1/functions/"+url.PathEscape(name), "", nil, http.StatusNoContent, nil)
+}
+
+// InvokeInfo describes how an invocation ran.
+type InvokeInfo struct {
+	InvocationID string
+	Cold         bool
+	ServerTiming string
+	ContentType  string
+}
+
+// Invoke calls a function synchronously with input and returns its output.
+func (c *Client) Invoke(ctx context.Context, name string, input []byte) ([]byte, *InvokeInfo, error) {
+	req, err := c.request(ctx, http.MethodPost, "/v1/functions/"+url.PathEscape(name)+"/invoke", "application/octet-stream", bytes.NewReader(input))
+	if err != nil {
+		return nil, nil, err
+	}
+	resp, err := c.httpClient().Do(req)
+	if err != nil {
+		return nil, nil, fmt.Errorf("hearth: invoke %s: %w", name, err)
+	}
+	defer resp.Body.Close()
+	info := &InvokeInfo{
+		InvocationID: resp.Header.Get("Hearth-Invocation-Id"),
+		Cold:         resp.Header.Get("Hearth-Cold-Start") == "true",
+		ServerTiming: resp.Header.Get("Server-Timing"),
+		ContentType:  resp.Header.Get("Content-Type"),
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, info, decodeError(resp)
+	}
+	out, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, info, fmt.Errorf("hearth: read output of %s: %w", name, err)
+	}
+	return out, info, nil
+}
+
+func (c *Client) httpClient() *http.Client {
+	if c.HTTP != nil {
+		return c.HTTP
+	}
+	return http.DefaultClient
+}
+
+func (c *Client) request(ctx context.Context, method, path, ctype string, body io.Reader) (*http.Request, error) {
+	req, err := http.NewRequestWithContext(ctx, method, c.BaseURL+path, body)
+	if err != nil {
+		return nil, fmt.Errorf("hearth: %w", err)
+	}
+	if ctype != "" {
+		req.Header.Set("Content-Type", ctype)
+	}
+	if c.Namespace != "" {
+		req.Header.Set("Hearth-Namespace", c.Namespace)
+	}
+	if c.APIKey != "" {
+		req.Header.Set("Authorization", "Bearer "+c.APIKey)
+	}
+	return req, nil
+}
+
+func (c *Client) do(ctx context.Context, method, path, ctype string, body io.Reader, want int, out any) error {
+	req, err := c.request(ctx, method, path, ctype, body)
+	if err != nil {
+		return err
+	}
+	resp, err := c.httpClient().Do(req)
+	if err != nil {
+		return fmt.Errorf("hearth: %s %s: %w", method, path, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != want {
+		return decodeError(resp)
+	}
+	if out == nil {
+		return nil
+	}
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+		return fmt.Errorf("hearth: decode answer of %s %s: %w", method, path, err)
+	}
+	return nil
+}
+
+func decodeError(resp *http.Response) error {
+	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	var body struct {
+		Error Error `json:"error"`
+	}
+	if err := json.Unmarshal(raw, &body); err != nil || body.Error.Code == "" {
+		return &Error{Status: resp.StatusCode, Code: "http_" + strconv.Itoa(resp.StatusCode), Message: strings.TrimSpace(string(raw))}
+	}
+	body.Error.Status = resp.StatusCode
+	return &body.Error
+}
