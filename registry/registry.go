@@ -38,9 +38,10 @@ type ModuleStore interface {
 type Config struct {
 	MaxModuleBytes int // default DefaultMaxModuleBytes
 	Replicas       int // KV replicas; default 1
-	// CompilationCache, when set, is shared with the validator so a module
-	// compiled at deploy is not compiled again by a runner in this process.
-	CompilationCache wazero.CompilationCache
+	// Runtime, when set, is the wazero configuration the validator compiles
+	// with; with a compilation cache shared with the runners (hearth dev), a
+	// module compiled at deploy is not compiled again on its first call.
+	Runtime wazero.RuntimeConfig
 }
 
 // Registry deploys, looks up and removes functions.
@@ -83,7 +84,7 @@ func Open(ctx context.Context, cfg Config, js jetstream.JetStream, modules Modul
 		cfg:       cfg,
 		kv:        kv,
 		modules:   modules,
-		validator: newValidator(ctx, cfg.CompilationCache),
+		validator: newValidator(ctx, cfg.Runtime),
 		log:       log.With("component", "registry"),
 		cache:     make(map[string]*Function),
 	}

@@ -19,10 +19,9 @@ type validator struct {
 	rt wazero.Runtime
 }
 
-func newValidator(ctx context.Context, cache wazero.CompilationCache) *validator {
-	cfg := wazero.NewRuntimeConfigCompiler()
-	if cache != nil {
-		cfg = cfg.WithCompilationCache(cache)
+func newValidator(ctx context.Context, cfg wazero.RuntimeConfig) *validator {
+	if cfg == nil {
+		cfg = wazero.NewRuntimeConfigCompiler()
 	}
 	return &validator{rt: wazero.NewRuntimeWithConfig(ctx, cfg)}
 }

@@ -5,6 +5,9 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+
+	"github.com/nats-io/nuid"
+	"github.com/tetratelabs/wazero"
 	"time"
 )
 
@@ -20,16 +23,19 @@ const (
 
 // Config configures one runner.
 type Config struct {
-	ID          string // unique runner id; default hostname-pid
-	CacheDir    string // on-disk compilation cache; "" disables it
-	Concurrency int    // invocations run at once; default 16 × GOMAXPROCS
-	OutputLimit int    // default DefaultOutputLimit
+	ID       string // unique runner id; default hostname-pid-random
+	CacheDir string // on-disk compilation cache; "" keeps compiled code in memory only
+	// CompilationCache, when set, is used instead of CacheDir; the caller
+	// owns it (hearth dev shares one with the registry's validator).
+	CompilationCache wazero.CompilationCache
+	Concurrency      int // invocations run at once; default 16 × GOMAXPROCS
+	OutputLimit      int // default DefaultOutputLimit
 }
 
 func (c Config) withDefaults() Config {
 	if c.ID == "" {
 		host, _ := os.Hostname()
-		c.ID = host + "-" + strconv.Itoa(os.Getpid())
+		c.ID = host + "-" + strconv.Itoa(os.Getpid()) + "-" + nuid.Next()[18:]
 	}
 	if c.Concurrency <= 0 {
 		c.Concurrency = 16 * runtime.GOMAXPROCS(0)

@@ -24,8 +24,9 @@ type ModuleSource interface {
 // the compiled modules of each, fetched and compiled once per runner; the
 // compilation cache on disk makes a restart cheap.
 type Engine struct {
-	source ModuleSource
-	cache  wazero.CompilationCache
+	source    ModuleSource
+	cache     wazero.CompilationCache
+	ownsCache bool
 
 	mu       sync.Mutex
 	runtimes map[int]wazero.Runtime     // by memory MB
@@ -46,24 +47,33 @@ type moduleEntry struct {
 	err      error
 }
 
-// NewEngine makes an engine that fetches modules from source and, when
-// cacheDir is not empty, keeps compiled code there.
-func NewEngine(source ModuleSource, cacheDir string) (*Engine, error) {
+// NewEngine makes an engine that fetches modules from source and keeps
+// compiled code in cache; a nil cache means a private in-memory one.
+func NewEngine(source ModuleSource, cache wazero.CompilationCache) *Engine {
 	e := &Engine{
 		source:   source,
+		cache:    cache,
 		runtimes: make(map[int]wazero.Runtime),
 		modules:  make(map[moduleKey]*moduleEntry),
 	}
-	if cacheDir != "" {
-		cache, err := wazero.NewCompilationCacheWithDir(cacheDir)
-		if err != nil {
-			return nil, fmt.Errorf("runner: compilation cache in %s: %w", cacheDir, err)
-		}
-		e.cache = cache
-	} else {
-		e.cache = wazero.NewCompilationCache()
+	if cache == nil {
+		e.cache, e.ownsCache = wazero.NewCompilationCache(), true
 	}
-	return e, nil
+	return e
+}
+
+// RuntimeConfig is the wazero configuration of a memory class. The
+// registry's validator uses the same settings, so that code it compiles
+// into a shared cache is reusable here.
+func RuntimeConfig(cache wazero.CompilationCache, memoryMB int) wazero.RuntimeConfig {
+	cfg := wazero.NewRuntimeConfigCompiler().WithCloseOnContextDone(true)
+	if cache != nil {
+		cfg = cfg.WithCompilationCache(cache)
+	}
+	if memoryMB > 0 {
+		cfg = cfg.WithMemoryLimitPages(uint32(memoryMB) * 16) // 64 KiB pages
+	}
+	return cfg
 }
 
 // runtime returns the runtime of a memory class, creating it on first use.
@@ -72,11 +82,7 @@ func (e *Engine) runtimeLocked(ctx context.Context, memoryMB int) wazero.Runtime
 	if rt, ok := e.runtimes[memoryMB]; ok {
 		return rt
 	}
-	cfg := wazero.NewRuntimeConfigCompiler().
-		WithCompilationCache(e.cache).
-		WithCloseOnContextDone(true).
-		WithMemoryLimitPages(uint32(memoryMB) * 16) // 64 KiB pages
-	rt := wazero.NewRuntimeWithConfig(ctx, cfg)
+	rt := wazero.NewRuntimeWithConfig(ctx, RuntimeConfig(e.cache, memoryMB))
 	wasi_snapshot_preview1.MustInstantiate(ctx, rt)
 	e.runtimes[memoryMB] = rt
 	return rt
@@ -149,7 +155,10 @@ func (e *Engine) Close(ctx context.Context) error {
 	}
 	e.runtimes = nil
 	e.modules = nil
-	return e.cache.Close(ctx)
+	if e.ownsCache {
+		return e.cache.Close(ctx)
+	}
+	return nil
 }
 
 // ObjectGetter reads objects by key; *objstore.Store is one.

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/tetratelabs/wazero"
 
 	"github.com/hearthfn/hearth/internal/wire"
 )
@@ -26,6 +27,8 @@ type Runner struct {
 	sem      chan struct{}
 	inflight sync.WaitGroup
 	sub      *nats.Subscription
+
+	ownedCache wazero.CompilationCache // closed on Stop
 }
 
 // New makes a runner that takes work from nc and modules from source.
@@ -34,17 +37,25 @@ func New(cfg Config, nc *nats.Conn, source ModuleSource, log *slog.Logger) (*Run
 	if log == nil {
 		log = slog.Default()
 	}
-	engine, err := NewEngine(source, cfg.CacheDir)
-	if err != nil {
-		return nil, err
+	cache := cfg.CompilationCache
+	ownCache := cache == nil && cfg.CacheDir != ""
+	if ownCache {
+		var err error
+		if cache, err = wazero.NewCompilationCacheWithDir(cfg.CacheDir); err != nil {
+			return nil, fmt.Errorf("runner: compilation cache in %s: %w", cfg.CacheDir, err)
+		}
 	}
-	return &Runner{
+	r := &Runner{
 		cfg:    cfg,
 		nc:     nc,
-		engine: engine,
+		engine: NewEngine(source, cache),
 		log:    log.With("component", "runner", "runner", cfg.ID),
 		sem:    make(chan struct{}, cfg.Concurrency),
-	}, nil
+	}
+	if ownCache {
+		r.ownedCache = cache
+	}
+	return r, nil
 }
 
 // ID is the runner's id.
@@ -137,7 +148,13 @@ func (r *Runner) Stop(ctx context.Context) error {
 	case <-ctx.Done():
 		r.log.Warn("stopping with invocations still running", "error", ctx.Err())
 	}
-	return r.engine.Close(context.WithoutCancel(ctx))
+	err := r.engine.Close(context.WithoutCancel(ctx))
+	if r.ownedCache != nil {
+		if cerr := r.ownedCache.Close(context.WithoutCancel(ctx)); err == nil {
+			err = cerr
+		}
+	}
+	return err
 }
 
 // drainSubscription stops new deliveries and lets the messages already

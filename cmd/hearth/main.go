@@ -71,6 +71,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 0
 	case errors.Is(err, flag.ErrHelp):
 		return 0
+	case errors.As(err, new(flagError)):
+		return 2 // the flag package has printed the error and the usage
 	case errors.As(err, new(usageError)):
 		fmt.Fprintf(stderr, "hearth %s: %v\n", args[0], err)
 		return 2
@@ -87,13 +89,21 @@ func (e usageError) Error() string { return e.msg }
 
 func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
 
+// flagError is a flag parse error that the flag package already reported.
+type flagError struct{ err error }
+
+func (e flagError) Error() string { return e.err.Error() }
+
 // parseInterspersed parses flags that may come before, between or after the
 // positional arguments, and returns the positional ones.
 func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 	var positional []string
 	for {
 		if err := fs.Parse(args); err != nil {
-			return nil, err
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			return nil, flagError{err}
 		}
 		args = fs.Args()
 		if len(args) == 0 {

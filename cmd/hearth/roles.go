@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hearthfn/hearth/gateway"
+	"github.com/hearthfn/hearth/registry"
 	"github.com/hearthfn/hearth/runner"
 )
 
@@ -125,7 +126,7 @@ func (s *stack) startGatewayRole(ctx context.Context, conn connConfig, cfg gatew
 	if err := s.connect(ctx, conn, "hearth-gateway"); err != nil {
 		return err
 	}
-	if err := s.openRegistry(ctx); err != nil {
+	if err := s.openRegistry(ctx, registry.Config{}); err != nil {
 		return err
 	}
 	return s.startGateway(cfg)

@@ -13,6 +13,7 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/tetratelabs/wazero"
 
 	"github.com/hearthfn/hearth/functions"
 	"github.com/hearthfn/hearth/gateway"
@@ -97,12 +98,12 @@ func (s *stack) connect(ctx context.Context, cfg connConfig, name string) error 
 }
 
 // openRegistry opens the function registry on the stack's connections.
-func (s *stack) openRegistry(ctx context.Context) error {
+func (s *stack) openRegistry(ctx context.Context, cfg registry.Config) error {
 	js, err := jetstream.New(s.nc)
 	if err != nil {
 		return fmt.Errorf("JetStream: %w", err)
 	}
-	reg, err := registry.Open(ctx, registry.Config{}, js, s.store, s.log)
+	reg, err := registry.Open(ctx, cfg, js, s.store, s.log)
 	if err != nil {
 		return err
 	}
@@ -193,16 +194,25 @@ func startDev(ctx context.Context, cfg devConfig) (_ *stack, err error) {
 	if err := s.connect(ctx, conn, "hearth-dev"); err != nil {
 		return nil, err
 	}
-	if err := s.openRegistry(ctx); err != nil {
+	// One compilation cache on disk for the validator and the runner: a
+	// module compiled at deploy is not compiled again on its first call.
+	cache, err := wazero.NewCompilationCacheWithDir(filepath.Join(cfg.DataDir, "cache"))
+	if err != nil {
+		return nil, fmt.Errorf("compilation cache: %w", err)
+	}
+	s.onClose(cache.Close)
+	if err := s.openRegistry(ctx, registry.Config{Runtime: runner.RuntimeConfig(cache, 0)}); err != nil {
 		return nil, err
 	}
-	if err := s.startRunner(runner.Config{CacheDir: filepath.Join(cfg.DataDir, "cache")}); err != nil {
+	if err := s.startRunner(runner.Config{CompilationCache: cache}); err != nil {
+		return nil, err
+	}
+	// The examples are deployed before the gateway listens, so that once
+	// it answers they can be called.
+	if err := s.deployExamples(ctx); err != nil {
 		return nil, err
 	}
 	if err := s.startGateway(gateway.Config{Listen: cfg.Listen}); err != nil {
-		return nil, err
-	}
-	if err := s.deployExamples(ctx); err != nil {
 		return nil, err
 	}
 	return s, nil

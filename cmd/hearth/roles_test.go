@@ -1,0 +1,164 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/hearthfn/hearth/gateway"
+	"github.com/hearthfn/hearth/internal/embeds3"
+	"github.com/hearthfn/hearth/internal/objstore"
+	"github.com/hearthfn/hearth/internal/testutil"
+	"github.com/hearthfn/hearth/runner"
+)
+
+// externalConn starts the parts a cluster would have outside hearth: a
+// nats-server and MinIO (the embedded S3 server when MinIO is unavailable).
+func externalConn(t *testing.T) connConfig {
+	t.Helper()
+	ns := testutil.StartNATS(t)
+	conn := connConfig{NATSURL: ns.ClientURL()}
+	if testutil.HaveMinIO(t) {
+		m := testutil.StartMinIO(t)
+		conn.S3 = objstore.Config{Endpoint: "http://" + m.Endpoint, AccessKey: m.AccessKey, SecretKey: m.SecretKey}
+		return conn
+	}
+	s3, err := embeds3.Start(embeds3.Config{Dir: t.TempDir(), AccessKey: "ak", SecretKey: "sk-secret"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s3.Close(context.Background()) })
+	conn.S3 = objstore.Config{Endpoint: s3.Endpoint(), AccessKey: "ak", SecretKey: "sk-secret"}
+	return conn
+}
+
+// TestGatewayAndRunnerRoles runs the gateway and two runners as separate
+// roles, each with its own connections, against external NATS and S3.
+func TestGatewayAndRunnerRoles(t *testing.T) {
+	ctx := context.Background()
+	conn := externalConn(t)
+
+	gw := &stack{log: quietLogger()}
+	t.Cleanup(func() { _ = gw.Close(ctx) })
+	if err := gw.startGatewayRole(ctx, conn, gateway.Config{Listen: "127.0.0.1:0"}); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 2; i++ {
+		rn := &stack{log: quietLogger()}
+		t.Cleanup(func() { _ = rn.Close(ctx) })
+		if err := rn.connect(ctx, conn, "test-runner"); err != nil {
+			t.Fatal(err)
+		}
+		if err := rn.startRunner(runner.Config{CacheDir: t.TempDir()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	resp, body := call(t, http.MethodPut, gw.gatewayURL+"/v1/functions/hello", "application/wasm", exampleWasm(t, "hello"))
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("deploy: %d %s", resp.StatusCode, body)
+	}
+	// Both runners get work (queue group); each fetches the module from S3.
+	runners := map[string]bool{}
+	for i := 0; i < 40 && len(runners) < 2; i++ {
+		resp, body = call(t, http.MethodPost, gw.gatewayURL+"/v1/functions/hello/invoke", "", []byte("roles"))
+		if resp.StatusCode != http.StatusOK || string(body) != "Hello, roles!\n" {
+			t.Fatalf("invoke: %d %q", resp.StatusCode, body)
+		}
+		runners[resp.Header.Get("Hearth-Runner")] = true
+	}
+	if len(runners) != 2 {
+		t.Fatalf("calls reached runners %v, want both", runners)
+	}
+	resp, body = call(t, http.MethodGet, gw.gatewayURL+"/readyz", "", nil)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("/readyz: %d %s", resp.StatusCode, body)
+	}
+}
+
+func TestRoleFlagErrors(t *testing.T) {
+	t.Setenv("HEARTH_S3_ENDPOINT", "")
+	for _, args := range [][]string{
+		{"gateway", "--nats", "nats://127.0.0.1:1"},
+		{"runner", "--nats", "nats://127.0.0.1:1"},
+	} {
+		var stderr bytes.Buffer
+		code := run(context.Background(), args, &bytes.Buffer{}, &stderr)
+		if code != 2 || !strings.Contains(stderr.String(), "--s3-endpoint") {
+			t.Errorf("%v: exit %d, stderr %q; want 2 and a hint about --s3-endpoint", args, code, stderr.String())
+		}
+	}
+	var stderr bytes.Buffer
+	code := run(context.Background(), []string{"runner", "--nats", "nats://127.0.0.1:1", "--s3-endpoint", "http://127.0.0.1:1"}, &bytes.Buffer{}, &stderr)
+	if code != 1 || !strings.Contains(stderr.String(), "NATS") {
+		t.Errorf("runner with unreachable NATS: exit %d, stderr %q", code, stderr.String())
+	}
+}
+
+// TestCLI drives the CLI commands against a dev stack.
+func TestCLI(t *testing.T) {
+	s := startTestDev(t, t.TempDir())
+	hello := filepath.Join(t.TempDir(), "hello.wasm")
+	if err := os.WriteFile(hello, exampleWasm(t, "hello"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	hearth := func(args ...string) (int, string, string) {
+		var stdout, stderr bytes.Buffer
+		code := run(context.Background(), append(args, "--gateway", s.gatewayURL), &stdout, &stderr)
+		return code, stdout.String(), stderr.String()
+	}
+
+	if code, out, errOut := hearth("deploy", "greet", hello, "--timeout", "2s", "--env", "A=b"); code != 0 || !strings.Contains(out, "deployed greet version 1") {
+		t.Fatalf("deploy: %d %q %q", code, out, errOut)
+	}
+	if code, out, _ := hearth("invoke", "greet", "--data", "CLI"); code != 0 || out != "Hello, CLI!\n" {
+		t.Fatalf("invoke: %d %q", code, out)
+	}
+	input := filepath.Join(t.TempDir(), "in.txt")
+	os.WriteFile(input, []byte("file"), 0o644)
+	if code, out, _ := hearth("invoke", "greet", "--data", "@"+input); code != 0 || out != "Hello, file!\n" {
+		t.Fatalf("invoke @file: %d %q", code, out)
+	}
+	if code, out, _ := hearth("ls"); code != 0 || !strings.Contains(out, "greet") || !strings.Contains(out, "hello") {
+		t.Fatalf("ls: %d %q", code, out)
+	}
+	if code, out, _ := hearth("rm", "greet"); code != 0 || !strings.Contains(out, "removed greet") {
+		t.Fatalf("rm: %d %q", code, out)
+	}
+
+	bad := []struct {
+		args    []string
+		code    int
+		mention string
+	}{
+		{[]string{"invoke", "greet"}, 1, "function_not_found"},
+		{[]string{"rm", "greet"}, 1, "function_not_found"},
+		{[]string{"deploy", "greet"}, 2, "want NAME and FILE.wasm"},
+		{[]string{"deploy", "greet", "/does/not/exist.wasm"}, 1, "read module"},
+		{[]string{"deploy", "Bad_Name", hello}, 1, "invalid_name"},
+		{[]string{"deploy", "greet", hello, "--env", "novalue"}, 2, "KEY=VALUE"},
+		{[]string{"deploy", "greet", hello, "--memory", "999999"}, 1, "memory_mb"},
+		{[]string{"invoke"}, 2, "want one function NAME"},
+		{[]string{"invoke", "hello", "--data", "@/does/not/exist"}, 1, "read input"},
+		{[]string{"ls", "extra"}, 2, "no arguments"},
+		{[]string{"deploy", "--no-such-flag"}, 2, "flag provided but not defined"},
+	}
+	for _, tt := range bad {
+		code, _, errOut := hearth(tt.args...)
+		if code != tt.code || !strings.Contains(errOut, tt.mention) {
+			t.Errorf("hearth %v: exit %d, stderr %q; want exit %d mentioning %q", tt.args, code, errOut, tt.code, tt.mention)
+		}
+	}
+
+	var stderr bytes.Buffer
+	if code := run(context.Background(), []string{"ls", "--gateway", "http://127.0.0.1:1"}, &bytes.Buffer{}, &stderr); code != 1 || !strings.Contains(stderr.String(), "is the gateway running") {
+		t.Errorf("ls against no gateway: %d %q", code, stderr.String())
+	}
+	if code := run(context.Background(), []string{"frobnicate"}, &bytes.Buffer{}, &stderr); code != 2 {
+		t.Errorf("unknown command: exit %d", code)
+	}
+}
