@@ -115,6 +115,8 @@ func (g *Gateway) prepare(c echo.Context, path string) (*invocation, error) {
 			Function:     name,
 			Version:      version.Version,
 			Digest:       version.DigestHex(),
+			ABI:          version.ABI,
+			Concurrency:  version.Spec.Concurrency,
 			TimeoutMs:    version.Spec.TimeoutMs,
 			MemoryMB:     version.Spec.MemoryMB,
 			Env:          version.Spec.Env,
@@ -140,6 +142,9 @@ func (g *Gateway) call(c echo.Context, inv *invocation) (*wire.Response, []byte,
 	reply, err := g.nc.RequestMsgWithContext(ctx, msg)
 	if err != nil {
 		apiErr := g.transportError(err, timeout)
+		if apiErr.Status == http.StatusServiceUnavailable {
+			c.Response().Header().Set("Retry-After", "1")
+		}
 		g.record(inv, apiErr.Status, nil)
 		return nil, nil, apiErr
 	}
@@ -161,6 +166,9 @@ func (g *Gateway) call(c echo.Context, inv *invocation) (*wire.Response, []byte,
 	if resp.Error != nil {
 		apiErr := runnerError(resp.Error)
 		apiErr.Stderr = resp.Stderr
+		if apiErr.Status == http.StatusTooManyRequests || apiErr.Status == http.StatusServiceUnavailable {
+			h.Set("Retry-After", "1")
+		}
 		g.record(inv, apiErr.Status, resp)
 		return nil, nil, apiErr
 	}
@@ -178,8 +186,7 @@ func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond)
 func (g *Gateway) transportError(err error, timeout time.Duration) *apiError {
 	switch {
 	case errors.Is(err, nats.ErrNoResponders):
-		e := newError(http.StatusServiceUnavailable, "no_runners", "no runner is available to run the function; start one with `hearth runner` and try again")
-		return e
+		return newError(http.StatusServiceUnavailable, "no_runners", "no runner is available to run the function; start one with `hearth runner` and try again")
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, nats.ErrTimeout):
 		return newError(http.StatusGatewayTimeout, wire.CodeTimeout, "no answer from a runner within %s", timeout)
 	case errors.Is(err, context.Canceled):
@@ -194,8 +201,10 @@ func runnerError(e *wire.Error) *apiError {
 	switch e.Code {
 	case wire.CodeTimeout:
 		status = http.StatusGatewayTimeout
-	case wire.CodeModuleUnavailable:
+	case wire.CodeModuleUnavailable, wire.CodeDraining:
 		status = http.StatusServiceUnavailable
+	case wire.CodeConcurrencyLimit:
+		status = http.StatusTooManyRequests
 	case wire.CodeBadRequest, wire.CodeInternal:
 		status = http.StatusInternalServerError
 	}

@@ -2,6 +2,7 @@ package registry
 
 import (
 	"fmt"
+	"github.com/hearthfn/hearth/internal/wire"
 	"regexp"
 	"time"
 )
@@ -14,13 +15,15 @@ const (
 	DefaultTimeoutMs = 10_000
 	MaxTimeoutMs     = 15 * 60 * 1000
 	DefaultNamespace = "default"
+	MaxConcurrency   = 10_000
 	// DefaultMaxModuleBytes is the largest module a deploy accepts.
 	DefaultMaxModuleBytes = 64 << 20
 )
 
 // ABIs a module can implement.
 const (
-	ABICommand = "command" // WASI _start, a fresh instance per call
+	ABICommand = wire.ABICommand // WASI _start, a fresh instance per call
+	ABIReactor = wire.ABIReactor // hearth_alloc + hearth_handle, pooled instances (docs/abi.md)
 )
 
 // namePattern is what function names and namespaces must match (API.md).
@@ -28,9 +31,12 @@ var namePattern = regexp.MustCompile(`^[a-z][a-z0-9-]{0,62}$`)
 
 // Spec is how a function runs. Zero values mean "the default".
 type Spec struct {
-	Description string            `json:"description,omitempty"`
-	MemoryMB    int               `json:"memory_mb,omitempty"`
-	TimeoutMs   int               `json:"timeout_ms,omitempty"`
+	Description string `json:"description,omitempty"`
+	MemoryMB    int    `json:"memory_mb,omitempty"`
+	TimeoutMs   int    `json:"timeout_ms,omitempty"`
+	// Concurrency caps the calls one runner runs at once; 0 means no cap
+	// beyond the runner's own capacity.
+	Concurrency int               `json:"concurrency,omitempty"`
 	Env         map[string]string `json:"env,omitempty"`
 }
 
@@ -52,6 +58,9 @@ func (s Spec) validate() error {
 	}
 	if s.TimeoutMs < 1 || s.TimeoutMs > MaxTimeoutMs {
 		return invalid(CodeInvalidSpec, "timeout_ms is %d; it must be between 1 and %d (15 minutes)", s.TimeoutMs, MaxTimeoutMs)
+	}
+	if s.Concurrency < 0 || s.Concurrency > MaxConcurrency {
+		return invalid(CodeInvalidSpec, "concurrency is %d; it must be between 0 (no cap) and %d", s.Concurrency, MaxConcurrency)
 	}
 	for k := range s.Env {
 		if !envNamePattern.MatchString(k) {

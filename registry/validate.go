@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
 )
 
 // allowedImportModules are the host modules a function may import.
@@ -49,10 +50,42 @@ func (v *validator) check(ctx context.Context, wasm []byte) (string, error) {
 		sort.Strings(forbidden)
 		return "", invalid(CodeInvalidModule, "the module imports host functions Hearth does not provide: %s; functions may import only WASI preview1 (wasi_snapshot_preview1)", strings.Join(forbidden, ", "))
 	}
-	if _, ok := compiled.ExportedFunctions()["_start"]; ok {
+	return detectABI(compiled.ExportedFunctions())
+}
+
+// detectABI tells the ABI from a module's exports: hearth_alloc and
+// hearth_handle make a reactor, _start a command.
+func detectABI(exports map[string]api.FunctionDefinition) (string, error) {
+	alloc, hasAlloc := exports["hearth_alloc"]
+	handle, hasHandle := exports["hearth_handle"]
+	switch {
+	case hasAlloc && hasHandle:
+		if !sameTypes(alloc.ParamTypes(), api.ValueTypeI32) || !sameTypes(alloc.ResultTypes(), api.ValueTypeI32) {
+			return "", invalid(CodeInvalidModule, "hearth_alloc must have type (i32) -> i32; see docs/abi.md")
+		}
+		if !sameTypes(handle.ParamTypes(), api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32) || !sameTypes(handle.ResultTypes(), api.ValueTypeI64) {
+			return "", invalid(CodeInvalidModule, "hearth_handle must have type (i32, i32, i32, i32) -> i64; see docs/abi.md")
+		}
+		return ABIReactor, nil
+	case hasAlloc || hasHandle:
+		return "", invalid(CodeInvalidModule, "the module exports only one of hearth_alloc and hearth_handle; a reactor needs both (docs/abi.md)")
+	}
+	if _, ok := exports["_start"]; ok {
 		return ABICommand, nil
 	}
-	return "", invalid(CodeInvalidModule, "the module exports no _start function; build it as a WASI command (e.g. clang --target=wasm32-wasi, or GOOS=wasip1 GOARCH=wasm go build)")
+	return "", invalid(CodeInvalidModule, "the module exports neither _start (a WASI command) nor hearth_alloc and hearth_handle (a reactor); build a command with clang --target=wasm32-wasi or GOOS=wasip1 GOARCH=wasm go build, or a reactor with sdk/guest and -buildmode=c-shared")
+}
+
+func sameTypes(got []api.ValueType, want ...api.ValueType) bool {
+	if len(got) != len(want) {
+		return false
+	}
+	for i := range got {
+		if got[i] != want[i] {
+			return false
+		}
+	}
+	return true
 }
 
 func (v *validator) close(ctx context.Context) error {

@@ -3,7 +3,6 @@ package runner
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"sort"
@@ -17,75 +16,44 @@ import (
 	"github.com/hearthfn/hearth/internal/wire"
 )
 
-// Result is what one call produced.
-type Result struct {
-	Stdout []byte
-	Stderr string // tail, at most StderrTailLimit bytes
-	Cold   bool
-	Init   time.Duration // fetch + compile, when cold
-	Run    time.Duration
-	Err    *wire.Error
-}
-
-// RunCommand runs a WASI command module (the `_start` ABI) for one call: a
-// fresh instance with body on stdin, stdout as the output and stderr
+// runCommand runs a WASI command module (the `_start` ABI) for one call: a
+// fresh instance with the body on stdin, stdout as the output and stderr
 // captured, the request described in CGI-style environment variables.
-func (e *Engine) RunCommand(ctx context.Context, req *wire.Request, body []byte, outputLimit int) Result {
-	memoryMB := req.MemoryMB
-	if memoryMB <= 0 {
-		memoryMB = DefaultMemoryMB
-	}
-	timeout := time.Duration(req.TimeoutMs) * time.Millisecond
-	if timeout <= 0 {
-		timeout = DefaultTimeout
-	}
-	timeout = min(timeout, MaxTimeout)
-
-	start := time.Now()
-	compiled, rt, cold, err := e.compiled(ctx, req.Digest, memoryMB)
-	res := Result{Cold: cold}
-	if cold {
-		res.Init = time.Since(start)
-	}
-	if err != nil {
-		res.Err = &wire.Error{Code: wire.CodeModuleUnavailable, Message: err.Error()}
-		return res
-	}
-
-	runCtx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	stdout := &limitedBuffer{limit: outputLimit, onOverflow: cancel}
+func (e *Engine) runCommand(c *call, stop context.CancelFunc) Result {
+	res := Result{Cold: c.cold, Init: c.init}
+	stdout := &limitedBuffer{limit: c.outputLimit, onOverflow: stop}
 	stderr := &tailBuffer{limit: StderrTailLimit}
 	cfg := wazero.NewModuleConfig().
 		WithName("").
-		WithArgs(req.Function).
-		WithStdin(bytes.NewReader(body)).
+		WithArgs(c.req.Function).
+		WithStdin(bytes.NewReader(c.body)).
 		WithStdout(stdout).
 		WithStderr(stderr).
 		WithSysWalltime().
 		WithSysNanotime().
 		WithSysNanosleep().
-		WithRandSource(rand.Reader)
-	for _, kv := range commandEnv(req, len(body)) {
+		WithRandSource(randSource)
+	for _, kv := range commandEnv(c.req, len(c.body)) {
 		cfg = cfg.WithEnv(kv[0], kv[1])
 	}
 
-	runStart := time.Now()
-	mod, err := rt.InstantiateModule(runCtx, compiled, cfg)
-	res.Run = time.Since(runStart)
+	start := time.Now()
+	mod, err := c.rt.InstantiateModule(c.ctx, c.compiled, cfg)
+	res.Run = time.Since(start)
 	if mod != nil {
-		_ = mod.Close(context.WithoutCancel(ctx))
+		_ = mod.Close(context.Background())
 	}
 	res.Stderr = stderr.String()
 	switch {
 	case stdout.overflowed:
 		res.Err = &wire.Error{Code: wire.CodeOutputTooLarge,
-			Message: fmt.Sprintf("function wrote more than %d bytes to stdout", outputLimit)}
+			Message: fmt.Sprintf("function wrote more than %d bytes to stdout", c.outputLimit)}
 	case err != nil:
-		res.Err = callError(err, timeout)
+		res.Err = callError(err, c.timeout)
 	}
 	if res.Err == nil {
-		res.Stdout = stdout.buf.Bytes()
+		cgi := ParseCGI(stdout.buf.Bytes())
+		res.Response = &cgi
 	}
 	return res
 }
@@ -138,6 +106,11 @@ func commandEnv(req *wire.Request, bodyLen int) [][2]string {
 	for k, v := range req.Env {
 		vars[k] = v
 	}
+	return sortedEnv(vars)
+}
+
+// sortedEnv lists env in name order, so instances see a stable order.
+func sortedEnv(vars map[string]string) [][2]string {
 	env := make([][2]string, 0, len(vars))
 	for k, v := range vars {
 		env = append(env, [2]string{k, v})

@@ -8,6 +8,8 @@ import (
 
 	"github.com/nats-io/nuid"
 	"github.com/tetratelabs/wazero"
+
+	"github.com/hearthfn/hearth/internal/wire"
 	"time"
 )
 
@@ -30,6 +32,10 @@ type Config struct {
 	CompilationCache wazero.CompilationCache
 	Concurrency      int // invocations run at once; default 16 × GOMAXPROCS
 	OutputLimit      int // default DefaultOutputLimit
+	// IdleTTL is how long an idle reactor instance is kept; default 10 min.
+	IdleTTL time.Duration
+	// HeartbeatInterval; default wire.HeartbeatInterval.
+	HeartbeatInterval time.Duration
 }
 
 func (c Config) withDefaults() Config {
@@ -42,6 +48,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.OutputLimit <= 0 {
 		c.OutputLimit = DefaultOutputLimit
+	}
+	if c.IdleTTL <= 0 {
+		c.IdleTTL = 10 * time.Minute
+	}
+	if c.HeartbeatInterval <= 0 {
+		c.HeartbeatInterval = wire.HeartbeatInterval
 	}
 	if c.CacheDir != "" {
 		c.CacheDir = filepath.Clean(c.CacheDir)

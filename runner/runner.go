@@ -1,14 +1,17 @@
 // Package runner executes functions: it takes invocations from NATS, fetches
 // modules from the object store by digest, compiles them with wazero (with a
-// compilation cache on disk) and runs them in sandboxes with memory, time and
-// output limits.
+// compilation cache on disk, shared between runners through S3) and runs
+// them in sandboxes with memory, time and output limits — a fresh instance
+// per call for WASI commands, pooled warm instances for reactors.
 package runner
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -17,7 +20,7 @@ import (
 	"github.com/hearthfn/hearth/internal/wire"
 )
 
-// Runner serves invocations from NATS.
+// Runner serves invocations from NATS and reports itself in heartbeats.
 type Runner struct {
 	cfg    Config
 	nc     *nats.Conn
@@ -26,13 +29,20 @@ type Runner struct {
 
 	sem      chan struct{}
 	inflight sync.WaitGroup
+	running  atomic.Int64
+	draining atomic.Bool
 	sub      *nats.Subscription
+
+	stopLoops context.CancelFunc
+	loopsDone sync.WaitGroup
 
 	ownedCache wazero.CompilationCache // closed on Stop
 }
 
 // New makes a runner that takes work from nc and modules from source.
-func New(cfg Config, nc *nats.Conn, source ModuleSource, log *slog.Logger) (*Runner, error) {
+// When shared is not nil, compiled code is shared with other runners
+// through it (see SharedStore).
+func New(cfg Config, nc *nats.Conn, source ModuleSource, shared SharedStore, log *slog.Logger) (*Runner, error) {
 	cfg = cfg.withDefaults()
 	if log == nil {
 		log = slog.Default()
@@ -55,13 +65,21 @@ func New(cfg Config, nc *nats.Conn, source ModuleSource, log *slog.Logger) (*Run
 	if ownCache {
 		r.ownedCache = cache
 	}
+	if shared != nil && cfg.CacheDir != "" {
+		r.engine.shared = newSharedCache(shared, cfg.CacheDir, r.log)
+	}
 	return r, nil
 }
 
 // ID is the runner's id.
 func (r *Runner) ID() string { return r.cfg.ID }
 
-// Start subscribes to invocations. Work runs until Stop.
+// Engine is the runner's wazero engine; the autoscaler's hooks (Prewarm,
+// RetireIdle) are on it.
+func (r *Runner) Engine() *Engine { return r.engine }
+
+// Start subscribes to invocations and starts heartbeats and the retirement
+// of idle instances. Work runs until Stop.
 func (r *Runner) Start() error {
 	sub, err := r.nc.QueueSubscribe(wire.InvokeSubject, wire.RunnerQueue, r.dispatch)
 	if err != nil {
@@ -74,6 +92,11 @@ func (r *Runner) Start() error {
 		return fmt.Errorf("runner: flush subscription: %w", err)
 	}
 	r.sub = sub
+	ctx, cancel := context.WithCancel(context.Background())
+	r.stopLoops = cancel
+	r.loopsDone.Add(2)
+	go r.heartbeatLoop(ctx)
+	go r.retireLoop(ctx)
 	r.log.Info("runner started", "concurrency", r.cfg.Concurrency, "cache_dir", r.cfg.CacheDir)
 	return nil
 }
@@ -84,8 +107,9 @@ func (r *Runner) Start() error {
 func (r *Runner) dispatch(msg *nats.Msg) {
 	r.sem <- struct{}{}
 	r.inflight.Add(1)
+	r.running.Add(1)
 	go func() {
-		defer func() { <-r.sem; r.inflight.Done() }()
+		defer func() { r.running.Add(-1); <-r.sem; r.inflight.Done() }()
 		r.handle(msg)
 	}()
 }
@@ -96,7 +120,7 @@ func (r *Runner) handle(msg *nats.Msg) {
 		r.reply(msg, &wire.Response{Error: &wire.Error{Code: wire.CodeBadRequest, Message: err.Error()}}, nil)
 		return
 	}
-	res := r.engine.RunCommand(context.Background(), req, body, r.cfg.OutputLimit)
+	res := r.engine.Run(context.Background(), req, body, r.cfg.OutputLimit)
 	resp := &wire.Response{
 		Error:      res.Err,
 		Stderr:     res.Stderr,
@@ -106,9 +130,8 @@ func (r *Runner) handle(msg *nats.Msg) {
 		Runner:     r.cfg.ID,
 	}
 	var output []byte
-	if res.Err == nil {
-		cgi := ParseCGI(res.Stdout)
-		resp.Status, resp.Headers, output = cgi.Status, cgi.Headers, cgi.Body
+	if res.Response != nil {
+		resp.Status, resp.Headers, output = res.Response.Status, res.Response.Headers, res.Response.Body
 	}
 	log := r.log.With("function", req.Function, "invocation", req.InvocationID)
 	if res.Err != nil {
@@ -132,9 +155,71 @@ func (r *Runner) reply(msg *nats.Msg, resp *wire.Response, output []byte) {
 	}
 }
 
-// Stop stops taking work, waits for in-flight invocations (or ctx), and
-// releases the engine.
+// Heartbeat is the runner's current report.
+func (r *Runner) Heartbeat() wire.Heartbeat {
+	warm, memory := r.engine.Warm()
+	state := wire.StateReady
+	if r.draining.Load() {
+		state = wire.StateDraining
+	}
+	return wire.Heartbeat{
+		ID:          r.cfg.ID,
+		State:       state,
+		Capacity:    r.cfg.Concurrency,
+		InFlight:    int(r.running.Load()),
+		MemoryBytes: memory,
+		Warm:        warm,
+		Time:        time.Now().UTC(),
+	}
+}
+
+func (r *Runner) publishHeartbeat(hb wire.Heartbeat) {
+	data, err := json.Marshal(hb)
+	if err == nil {
+		err = r.nc.Publish(wire.HeartbeatPrefix+r.cfg.ID, data)
+	}
+	if err != nil {
+		r.log.Warn("heartbeat not sent", "error", err)
+	}
+}
+
+func (r *Runner) heartbeatLoop(ctx context.Context) {
+	defer r.loopsDone.Done()
+	tick := time.NewTicker(r.cfg.HeartbeatInterval)
+	defer tick.Stop()
+	for {
+		r.publishHeartbeat(r.Heartbeat())
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// retireLoop closes reactor instances that have been idle for IdleTTL.
+func (r *Runner) retireLoop(ctx context.Context) {
+	defer r.loopsDone.Done()
+	tick := time.NewTicker(max(r.cfg.IdleTTL/4, 10*time.Millisecond))
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			if n := r.engine.RetireIdle(r.cfg.IdleTTL, 0); n > 0 {
+				r.log.Debug("retired idle instances", "count", n)
+			}
+		}
+	}
+}
+
+// Stop drains the runner: it announces "draining", stops taking work, lets
+// the invocations it has (in flight or already delivered) finish, or gives
+// up when ctx ends, then announces "stopped" and releases the engine.
 func (r *Runner) Stop(ctx context.Context) error {
+	r.draining.Store(true)
+	r.publishHeartbeat(r.Heartbeat())
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -148,12 +233,21 @@ func (r *Runner) Stop(ctx context.Context) error {
 	case <-ctx.Done():
 		r.log.Warn("stopping with invocations still running", "error", ctx.Err())
 	}
+	if r.stopLoops != nil {
+		r.stopLoops()
+		r.loopsDone.Wait()
+	}
+	hb := r.Heartbeat()
+	hb.State = wire.StateStopped
+	r.publishHeartbeat(hb)
+	_ = r.nc.Flush()
 	err := r.engine.Close(context.WithoutCancel(ctx))
 	if r.ownedCache != nil {
 		if cerr := r.ownedCache.Close(context.WithoutCancel(ctx)); err == nil {
 			err = cerr
 		}
 	}
+	r.log.Info("runner stopped")
 	return err
 }
 

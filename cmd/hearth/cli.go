@@ -54,6 +54,7 @@ func runDeploy(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	cf.register(fs)
 	memory := fs.Int("memory", 0, "memory limit in MB (default 128)")
 	timeout := fs.Duration("timeout", 0, "timeout per invocation (default 10s)")
+	concurrency := fs.Int("concurrency", 0, "calls one runner runs at once (default: no cap)")
 	var env multiFlag
 	fs.Var(&env, "env", "environment variable KEY=VALUE for the function (repeatable)")
 	pos, err := parseInterspersed(fs, args)
@@ -69,8 +70,8 @@ func runDeploy(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return fmt.Errorf("read module: %w", err)
 	}
 	var spec *client.Spec
-	if *memory != 0 || *timeout != 0 || len(env) > 0 {
-		spec = &client.Spec{MemoryMB: *memory, TimeoutMs: int(timeout.Milliseconds())}
+	if *memory != 0 || *timeout != 0 || *concurrency != 0 || len(env) > 0 {
+		spec = &client.Spec{MemoryMB: *memory, TimeoutMs: int(timeout.Milliseconds()), Concurrency: *concurrency}
 		if len(env) > 0 {
 			spec.Env = make(map[string]string)
 			for _, kv := range env {

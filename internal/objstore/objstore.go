@@ -155,3 +155,15 @@ func (s *Store) wrap(op, key string, err error) error {
 func ModuleKey(digestHex string) string {
 	return "modules/sha256/" + digestHex + ".wasm"
 }
+
+// List returns the keys of every object whose key begins with prefix.
+func (s *Store) List(ctx context.Context, prefix string) ([]string, error) {
+	var keys []string
+	for obj := range s.client.ListObjects(ctx, s.bucket, minio.ListObjectsOptions{Prefix: prefix, Recursive: true}) {
+		if obj.Err != nil {
+			return nil, fmt.Errorf("objstore: list %s: %w", prefix, obj.Err)
+		}
+		keys = append(keys, obj.Key)
+	}
+	return keys, nil
+}

@@ -25,6 +25,12 @@ const (
 	MetaHeader = "Hearth-Meta"
 )
 
+// ABIs a function module can implement.
+const (
+	ABICommand = "command" // WASI _start, a fresh instance per call
+	ABIReactor = "reactor" // exports hearth_alloc and hearth_handle; pooled instances
+)
+
 // Error codes a runner reports in Response.Error.
 const (
 	CodeFunctionFailed    = "function_failed"    // trap or non-zero exit
@@ -32,6 +38,8 @@ const (
 	CodeOutputTooLarge    = "output_too_large"   // stdout past the output limit
 	CodeModuleUnavailable = "module_unavailable" // module could not be fetched or compiled
 	CodeBadRequest        = "bad_request"        // the message itself was malformed
+	CodeConcurrencyLimit  = "concurrency_limit"  // the function's concurrency cap is reached on this runner
+	CodeDraining          = "draining"           // the runner is shutting down and took no new work
 	CodeInternal          = "internal"
 )
 
@@ -41,7 +49,9 @@ type Request struct {
 	Namespace    string              `json:"namespace"`
 	Function     string              `json:"function"`
 	Version      int                 `json:"version"`
-	Digest       string              `json:"digest"` // sha256 hex of the module
+	Digest       string              `json:"digest"`                // sha256 hex of the module
+	ABI          string              `json:"abi"`                   // "command" or "reactor"
+	Concurrency  int                 `json:"concurrency,omitempty"` // max at once on one runner; 0 = no limit
 	TimeoutMs    int                 `json:"timeout_ms"`
 	MemoryMB     int                 `json:"memory_mb"`
 	Env          map[string]string   `json:"env,omitempty"`

@@ -48,6 +48,7 @@ type Spec struct {
 	Description string            `json:"description,omitempty"`
 	MemoryMB    int               `json:"memory_mb,omitempty"`
 	TimeoutMs   int               `json:"timeout_ms,omitempty"`
+	Concurrency int               `json:"concurrency,omitempty"`
 	Env         map[string]string `json:"env,omitempty"`
 }
 

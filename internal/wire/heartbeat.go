@@ -1,0 +1,39 @@
+package wire
+
+import "time"
+
+// HeartbeatSubject is where a runner publishes its heartbeats:
+// hearth.heartbeat.<runner id>. Subscribe to HeartbeatWildcard for all.
+const (
+	HeartbeatPrefix   = "hearth.heartbeat."
+	HeartbeatWildcard = "hearth.heartbeat.*"
+	// HeartbeatInterval is how often runners publish.
+	HeartbeatInterval = time.Second
+)
+
+// Runner states.
+const (
+	StateReady    = "ready"
+	StateDraining = "draining" // finishing in-flight work, taking none
+	StateStopped  = "stopped"  // the last heartbeat of a runner
+)
+
+// Heartbeat is a runner's periodic report: what it can take and what it
+// has warm. The scheduler and the autoscaler consume it.
+type Heartbeat struct {
+	ID          string       `json:"id"`
+	State       string       `json:"state"`
+	Capacity    int          `json:"capacity"`     // invocations at once
+	InFlight    int          `json:"in_flight"`    // invocations running now
+	MemoryBytes uint64       `json:"memory_bytes"` // linear memory of live instances
+	Warm        []WarmModule `json:"warm,omitempty"`
+	Time        time.Time    `json:"time"`
+}
+
+// WarmModule is a module a runner has compiled, with its instance counts.
+type WarmModule struct {
+	Digest   string `json:"digest"`
+	MemoryMB int    `json:"memory_mb"`
+	Idle     int    `json:"idle"` // pooled instances ready for a call (reactor)
+	Busy     int    `json:"busy"`
+}

@@ -1,0 +1,136 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/hearthfn/hearth/internal/wire"
+)
+
+// The reactor ABI's exports (docs/abi.md).
+const (
+	ReactorAlloc  = "hearth_alloc"
+	ReactorHandle = "hearth_handle"
+)
+
+var errNotReactor = errors.New("module does not export " + ReactorAlloc + " and " + ReactorHandle)
+
+// runReactor serves one call on a pooled reactor instance: it takes an idle
+// instance (or makes one), writes the request into its memory, calls the
+// handler and copies the response out. An instance that trapped or timed
+// out is closed, never reused.
+func (e *Engine) runReactor(c *call) Result {
+	res := Result{Cold: c.cold, Init: c.init}
+	p := e.pool(c)
+	inst := p.take()
+	if inst == nil {
+		start := time.Now()
+		var err error
+		inst, err = newInstance(c.ctx, c.rt, c.compiled, c.req.Env, c.req.Function)
+		res.Init += time.Since(start)
+		res.Cold = true
+		if err != nil {
+			p.discard(nil)
+			res.Err = callError(err, c.timeout)
+			res.Err.Message = "instance start-up failed: " + res.Err.Message
+			return res
+		}
+	}
+	logs := &tailBuffer{limit: StderrTailLimit}
+	inst.log.set(logs)
+
+	start := time.Now()
+	out, err := callHandler(c.ctx, inst, c.meta(), c.body)
+	res.Run = time.Since(start)
+	res.Stderr = logs.String()
+	if err != nil {
+		p.discard(inst)
+		res.Err = callError(err, c.timeout)
+		return res
+	}
+	p.put(inst)
+	if len(out) > c.outputLimit {
+		res.Err = &wire.Error{Code: wire.CodeOutputTooLarge, Message: fmt.Sprintf("function answered %d bytes; the limit is %d", len(out), c.outputLimit)}
+		return res
+	}
+	cgi := ParseCGI(out)
+	if cgi.Headers == nil {
+		res.Err = &wire.Error{Code: wire.CodeFunctionFailed, Message: "reactor response has no header block (is it built with sdk/guest?)"}
+		return res
+	}
+	if msg := cgi.Headers.Get("Hearth-Error"); msg != "" {
+		res.Err = &wire.Error{Code: wire.CodeFunctionFailed, Message: "function returned an error: " + msg}
+		return res
+	}
+	res.Response = &cgi
+	return res
+}
+
+// callHandler passes one request through the reactor ABI.
+func callHandler(ctx context.Context, inst *instance, meta, body []byte) ([]byte, error) {
+	mem := inst.mod.Memory()
+	metaPtr, err := guestCopy(ctx, inst, meta)
+	if err != nil {
+		return nil, err
+	}
+	bodyPtr, err := guestCopy(ctx, inst, body)
+	if err != nil {
+		return nil, err
+	}
+	results, err := inst.handle.Call(ctx, uint64(metaPtr), uint64(len(meta)), uint64(bodyPtr), uint64(len(body)))
+	if err != nil {
+		return nil, err
+	}
+	packed := results[0]
+	ptr, n := uint32(packed>>32), uint32(packed)
+	if n == 0 {
+		return nil, nil
+	}
+	view, ok := mem.Read(ptr, n)
+	if !ok {
+		return nil, fmt.Errorf("response at %d+%d is outside the instance's memory", ptr, n)
+	}
+	return append([]byte(nil), view...), nil
+}
+
+// guestCopy allocates len(data) bytes in the guest and copies data there.
+func guestCopy(ctx context.Context, inst *instance, data []byte) (uint32, error) {
+	if len(data) == 0 {
+		return 0, nil
+	}
+	results, err := inst.alloc.Call(ctx, uint64(len(data)))
+	if err != nil {
+		return 0, err
+	}
+	ptr := uint32(results[0])
+	if !inst.mod.Memory().Write(ptr, data) {
+		return 0, fmt.Errorf("%s returned %d, outside the instance's memory", ReactorAlloc, ptr)
+	}
+	return ptr, nil
+}
+
+// reactorMeta is the request line and headers as the reactor ABI passes
+// them: "METHOD PATH[?QUERY]\n" then "Name: value\n" lines.
+func reactorMeta(req *wire.Request) []byte {
+	var b strings.Builder
+	b.WriteString(orDefault(req.Method, "POST"))
+	b.WriteByte(' ')
+	b.WriteString(orDefault(req.Path, "/"))
+	if req.Query != "" {
+		b.WriteByte('?')
+		b.WriteString(req.Query)
+	}
+	b.WriteByte('\n')
+	for name, values := range req.Headers {
+		for _, v := range values {
+			b.WriteString(name)
+			b.WriteString(": ")
+			b.WriteString(strings.NewReplacer("\n", " ", "\r", " ").Replace(v))
+			b.WriteByte('\n')
+		}
+	}
+	return []byte(b.String())
+}
