@@ -13,6 +13,9 @@ var echoWasm []byte
 //go:embed hello/hello.wasm
 var helloWasm []byte
 
+//go:embed reverse/reverse.wasm
+var reverseWasm []byte
+
 // Example is a built example function shipped with Hearth.
 type Example struct {
 	Name string
@@ -24,5 +27,6 @@ func Examples() []Example {
 	return []Example{
 		{Name: "echo", Wasm: echoWasm},
 		{Name: "hello", Wasm: helloWasm},
+		{Name: "reverse", Wasm: reverseWasm},
 	}
 }

@@ -27,7 +27,8 @@ func run(t *testing.T, wasm, input []byte) string {
 }
 
 func TestExamples(t *testing.T) {
-	want := map[string]string{"echo": "Hearth", "hello": "Hello, Hearth!\n"}
+	// Commands are run here; the reverse reactor is run by the runner's tests.
+	want := map[string]string{"echo": "Hearth", "hello": "Hello, Hearth!\n", "reverse": ""}
 	exs := Examples()
 	if len(exs) != len(want) {
 		t.Fatalf("%d examples, want %d", len(exs), len(want))
@@ -36,6 +37,9 @@ func TestExamples(t *testing.T) {
 		t.Run(ex.Name, func(t *testing.T) {
 			if !bytes.HasPrefix(ex.Wasm, []byte("\x00asm")) {
 				t.Fatal("not a wasm module")
+			}
+			if ex.Name == "reverse" {
+				return
 			}
 			if got := run(t, ex.Wasm, []byte("Hearth")); got != want[ex.Name] {
 				t.Fatalf("output %q, want %q", got, want[ex.Name])

@@ -202,3 +202,24 @@ func TestValidationErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestDeployDetectsABI(t *testing.T) {
+	ctx := context.Background()
+	r := newEnv(t).open(t)
+	for _, tt := range []struct {
+		name string
+		wasm []byte
+		abi  string
+	}{
+		{"hello", functions.Examples()[1].Wasm, registry.ABICommand},
+		{"reverse", functions.Examples()[2].Wasm, registry.ABIReactor},
+	} {
+		_, v, err := r.Deploy(ctx, registry.DeployRequest{Name: tt.name, Module: tt.wasm})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v.ABI != tt.abi {
+			t.Errorf("%s: ABI %q, want %q", tt.name, v.ABI, tt.abi)
+		}
+	}
+}

@@ -383,3 +383,10 @@ type storeSource struct{ store ObjectGetter }
 func (s storeSource) Module(ctx context.Context, digest string) ([]byte, error) {
 	return s.store.Get(ctx, objstore.ModuleKey(digest))
 }
+
+// inFlight is the number of calls of a function version running now.
+func (e *Engine) inFlight(k poolKey) int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.inflight[k]
+}

@@ -34,6 +34,8 @@ type instance struct {
 	alloc    api.Function
 	handle   api.Function
 	log      *switchWriter // stdout and stderr of the instance, to the current call's log
+	input    uint32        // the guest's input buffer (from hearth_alloc) and its size
+	inputCap uint32
 	lastUsed time.Time
 }
 

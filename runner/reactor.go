@@ -69,16 +69,23 @@ func (e *Engine) runReactor(c *call) Result {
 	return res
 }
 
-// callHandler passes one request through the reactor ABI.
+// callHandler passes one request through the reactor ABI: meta and body
+// go into the instance's input buffer (grown with hearth_alloc only when
+// too small), then one call of hearth_handle.
 func callHandler(ctx context.Context, inst *instance, meta, body []byte) ([]byte, error) {
 	mem := inst.mod.Memory()
-	metaPtr, err := guestCopy(ctx, inst, meta)
-	if err != nil {
-		return nil, err
+	need := uint32(len(meta) + len(body))
+	if need > inst.inputCap {
+		size := max(need, 4096)
+		results, err := inst.alloc.Call(ctx, uint64(size))
+		if err != nil {
+			return nil, err
+		}
+		inst.input, inst.inputCap = uint32(results[0]), size
 	}
-	bodyPtr, err := guestCopy(ctx, inst, body)
-	if err != nil {
-		return nil, err
+	metaPtr, bodyPtr := inst.input, inst.input+uint32(len(meta))
+	if need > 0 && (!mem.Write(metaPtr, meta) || !mem.Write(bodyPtr, body)) {
+		return nil, fmt.Errorf("%s returned %d, outside the instance's memory", ReactorAlloc, inst.input)
 	}
 	results, err := inst.handle.Call(ctx, uint64(metaPtr), uint64(len(meta)), uint64(bodyPtr), uint64(len(body)))
 	if err != nil {
@@ -94,22 +101,6 @@ func callHandler(ctx context.Context, inst *instance, meta, body []byte) ([]byte
 		return nil, fmt.Errorf("response at %d+%d is outside the instance's memory", ptr, n)
 	}
 	return append([]byte(nil), view...), nil
-}
-
-// guestCopy allocates len(data) bytes in the guest and copies data there.
-func guestCopy(ctx context.Context, inst *instance, data []byte) (uint32, error) {
-	if len(data) == 0 {
-		return 0, nil
-	}
-	results, err := inst.alloc.Call(ctx, uint64(len(data)))
-	if err != nil {
-		return 0, err
-	}
-	ptr := uint32(results[0])
-	if !inst.mod.Memory().Write(ptr, data) {
-		return 0, fmt.Errorf("%s returned %d, outside the instance's memory", ReactorAlloc, ptr)
-	}
-	return ptr, nil
 }
 
 // reactorMeta is the request line and headers as the reactor ABI passes

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"mime/multipart"
 	"net/http"
 	"strings"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/hearthfn/hearth/functions"
 	"github.com/hearthfn/hearth/internal/testmodules"
+	"github.com/hearthfn/hearth/internal/testutil"
 )
 
 func exampleWasm(t *testing.T, name string) []byte {
@@ -85,6 +87,7 @@ func TestBadDeploys(t *testing.T) {
 		{"memory too big", `{"memory_mb":100000}`, "memory_mb"},
 		{"negative timeout", `{"timeout_ms":-5}`, "timeout_ms"},
 		{"bad env name", `{"env":{"1BAD":"x"}}`, "env name"},
+		{"negative concurrency", `{"concurrency":-1}`, "concurrency"},
 		{"trailing data", `{} {}`, "after its JSON"},
 	}
 	for _, tt := range specs {
@@ -192,6 +195,28 @@ func TestFailingFunctions(t *testing.T) {
 		resp, body := call(t, http.MethodPost, base+"/v1/functions/flood/invoke", "", nil)
 		wantError(t, resp, body, 502, "output_too_large")
 		helloWorks(t)
+	})
+	t.Run("over the concurrency cap is 429", func(t *testing.T) {
+		mustDeploy(t, base, "sleepy", testmodules.Sleep, `{"concurrency":1}`)
+		slow := make(chan int, 1)
+		go func() {
+			resp, _ := call(t, http.MethodPost, base+"/v1/functions/sleepy/invoke", "", []byte("1000"))
+			slow <- resp.StatusCode
+		}()
+		testutil.Eventually(t, waitFor, func() error {
+			if s.runner.Heartbeat().InFlight != 1 {
+				return errors.New("slow call not running yet")
+			}
+			return nil
+		})
+		resp, body := call(t, http.MethodPost, base+"/v1/functions/sleepy/invoke", "", []byte("0"))
+		wantError(t, resp, body, 429, "concurrency_limit")
+		if resp.Header.Get("Retry-After") == "" {
+			t.Fatal("429 without Retry-After")
+		}
+		if code := <-slow; code != 200 {
+			t.Fatalf("the call within the cap answered %d", code)
+		}
 	})
 	t.Run("no runner is 503", func(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), waitFor)

@@ -81,8 +81,8 @@ func TestDevEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(fns) != 2 || fns[0].Name != "echo" || fns[1].Name != "hello" {
-		t.Fatalf("examples deployed: %+v, want echo and hello", fns)
+	if len(fns) != 3 || fns[0].Name != "echo" || fns[1].Name != "hello" || fns[2].Name != "reverse" || fns[2].ABI != "reactor" {
+		t.Fatalf("examples deployed: %+v, want echo, hello and reverse (a reactor)", fns)
 	}
 
 	// Deploy hello over HTTP as a new version.
@@ -130,6 +130,17 @@ func TestDevEndToEnd(t *testing.T) {
 	resp, body = call(t, http.MethodPost, base+"/fn/echo", "application/json", []byte(`{"a":1}`))
 	if resp.StatusCode != http.StatusOK || string(body) != `{"a":1}` {
 		t.Fatalf("/fn/echo: %d %q", resp.StatusCode, body)
+	}
+
+	// The Go reactor example: a warm instance serves the second call.
+	for i, want := range []string{"true", "false"} {
+		resp, body = call(t, http.MethodPost, base+"/v1/functions/reverse/invoke", "", []byte("abc"))
+		if resp.StatusCode != http.StatusOK || string(body) != "cba" {
+			t.Fatalf("reverse: %d %q", resp.StatusCode, body)
+		}
+		if got := resp.Header.Get("Hearth-Cold-Start"); got != want {
+			t.Fatalf("reverse call %d: Hearth-Cold-Start %s, want %s", i+1, got, want)
+		}
 	}
 
 	// Restart on the same data: the functions are still there.

@@ -11,7 +11,7 @@ func init() {
 		for i, b := range req.Body {
 			out[len(out)-1-i] = b
 		}
-		return guest.Response{Header: guest.Header{"Content-Type": {"application/octet-stream"}}, Body: out}, nil
+		return guest.Response{Body: out}, nil
 	})
 }
 

@@ -37,3 +37,15 @@ var BigOutput []byte
 //
 //go:embed forbidden.wasm
 var ForbiddenImport []byte
+
+// Sleep is a WASI command (C) that sleeps for the milliseconds given on
+// stdin and prints "slept N".
+//
+//go:embed sleep.wasm
+var Sleep []byte
+
+// Reactor is a Go module with the reactor ABI (built with sdk/guest) whose
+// behaviour the request body chooses; see reactor/main.go.
+//
+//go:embed reactor.wasm
+var Reactor []byte

@@ -13,7 +13,7 @@ func TestModulesCompile(t *testing.T) {
 	defer rt.Close(ctx)
 	for name, wasm := range map[string][]byte{
 		"Trap": Trap, "Loop": Loop, "ExitCode": ExitCode, "MemoryBomb": MemoryBomb,
-		"BigOutput": BigOutput, "ForbiddenImport": ForbiddenImport,
+		"BigOutput": BigOutput, "ForbiddenImport": ForbiddenImport, "Sleep": Sleep,
 	} {
 		compiled, err := rt.CompileModule(ctx, wasm)
 		if err != nil {
@@ -21,6 +21,15 @@ func TestModulesCompile(t *testing.T) {
 		}
 		if _, ok := compiled.ExportedFunctions()["_start"]; !ok {
 			t.Errorf("%s exports no _start", name)
+		}
+	}
+	reactor, err := rt.CompileModule(ctx, Reactor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"hearth_alloc", "hearth_handle", "_initialize"} {
+		if _, ok := reactor.ExportedFunctions()[name]; !ok {
+			t.Errorf("Reactor does not export %s", name)
 		}
 	}
 	compiled, _ := rt.CompileModule(ctx, ForbiddenImport)

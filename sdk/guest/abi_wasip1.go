@@ -6,8 +6,10 @@ import "unsafe"
 
 // The exports below are Hearth's reactor ABI (docs/abi.md).
 
-// pinned keeps the buffers handed to the host alive until the next call.
-var pinned [][]byte
+// input is the buffer the host writes requests into; it is replaced only
+// when the host asks for a bigger one, so a warm call crosses into the
+// guest once (hearth_handle), not once per buffer.
+var input []byte
 
 // response is reused between calls; the host copies it out before the next.
 var response []byte
@@ -17,16 +19,16 @@ func hearthAlloc(size int32) int32 {
 	if size <= 0 {
 		return 0
 	}
-	buf := make([]byte, size)
-	pinned = append(pinned, buf)
-	return int32(uintptr(unsafe.Pointer(unsafe.SliceData(buf))))
+	input = make([]byte, size)
+	return int32(uintptr(unsafe.Pointer(unsafe.SliceData(input))))
 }
 
 //go:wasmexport hearth_handle
 func hearthHandle(metaPtr, metaLen, bodyPtr, bodyLen int32) int64 {
 	req := parseMeta(string(view(metaPtr, metaLen)))
-	req.Body = view(bodyPtr, bodyLen)
-	pinned = pinned[:0] // req.Body keeps its own buffer alive
+	// The body is copied out of the reused input buffer, so a handler may
+	// keep it after it returns.
+	req.Body = append([]byte(nil), view(bodyPtr, bodyLen)...)
 	var resp Response
 	var err error
 	if handler == nil {

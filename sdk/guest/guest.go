@@ -73,12 +73,13 @@ func Log(format string, args ...any) {
 // parseMeta reads the request line and headers the host sends:
 // "METHOD PATH[?QUERY]\n" then "Name: value\n" lines.
 func parseMeta(meta string) Request {
-	req := Request{Method: "POST", Path: "/", Header: Header{}}
+	req := Request{Method: "POST", Path: "/"}
 	line, rest, _ := strings.Cut(meta, "\n")
 	if method, target, ok := strings.Cut(line, " "); ok {
 		req.Method = method
 		req.Path, req.Query, _ = strings.Cut(target, "?")
 	}
+	req.Header = make(Header, strings.Count(rest, "\n"))
 	for rest != "" {
 		line, rest, _ = strings.Cut(rest, "\n")
 		if name, value, ok := strings.Cut(line, ": "); ok {
@@ -121,6 +122,9 @@ func encodeResponse(dst []byte, resp Response, err error) []byte {
 // canonical is the canonical MIME form of a header name (content-type →
 // Content-Type), without net/textproto, to keep guest modules small.
 func canonical(name string) string {
+	if isCanonical(name) {
+		return name
+	}
 	b := []byte(name)
 	upper := true
 	for i, c := range b {
@@ -133,4 +137,16 @@ func canonical(name string) string {
 		upper = c == '-'
 	}
 	return string(b)
+}
+
+func isCanonical(name string) bool {
+	upper := true
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if upper && 'a' <= c && c <= 'z' || !upper && 'A' <= c && c <= 'Z' {
+			return false
+		}
+		upper = c == '-'
+	}
+	return true
 }

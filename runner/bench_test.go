@@ -1,0 +1,155 @@
+package runner
+
+import (
+	"bytes"
+	"context"
+	"runtime"
+	"testing"
+
+	"github.com/tetratelabs/wazero"
+
+	"github.com/hearthfn/hearth/internal/wire"
+)
+
+var benchBody = bytes.Repeat([]byte("0123456789"), 10) // 100 bytes
+
+// reverse is the same work as the reverse example, as a plain Go function:
+// the baseline of a warm reactor call.
+//
+//go:noinline
+func reverse(in []byte) []byte {
+	out := make([]byte, len(in))
+	for i, b := range in {
+		out[len(out)-1-i] = b
+	}
+	return out
+}
+
+func BenchmarkWarmCall(b *testing.B) {
+	b.Run("native-go", func(b *testing.B) {
+		for b.Loop() {
+			reverse(benchBody)
+		}
+	})
+	b.Run("reactor", func(b *testing.B) {
+		store := newStore(b)
+		e := newTestEngine(b, store)
+		f := fn{name: "reverse", digest: upload(b, store, example("reverse")), abi: wire.ABIReactor}
+		req := f.request("POST")
+		if res := e.Run(context.Background(), req, benchBody, DefaultOutputLimit); res.Err != nil {
+			b.Fatal(res.Err)
+		}
+		for b.Loop() {
+			if res := e.Run(context.Background(), req, benchBody, DefaultOutputLimit); res.Err != nil {
+				b.Fatal(res.Err)
+			}
+		}
+	})
+	b.Run("command-c-fresh-instance", func(b *testing.B) {
+		store := newStore(b)
+		e := newTestEngine(b, store)
+		f := fn{name: "hello", digest: upload(b, store, example("hello")), abi: wire.ABICommand}
+		req := f.request("POST")
+		for b.Loop() {
+			if res := e.Run(context.Background(), req, benchBody, DefaultOutputLimit); res.Err != nil {
+				b.Fatal(res.Err)
+			}
+		}
+	})
+}
+
+// BenchmarkColdStart measures the first call of a just-deployed module on a
+// runner with an empty disk cache: fetch from S3 and compile, or fetch the
+// compiled code another runner shared.
+func BenchmarkColdStart(b *testing.B) {
+	for _, m := range []struct{ name, example, abi string }{
+		{"c", "hello", wire.ABICommand},
+		{"go", "echo", wire.ABICommand},
+	} {
+		for _, shared := range []bool{false, true} {
+			name := m.name + "/compile"
+			if shared {
+				name = m.name + "/shared-cache"
+			}
+			b.Run(name, func(b *testing.B) {
+				store := newStore(b)
+				f := fn{name: m.example, digest: upload(b, store, example(m.example)), abi: m.abi}
+				if shared { // a first runner compiles and shares
+					e := NewEngine(StoreSource(store), nil)
+					e.shared = newSharedCache(store, b.TempDir(), quietLog())
+					e.cache = mustDirCache(b, e.shared.dir)
+					if res := run(e, f, ""); res.Err != nil {
+						b.Fatal(res.Err)
+					}
+					e.Close(context.Background())
+				}
+				var init int64
+				for b.Loop() {
+					b.StopTimer()
+					dir := b.TempDir()
+					cache, _ := wazero.NewCompilationCacheWithDir(dir)
+					e := NewEngine(StoreSource(store), cache)
+					if shared {
+						e.shared = newSharedCache(store, dir, quietLog())
+					}
+					b.StartTimer()
+					res := run(e, f, "")
+					b.StopTimer()
+					if res.Err != nil || !res.Cold {
+						b.Fatalf("cold call: %v cold=%v", res.Err, res.Cold)
+					}
+					init += res.Init.Microseconds()
+					e.Close(context.Background())
+					cache.Close(context.Background())
+					b.StartTimer()
+				}
+				b.ReportMetric(float64(init)/float64(b.N)/1000, "init-ms/op")
+			})
+		}
+	}
+}
+
+// BenchmarkWarmInstanceMemory reports the Go heap (which holds wazero's
+// linear memories) per live instance, and how many fit in 1 GiB.
+func BenchmarkWarmInstanceMemory(b *testing.B) {
+	for _, m := range []struct{ name, example string }{{"c-command", "hello"}, {"go-reactor", "reverse"}} {
+		b.Run(m.name, func(b *testing.B) {
+			ctx := context.Background()
+			rt := wazero.NewRuntimeWithConfig(ctx, RuntimeConfig(nil, DefaultMemoryMB))
+			defer rt.Close(ctx)
+			compiled, err := rt.CompileModule(ctx, example(m.example))
+			if err != nil {
+				b.Fatal(err)
+			}
+			mustInstantiateWASI(ctx, rt)
+			const n = 100
+			for b.Loop() {
+				var before, after runtime.MemStats
+				runtime.GC()
+				runtime.ReadMemStats(&before)
+				mods := make([]interface{ Close(context.Context) error }, 0, n)
+				for i := 0; i < n; i++ {
+					cfg := wazero.NewModuleConfig().WithName("").WithStartFunctions()
+					mod, err := rt.InstantiateModule(ctx, compiled, cfg)
+					if err != nil {
+						b.Fatal(err)
+					}
+					if init := mod.ExportedFunction("_initialize"); init != nil {
+						if _, err := init.Call(ctx); err != nil {
+							b.Fatal(err)
+						}
+					}
+					mods = append(mods, mod)
+				}
+				runtime.GC()
+				runtime.ReadMemStats(&after)
+				per := float64(after.HeapAlloc-before.HeapAlloc) / n
+				b.ReportMetric(per/1024, "KiB/instance")
+				b.ReportMetric(float64(1<<30)/per, "instances/GiB")
+				for _, mod := range mods {
+					mod.Close(ctx)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,154 @@
+package runner
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/hearthfn/hearth/internal/testmodules"
+	"github.com/hearthfn/hearth/internal/testutil"
+	"github.com/hearthfn/hearth/internal/wire"
+)
+
+// startRunner starts a runner on its own NATS connection.
+func startRunner(t *testing.T, url string, store interface {
+	ObjectGetter
+	SharedStore
+}) *Runner {
+	t.Helper()
+	nc, err := nats.Connect(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	r, err := New(Config{HeartbeatInterval: 20 * time.Millisecond}, nc, StoreSource(store), nil, quietLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// invoke sends one invocation over NATS like the gateway does.
+func invoke(nc *nats.Conn, req *wire.Request, body string) (*wire.Response, []byte, error) {
+	msg, err := wire.EncodeRequest(wire.InvokeSubject, req, []byte(body))
+	if err != nil {
+		return nil, nil, err
+	}
+	reply, err := nc.RequestMsg(msg, 30*time.Second)
+	if err != nil {
+		return nil, nil, err
+	}
+	return wire.DecodeResponse(reply)
+}
+
+func TestHeartbeatsAndDrain(t *testing.T) {
+	ns := testutil.StartNATS(t)
+	store := newStore(t)
+	r := startRunner(t, ns.ClientURL(), store)
+
+	client, err := nats.Connect(ns.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	beats := make(chan wire.Heartbeat, 1024)
+	sub, err := client.Subscribe(wire.HeartbeatWildcard, func(m *nats.Msg) {
+		var hb wire.Heartbeat
+		if json.Unmarshal(m.Data, &hb) == nil {
+			beats <- hb
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Unsubscribe()
+	client.Flush()
+
+	reactor := fn{name: "r", digest: upload(t, store, testmodules.Reactor), abi: wire.ABIReactor}
+	resp, out, err := invoke(client, reactor.request("POST"), "count")
+	if err != nil || resp.Error != nil || string(out) != "1" || resp.Runner != r.ID() {
+		t.Fatalf("invoke over NATS: %+v %q %v", resp, out, err)
+	}
+
+	// A heartbeat shows the warm reactor module with its idle instance.
+	waitBeat(t, beats, func(hb wire.Heartbeat) error {
+		if hb.ID != r.ID() || hb.State != wire.StateReady || hb.Capacity == 0 {
+			return fmt.Errorf("heartbeat %+v", hb)
+		}
+		for _, w := range hb.Warm {
+			if w.Digest == reactor.digest && w.Idle == 1 {
+				return nil
+			}
+		}
+		return fmt.Errorf("warm set %+v lacks the reactor", hb.Warm)
+	})
+
+	// Drain: a call in flight finishes, the runner says draining, then stopped.
+	sleepy := fn{name: "sleepy", digest: upload(t, store, testmodules.Sleep), abi: wire.ABICommand}
+	type answer struct {
+		out []byte
+		err error
+	}
+	slow := make(chan answer, 1)
+	go func() {
+		resp, out, err := invoke(client, sleepy.request("POST"), "500")
+		if err == nil && resp.Error != nil {
+			err = resp.Error
+		}
+		slow <- answer{out, err}
+	}()
+	testutil.Eventually(t, 10*time.Second, func() error {
+		if r.Heartbeat().InFlight != 1 {
+			return errNotYet
+		}
+		return nil
+	})
+	stopped := make(chan error, 1)
+	go func() { stopped <- r.Stop(context.Background()) }()
+	waitBeat(t, beats, func(hb wire.Heartbeat) error {
+		if hb.State != wire.StateDraining {
+			return fmt.Errorf("state %s", hb.State)
+		}
+		return nil
+	})
+	if a := <-slow; a.err != nil || string(a.out) != "slept 500\n" {
+		t.Fatalf("call in flight during drain: %q %v", a.out, a.err)
+	}
+	if err := <-stopped; err != nil {
+		t.Fatal(err)
+	}
+	waitBeat(t, beats, func(hb wire.Heartbeat) error {
+		if hb.State != wire.StateStopped {
+			return fmt.Errorf("state %s", hb.State)
+		}
+		return nil
+	})
+	// No runner is left to take work.
+	if _, _, err := invoke(client, reactor.request("POST"), "count"); err != nats.ErrNoResponders {
+		t.Fatalf("invoke after drain: %v, want no responders", err)
+	}
+}
+
+// waitBeat reads heartbeats until check accepts one.
+func waitBeat(t *testing.T, beats <-chan wire.Heartbeat, check func(wire.Heartbeat) error) {
+	t.Helper()
+	deadline := time.After(10 * time.Second)
+	var last error
+	for {
+		select {
+		case hb := <-beats:
+			if last = check(hb); last == nil {
+				return
+			}
+		case <-deadline:
+			t.Fatalf("no matching heartbeat: %v", last)
+		}
+	}
+}
