@@ -22,7 +22,8 @@ type Example struct {
 	Wasm []byte
 }
 
-// Examples returns the examples in name order.
+// Examples returns the examples in this order: echo, hello, reverse. Other
+// packages' tests index it by position, so append new examples at the end.
 func Examples() []Example {
 	return []Example{
 		{Name: "echo", Wasm: echoWasm},

@@ -17,6 +17,8 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/hearthfn/hearth/gateway/scheduler"
+	"github.com/hearthfn/hearth/internal/wire"
 	"github.com/hearthfn/hearth/registry"
 )
 
@@ -37,6 +39,14 @@ type Config struct {
 	// InvokeGrace is added to a function's timeout to bound how long the
 	// gateway waits for a runner (fetch, compile, the NATS round trip).
 	InvokeGrace time.Duration
+	// Strategy names the placement strategy: hashing (default),
+	// round-robin or least-loaded.
+	Strategy string
+	// QueueWait bounds how long a call waits for a runner with capacity
+	// before a 429; default 1 s.
+	QueueWait time.Duration
+	// HeartbeatInterval is the runners' heartbeat period; default 1 s.
+	HeartbeatInterval time.Duration
 }
 
 // Pinger checks that a dependency is reachable.
@@ -60,12 +70,17 @@ type Gateway struct {
 	storage  Pinger
 	log      *slog.Logger
 	metrics  *metrics
+	sched    *scheduler.Scheduler
 	echo     *echo.Echo
 	server   *http.Server
+
+	beats     *nats.Subscription
+	stopSweep context.CancelFunc
+	sweepDone chan struct{}
 }
 
-// New builds a gateway.
-func New(cfg Config, deps Deps) *Gateway {
+// New builds a gateway and starts following runner heartbeats.
+func New(cfg Config, deps Deps) (*Gateway, error) {
 	if cfg.Listen == "" {
 		cfg.Listen = "127.0.0.1:8080"
 	}
@@ -74,6 +89,13 @@ func New(cfg Config, deps Deps) *Gateway {
 	}
 	if cfg.InvokeGrace <= 0 {
 		cfg.InvokeGrace = 5 * time.Second
+	}
+	if cfg.HeartbeatInterval <= 0 {
+		cfg.HeartbeatInterval = wire.HeartbeatInterval
+	}
+	strategy, err := scheduler.StrategyByName(cfg.Strategy)
+	if err != nil {
+		return nil, err
 	}
 	log := deps.Log
 	if log == nil {
@@ -86,9 +108,15 @@ func New(cfg Config, deps Deps) *Gateway {
 		storage:  deps.Storage,
 		log:      log.With("component", "gateway"),
 		metrics:  newMetrics(),
+		sched: scheduler.New(scheduler.NewTable(cfg.HeartbeatInterval), scheduler.Config{
+			Strategy: strategy, QueueWait: cfg.QueueWait,
+		}),
+	}
+	if err := g.followHeartbeats(); err != nil {
+		return nil, err
 	}
 	g.echo = g.routes()
-	return g
+	return g, nil
 }
 
 func (g *Gateway) routes() *echo.Echo {
@@ -108,6 +136,7 @@ func (g *Gateway) routes() *echo.Echo {
 	v1.GET("/functions/:name", g.getFunction)
 	v1.DELETE("/functions/:name", g.deleteFunction)
 	v1.POST("/functions/:name/invoke", g.invoke)
+	v1.GET("/runners", g.listRunners)
 
 	e.Any("/fn/:name", g.passthrough)
 	e.Any("/fn/:name/*", g.passthrough)
@@ -131,12 +160,17 @@ func (g *Gateway) Serve(ln net.Listener) error {
 	return nil
 }
 
-// Shutdown stops accepting requests and waits for those in progress.
+// Shutdown stops accepting requests, waits for those in progress and stops
+// following heartbeats.
 func (g *Gateway) Shutdown(ctx context.Context) error {
-	if g.server == nil {
-		return nil
+	var err error
+	if g.server != nil {
+		err = g.server.Shutdown(ctx)
 	}
-	return g.server.Shutdown(ctx)
+	_ = g.beats.Unsubscribe()
+	g.stopSweep()
+	<-g.sweepDone
+	return err
 }
 
 func (g *Gateway) healthz(c echo.Context) error {

@@ -13,6 +13,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nuid"
 
+	"github.com/hearthfn/hearth/gateway/scheduler"
 	"github.com/hearthfn/hearth/internal/wire"
 	"github.com/hearthfn/hearth/registry"
 )
@@ -128,33 +129,76 @@ func (g *Gateway) prepare(c echo.Context, path string) (*invocation, error) {
 	}, nil
 }
 
-// call sends the invocation to a runner and waits for its answer. It sets
-// the Hearth-* headers and records metrics; errors come back as API errors.
+// maxAttempts bounds how many runners one call is offered to when runners
+// do not answer (they died before taking it).
+const maxAttempts = 3
+
+// errRunnerLost ends a call whose runner died while running it.
+var errRunnerLost = errors.New("runner lost")
+
+// call places the invocation on a runner, sends it and waits for the
+// answer. A runner that does not take the call (no responders: it died) is
+// dropped from the table and the call goes to another; a runner that dies
+// while running it fails the call fast with 503. It sets the Hearth-*
+// headers and records metrics; errors come back as API errors.
 func (g *Gateway) call(c echo.Context, inv *invocation) (*wire.Response, []byte, error) {
 	timeout := time.Duration(inv.req.TimeoutMs)*time.Millisecond + g.cfg.InvokeGrace
 	ctx, cancel := context.WithTimeout(c.Request().Context(), timeout)
 	defer cancel()
+	h := c.Response().Header()
 
-	msg, err := wire.EncodeRequest(wire.InvokeSubject, inv.req, inv.body)
-	if err != nil {
-		return nil, nil, err
-	}
-	reply, err := g.nc.RequestMsgWithContext(ctx, msg)
-	if err != nil {
+	var reply *nats.Msg
+	var excluded []string
+	for attempt := 1; ; attempt++ {
+		d, release, err := g.sched.Acquire(ctx, inv.ns, inv.name, scheduler.Sync, scheduler.Request{Digest: inv.req.Digest}, excluded)
+		subject := wire.InvokeSubject
+		switch {
+		case err == nil:
+			subject = wire.RunnerSubject(d.Runner.ID)
+		case errors.Is(err, scheduler.ErrNoRunners) && len(excluded) == 0:
+			// No heartbeats yet (a gateway just started): any runner.
+			d, release = scheduler.Decision{Reason: "any"}, func() {}
+		case errors.Is(err, scheduler.ErrOverloaded):
+			h.Set("Retry-After", "1")
+			g.record(inv, http.StatusTooManyRequests, nil)
+			return nil, nil, newError(http.StatusTooManyRequests, "overloaded", "every runner is at capacity; retry after a second")
+		default:
+			apiErr := g.transportError(err, timeout)
+			if apiErr.Status == http.StatusServiceUnavailable {
+				h.Set("Retry-After", "1")
+			}
+			g.record(inv, apiErr.Status, nil)
+			return nil, nil, apiErr
+		}
+		h.Set("Hearth-Placement", d.String())
+		g.log.Debug("placed", "function", inv.name, "invocation", inv.req.InvocationID, "decision", d.String(), "attempt", attempt)
+		reply, err = g.send(ctx, subject, inv, d.Runner)
+		release()
+		if err == nil {
+			break
+		}
+		if errors.Is(err, nats.ErrNoResponders) && d.Runner != nil && attempt < maxAttempts {
+			g.sched.Table().MarkDead(d.Runner.ID)
+			excluded = append(excluded, d.Runner.ID)
+			g.log.Warn("runner did not take the call; trying another", "runner", d.Runner.ID, "invocation", inv.req.InvocationID)
+			continue
+		}
 		apiErr := g.transportError(err, timeout)
+		if errors.Is(err, errRunnerLost) {
+			apiErr = newError(http.StatusServiceUnavailable, "runner_lost", "the runner running the call stopped answering; the call may have run partly — retry if it is safe")
+		}
 		if apiErr.Status == http.StatusServiceUnavailable {
-			c.Response().Header().Set("Retry-After", "1")
+			h.Set("Retry-After", "1")
 		}
 		g.record(inv, apiErr.Status, nil)
 		return nil, nil, apiErr
 	}
+
 	resp, output, err := wire.DecodeResponse(reply)
 	if err != nil {
 		g.record(inv, http.StatusBadGateway, nil)
 		return nil, nil, newError(http.StatusBadGateway, "bad_runner_response", "the runner sent a malformed answer: %v", err)
 	}
-
-	h := c.Response().Header()
 	h.Set(headerColdStart, strconv.FormatBool(resp.Cold))
 	total := time.Since(inv.start)
 	queue := total - time.Duration(resp.InitMicros+resp.RunMicros)*time.Microsecond
@@ -180,12 +224,38 @@ func (g *Gateway) call(c echo.Context, inv *invocation) (*wire.Response, []byte,
 	return resp, output, nil
 }
 
+// send makes the NATS request; when the call was placed on a runner, the
+// request ends early if that runner is declared dead meanwhile.
+func (g *Gateway) send(ctx context.Context, subject string, inv *invocation, r *scheduler.Runner) (*nats.Msg, error) {
+	msg, err := wire.EncodeRequest(subject, inv.req, inv.body)
+	if err != nil {
+		return nil, err
+	}
+	if r == nil {
+		return g.nc.RequestMsgWithContext(ctx, msg)
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	go func() {
+		select {
+		case <-r.Dead():
+			cancel(errRunnerLost)
+		case <-ctx.Done():
+		}
+	}()
+	reply, err := g.nc.RequestMsgWithContext(ctx, msg)
+	if err != nil && context.Cause(ctx) == errRunnerLost {
+		return nil, errRunnerLost
+	}
+	return reply, err
+}
+
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
 // transportError maps a failed NATS request to an API error.
 func (g *Gateway) transportError(err error, timeout time.Duration) *apiError {
 	switch {
-	case errors.Is(err, nats.ErrNoResponders):
+	case errors.Is(err, nats.ErrNoResponders), errors.Is(err, scheduler.ErrNoRunners):
 		return newError(http.StatusServiceUnavailable, "no_runners", "no runner is available to run the function; start one with `hearth runner` and try again")
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, nats.ErrTimeout):
 		return newError(http.StatusGatewayTimeout, wire.CodeTimeout, "no answer from a runner within %s", timeout)

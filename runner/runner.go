@@ -31,7 +31,7 @@ type Runner struct {
 	inflight sync.WaitGroup
 	running  atomic.Int64
 	draining atomic.Bool
-	sub      *nats.Subscription
+	subs     []*nats.Subscription
 
 	stopLoops context.CancelFunc
 	loopsDone sync.WaitGroup
@@ -81,17 +81,26 @@ func (r *Runner) Engine() *Engine { return r.engine }
 // Start subscribes to invocations and starts heartbeats and the retirement
 // of idle instances. Work runs until Stop.
 func (r *Runner) Start() error {
-	sub, err := r.nc.QueueSubscribe(wire.InvokeSubject, wire.RunnerQueue, r.dispatch)
+	// Work placed on this runner by a scheduler, and work for any runner
+	// (a gateway that has no heartbeats yet).
+	direct, err := r.nc.Subscribe(wire.RunnerSubject(r.cfg.ID), r.dispatch)
 	if err != nil {
 		return fmt.Errorf("runner: subscribe: %w", err)
 	}
-	// The subscription must be known to the server before Start returns, so
-	// that a gateway can send work right away.
+	shared, err := r.nc.QueueSubscribe(wire.InvokeSubject, wire.RunnerQueue, r.dispatch)
+	if err != nil {
+		_ = direct.Unsubscribe()
+		return fmt.Errorf("runner: subscribe: %w", err)
+	}
+	r.subs = []*nats.Subscription{direct, shared}
+	// The subscriptions must be known to the server before Start returns,
+	// so that a gateway can send work right away.
 	if err := r.nc.Flush(); err != nil {
-		_ = sub.Unsubscribe()
+		for _, sub := range r.subs {
+			_ = sub.Unsubscribe()
+		}
 		return fmt.Errorf("runner: flush subscription: %w", err)
 	}
-	r.sub = sub
 	ctx, cancel := context.WithCancel(context.Background())
 	r.stopLoops = cancel
 	r.loopsDone.Add(2)
@@ -223,9 +232,7 @@ func (r *Runner) Stop(ctx context.Context) error {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		if r.sub != nil {
-			r.drainSubscription(ctx)
-		}
+		drainSubscriptions(ctx, r.subs)
 		r.inflight.Wait()
 	}()
 	select {
@@ -251,20 +258,23 @@ func (r *Runner) Stop(ctx context.Context) error {
 	return err
 }
 
-// drainSubscription stops new deliveries and lets the messages already
+// drainSubscriptions stops new deliveries and lets the messages already
 // buffered for this runner be handled, so no accepted work is dropped.
-func (r *Runner) drainSubscription(ctx context.Context) {
-	if err := r.sub.Drain(); err != nil {
-		_ = r.sub.Unsubscribe()
-		return
+func drainSubscriptions(ctx context.Context, subs []*nats.Subscription) {
+	for _, sub := range subs {
+		if err := sub.Drain(); err != nil {
+			_ = sub.Unsubscribe()
+		}
 	}
 	tick := time.NewTicker(5 * time.Millisecond)
 	defer tick.Stop()
-	for r.sub.IsValid() {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
+	for _, sub := range subs {
+		for sub.IsValid() {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
 		}
 	}
 }

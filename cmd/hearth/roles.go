@@ -103,6 +103,8 @@ func runGateway(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	cf.register(fs)
 	lf.register(fs)
 	fs.StringVar(&cfg.Listen, "listen", envOr("HEARTH_LISTEN", "127.0.0.1:8080"), "listen address (env HEARTH_LISTEN)")
+	fs.StringVar(&cfg.Strategy, "placement", envOr("HEARTH_PLACEMENT", "hashing"), "placement strategy: hashing, round-robin or least-loaded")
+	fs.DurationVar(&cfg.QueueWait, "queue-wait", time.Second, "longest wait for a runner with capacity before answering 429")
 	if _, err := parseInterspersed(fs, args); err != nil {
 		return err
 	}

@@ -3,11 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hearthfn/hearth/gateway"
 	"github.com/hearthfn/hearth/internal/embeds3"
@@ -62,18 +65,22 @@ func TestGatewayAndRunnerRoles(t *testing.T) {
 	if resp.StatusCode != http.StatusCreated {
 		t.Fatalf("deploy: %d %s", resp.StatusCode, body)
 	}
-	// Both runners get work (queue group); each fetches the module from S3.
-	runners := map[string]bool{}
-	for i := 0; i < 40 && len(runners) < 2; i++ {
-		resp, body = call(t, http.MethodPost, gw.gatewayURL+"/v1/functions/hello/invoke", "", []byte("roles"))
-		if resp.StatusCode != http.StatusOK || string(body) != "Hello, roles!\n" {
-			t.Fatalf("invoke: %d %q", resp.StatusCode, body)
+	resp, body = call(t, http.MethodPost, gw.gatewayURL+"/v1/functions/hello/invoke", "", []byte("roles"))
+	if resp.StatusCode != http.StatusOK || string(body) != "Hello, roles!\n" {
+		t.Fatalf("invoke: %d %q", resp.StatusCode, body)
+	}
+	// The gateway knows both runners from their heartbeats.
+	testutil.Eventually(t, 10*time.Second, func() error {
+		_, body := call(t, http.MethodGet, gw.gatewayURL+"/v1/runners", "", nil)
+		var out struct{ Runners []struct{ ID string } }
+		if err := json.Unmarshal(body, &out); err != nil {
+			return err
 		}
-		runners[resp.Header.Get("Hearth-Runner")] = true
-	}
-	if len(runners) != 2 {
-		t.Fatalf("calls reached runners %v, want both", runners)
-	}
+		if len(out.Runners) != 2 {
+			return fmt.Errorf("/v1/runners lists %d runners: %s", len(out.Runners), body)
+		}
+		return nil
+	})
 	resp, body = call(t, http.MethodGet, gw.gatewayURL+"/readyz", "", nil)
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("/readyz: %d %s", resp.StatusCode, body)

@@ -74,6 +74,13 @@ func (s *stack) connect(ctx context.Context, cfg connConfig, name string) error 
 			}
 		}),
 		nats.ReconnectHandler(func(nc *nats.Conn) { s.log.Info("NATS reconnected", "url", nc.ConnectedUrl()) }),
+		nats.ErrorHandler(func(_ *nats.Conn, sub *nats.Subscription, err error) {
+			subject := ""
+			if sub != nil {
+				subject = sub.Subject
+			}
+			s.log.Warn("NATS error", "subject", subject, "error", err)
+		}),
 	)
 	if err != nil {
 		return fmt.Errorf("connect to NATS at %s: %w (is nats-server running? pass --nats)", cfg.NATSURL, err)
@@ -118,7 +125,12 @@ func (s *stack) startGateway(cfg gateway.Config) error {
 	if err != nil {
 		return fmt.Errorf("gateway: listen on %s: %w (is another hearth running? use --listen)", cfg.Listen, err)
 	}
-	s.gateway = gateway.New(cfg, gateway.Deps{NATS: s.nc, Registry: s.registry, Storage: s.store, Log: s.log})
+	gw, err := gateway.New(cfg, gateway.Deps{NATS: s.nc, Registry: s.registry, Storage: s.store, Log: s.log})
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	s.gateway = gw
 	s.gatewayURL = "http://" + ln.Addr().String()
 	s.serveErr = make(chan error, 1)
 	go func() { s.serveErr <- s.gateway.Serve(ln) }()

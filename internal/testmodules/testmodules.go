@@ -1,6 +1,8 @@
 // Package testmodules holds small WebAssembly modules that misbehave on
-// purpose, for tests of limits and validation. Each is built from the .wat
-// source beside it with wat2wasm (`go tool task functions`).
+// purpose, for tests of limits and validation. Most are built from the .wat
+// source beside them with wat2wasm; Sleep (sleep/, C) and Reactor (reactor/,
+// Go) are compiled. functions/README.md lists the commands; `go tool task
+// functions` runs them.
 package testmodules
 
 import _ "embed"
@@ -21,13 +23,14 @@ var Loop []byte
 //go:embed exitcode.wasm
 var ExitCode []byte
 
-// MemoryBomb is a WASI command that grows its memory until memory.grow
-// fails, then traps.
+// MemoryBomb is a WASI command that grows its memory a page at a time until
+// memory.grow fails, then traps: a memory limit shows as an error.
 //
 //go:embed membomb.wasm
 var MemoryBomb []byte
 
-// BigOutput is a WASI command that writes to stdout forever.
+// BigOutput is a WASI command that writes the same 64 KiB buffer to stdout
+// forever, ignoring write errors.
 //
 //go:embed bigoutput.wasm
 var BigOutput []byte

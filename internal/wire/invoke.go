@@ -21,6 +21,9 @@ const (
 	InvokeSubject = "hearth.invoke"
 	// RunnerQueue is the queue group of all runners.
 	RunnerQueue = "hearth-runners"
+	// RunnerSubjectPrefix + id + ".invoke" reaches one runner: the
+	// scheduler's choice.
+	RunnerSubjectPrefix = "hearth.runner."
 	// MetaHeader carries the JSON metadata of a Request or Response.
 	MetaHeader = "Hearth-Meta"
 )
@@ -30,6 +33,10 @@ const (
 	ABICommand = "command" // WASI _start, a fresh instance per call
 	ABIReactor = "reactor" // exports hearth_alloc and hearth_handle; pooled instances
 )
+
+// RunnerSubject is the subject on which the runner with id takes work
+// placed on it.
+func RunnerSubject(id string) string { return RunnerSubjectPrefix + id + ".invoke" }
 
 // Error codes a runner reports in Response.Error.
 const (

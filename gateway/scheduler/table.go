@@ -1,0 +1,243 @@
+// Package scheduler places invocations on runners: a table of runners kept
+// from their heartbeats, a placement chain (feasibility filter, then a
+// strategy that scores and selects), admission control with bounded,
+// fair per-namespace waiting, and the reason for every decision.
+package scheduler
+
+import (
+	"hash/maphash"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hearthfn/hearth/internal/wire"
+)
+
+// DeadAfter is how many heartbeat intervals without a beat make a runner
+// dead.
+const DeadAfter = 3
+
+// Runner is the scheduler's view of one runner.
+type Runner struct {
+	ID   string
+	seed uint64 // hash of ID, for rendezvous hashing
+
+	hb       atomic.Pointer[beat]
+	inflight atomic.Int64  // calls this gateway has on the runner now
+	dead     chan struct{} // closed when the runner is declared dead or stopped
+	deadOnce sync.Once
+}
+
+// beat is one heartbeat, with its warm set indexed for lookups.
+type beat struct {
+	wire.Heartbeat
+	seen time.Time
+	// others is the runner's reported load less this gateway's own calls
+	// on it when the beat arrived: the work other gateways placed there.
+	others int
+	idle   map[string]int // module digest → idle instances
+	warm   map[string]bool
+}
+
+func newBeat(hb wire.Heartbeat, seen time.Time) *beat {
+	b := &beat{Heartbeat: hb, seen: seen, idle: make(map[string]int, len(hb.Warm)), warm: make(map[string]bool, len(hb.Warm))}
+	for _, w := range hb.Warm {
+		b.idle[w.Digest] += w.Idle
+		b.warm[w.Digest] = true
+	}
+	return b
+}
+
+// Load is the runner's in-flight work as this gateway sees it: its own
+// calls, exact, plus the calls of other gateways as of the last heartbeat.
+func (r *Runner) Load() int {
+	return int(r.inflight.Load()) + r.hb.Load().others
+}
+
+// Capacity is how many calls the runner takes at once.
+func (r *Runner) Capacity() int { return r.hb.Load().Capacity }
+
+// IdleWarm is the number of idle warm instances of a module on the runner.
+func (r *Runner) IdleWarm(digest string) int { return r.hb.Load().idle[digest] }
+
+// HasModule reports whether the runner has the module compiled.
+func (r *Runner) HasModule(digest string) bool { return r.hb.Load().warm[digest] }
+
+// Dead is closed when the runner stops or misses DeadAfter heartbeats.
+func (r *Runner) Dead() <-chan struct{} { return r.dead }
+
+func (r *Runner) kill() { r.deadOnce.Do(func() { close(r.dead) }) }
+
+// Table is the set of live runners, kept from heartbeats.
+type Table struct {
+	interval time.Duration
+	hashSeed maphash.Seed
+
+	mu      sync.Mutex
+	runners map[string]*Runner
+	list    atomic.Pointer[[]*Runner] // sorted by ID; rebuilt when membership changes
+
+	// warmIdx maps a module digest to the runners that reported idle warm
+	// instances of it, so the warm check is one lookup, not one per runner.
+	warmMu  sync.RWMutex
+	warmIdx map[string]map[*Runner]struct{}
+}
+
+// NewTable makes an empty table for runners that beat every interval.
+func NewTable(interval time.Duration) *Table {
+	t := &Table{interval: interval, hashSeed: maphash.MakeSeed(), runners: make(map[string]*Runner), warmIdx: make(map[string]map[*Runner]struct{})}
+	t.list.Store(&[]*Runner{})
+	return t
+}
+
+// Observe records a heartbeat received at now.
+func (t *Table) Observe(hb wire.Heartbeat, now time.Time) {
+	if hb.ID == "" {
+		return
+	}
+	if hb.State == wire.StateStopped {
+		t.remove(hb.ID)
+		return
+	}
+	t.mu.Lock()
+	r, ok := t.runners[hb.ID]
+	if !ok {
+		r = &Runner{ID: hb.ID, seed: maphash.String(t.hashSeed, hb.ID), dead: make(chan struct{})}
+		t.runners[hb.ID] = r
+	}
+	nb := newBeat(hb, now)
+	nb.others = max(0, hb.InFlight-int(r.inflight.Load()))
+	old := r.hb.Swap(nb)
+	if !ok {
+		t.rebuildLocked()
+	}
+	t.mu.Unlock()
+	t.reindex(r, old, nb)
+}
+
+// reindex updates the warm index from a runner's previous beat to its new
+// one (nb nil: the runner is gone).
+func (t *Table) reindex(r *Runner, old, nb *beat) {
+	t.warmMu.Lock()
+	defer t.warmMu.Unlock()
+	if old != nil {
+		for d, n := range old.idle {
+			if n > 0 && (nb == nil || nb.idle[d] == 0) {
+				if set := t.warmIdx[d]; set != nil {
+					delete(set, r)
+					if len(set) == 0 {
+						delete(t.warmIdx, d)
+					}
+				}
+			}
+		}
+	}
+	if nb != nil {
+		for d, n := range nb.idle {
+			if n > 0 {
+				set := t.warmIdx[d]
+				if set == nil {
+					set = make(map[*Runner]struct{})
+					t.warmIdx[d] = set
+				}
+				set[r] = struct{}{}
+			}
+		}
+	}
+}
+
+// leastLoadedWarm is the least loaded runner with an idle warm instance of
+// digest that accept allows, or nil.
+func (t *Table) leastLoadedWarm(digest string, accept func(*Runner) bool) *Runner {
+	t.warmMu.RLock()
+	defer t.warmMu.RUnlock()
+	var best *Runner
+	for r := range t.warmIdx[digest] {
+		if accept(r) && (best == nil || r.Load() < best.Load() || r.Load() == best.Load() && r.ID < best.ID) {
+			best = r
+		}
+	}
+	return best
+}
+
+// Sweep removes runners that missed DeadAfter heartbeats by now, and
+// returns their ids.
+func (t *Table) Sweep(now time.Time) []string {
+	limit := time.Duration(DeadAfter) * t.interval
+	t.mu.Lock()
+	var dead []string
+	for id, r := range t.runners {
+		if now.Sub(r.hb.Load().seen) > limit {
+			dead = append(dead, id)
+		}
+	}
+	t.mu.Unlock()
+	for _, id := range dead {
+		t.remove(id)
+	}
+	return dead
+}
+
+// MarkDead removes a runner that did not answer.
+func (t *Table) MarkDead(id string) { t.remove(id) }
+
+func (t *Table) remove(id string) {
+	t.mu.Lock()
+	r, ok := t.runners[id]
+	if ok {
+		delete(t.runners, id)
+		t.rebuildLocked()
+	}
+	t.mu.Unlock()
+	if ok {
+		t.reindex(r, r.hb.Load(), nil)
+		r.kill()
+	}
+}
+
+func (t *Table) rebuildLocked() {
+	list := make([]*Runner, 0, len(t.runners))
+	for _, r := range t.runners {
+		list = append(list, r)
+	}
+	sort.Slice(list, func(i, j int) bool { return list[i].ID < list[j].ID })
+	t.list.Store(&list)
+}
+
+// Runners is the current list of runners, sorted by id. Do not modify it.
+func (t *Table) Runners() []*Runner { return *t.list.Load() }
+
+// Get returns the runner with the id, if it is in the table.
+func (t *Table) Get(id string) (*Runner, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	r, ok := t.runners[id]
+	return r, ok
+}
+
+// Info is a runner as the API shows it.
+type Info struct {
+	ID          string            `json:"id"`
+	State       string            `json:"state"`
+	Capacity    int               `json:"capacity"`
+	InFlight    int               `json:"in_flight"`
+	MemoryBytes uint64            `json:"memory_bytes"`
+	Warm        []wire.WarmModule `json:"warm"`
+	LastSeen    time.Time         `json:"last_seen"`
+}
+
+// Infos describes every runner in the table.
+func (t *Table) Infos() []Info {
+	runners := t.Runners()
+	out := make([]Info, 0, len(runners))
+	for _, r := range runners {
+		b := r.hb.Load()
+		warm := b.Warm
+		if warm == nil {
+			warm = []wire.WarmModule{}
+		}
+		out = append(out, Info{ID: r.ID, State: b.State, Capacity: b.Capacity, InFlight: r.Load(), MemoryBytes: b.MemoryBytes, Warm: warm, LastSeen: b.seen})
+	}
+	return out
+}
