@@ -107,7 +107,13 @@ func TestFeasibilityFilters(t *testing.T) {
 	default:
 		t.Fatal("a swept runner's Dead channel is open")
 	}
+	r00, _ := tb.Get("r00")
 	tb.Observe(wire.Heartbeat{ID: "r00", State: wire.StateStopped}, t0)
+	select {
+	case <-r00.Dead():
+		t.Fatal("a runner that stopped cleanly must not fail its calls")
+	default:
+	}
 	if _, err := s.Place(Request{Digest: "x"}, nil); !errors.Is(err, ErrNoRunners) {
 		t.Fatalf("empty table: %v", err)
 	}

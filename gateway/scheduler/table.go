@@ -97,7 +97,9 @@ func (t *Table) Observe(hb wire.Heartbeat, now time.Time) {
 		return
 	}
 	if hb.State == wire.StateStopped {
-		t.remove(hb.ID)
+		// A runner stops only after answering its calls, so the calls it
+		// had are not failed: their answers are already on the way.
+		t.removeQuietly(hb.ID)
 		return
 	}
 	t.mu.Lock()
@@ -182,7 +184,15 @@ func (t *Table) Sweep(now time.Time) []string {
 // MarkDead removes a runner that did not answer.
 func (t *Table) MarkDead(id string) { t.remove(id) }
 
+// remove drops a runner and fails the calls in flight on it (Dead closes).
 func (t *Table) remove(id string) {
+	if r := t.removeQuietly(id); r != nil {
+		r.kill()
+	}
+}
+
+// removeQuietly drops a runner from placement and returns it.
+func (t *Table) removeQuietly(id string) *Runner {
 	t.mu.Lock()
 	r, ok := t.runners[id]
 	if ok {
@@ -190,10 +200,11 @@ func (t *Table) remove(id string) {
 		t.rebuildLocked()
 	}
 	t.mu.Unlock()
-	if ok {
-		t.reindex(r, r.hb.Load(), nil)
-		r.kill()
+	if !ok {
+		return nil
 	}
+	t.reindex(r, r.hb.Load(), nil)
+	return r
 }
 
 func (t *Table) rebuildLocked() {
