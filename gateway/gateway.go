@@ -33,9 +33,13 @@ const (
 // Config configures a gateway.
 type Config struct {
 	Listen string // default 127.0.0.1:8080
-	// MaxPayload is the largest invocation body accepted; default the NATS
-	// connection's max payload less room for headers.
+	// MaxPayload is the largest invocation body accepted (413 above it);
+	// default 32 MiB. Bodies above InlineLimit travel through the object
+	// store (claim check).
 	MaxPayload int
+	// InlineLimit is the largest body or output sent inside a NATS message;
+	// default the connection's max payload less room for headers.
+	InlineLimit int
 	// InvokeGrace is added to a function's timeout to bound how long the
 	// gateway waits for a runner (fetch, compile, the NATS round trip).
 	InvokeGrace time.Duration
@@ -49,16 +53,22 @@ type Config struct {
 	HeartbeatInterval time.Duration
 }
 
-// Pinger checks that a dependency is reachable.
-type Pinger interface {
+// DefaultMaxPayload is the default limit of an invocation body.
+const DefaultMaxPayload = 32 << 20
+
+// Storage is the object store: claim-checked payloads, results and logs.
+type Storage interface {
 	Ping(ctx context.Context) error
+	Put(ctx context.Context, key string, data []byte, contentType string) error
+	Get(ctx context.Context, key string) ([]byte, error)
+	Delete(ctx context.Context, key string) error
 }
 
 // Deps are the gateway's connections.
 type Deps struct {
 	NATS     *nats.Conn
 	Registry *registry.Registry
-	Storage  Pinger
+	Storage  Storage
 	Log      *slog.Logger
 }
 
@@ -67,7 +77,7 @@ type Gateway struct {
 	cfg      Config
 	nc       *nats.Conn
 	registry *registry.Registry
-	storage  Pinger
+	store    Storage
 	log      *slog.Logger
 	metrics  *metrics
 	sched    *scheduler.Scheduler
@@ -85,7 +95,7 @@ func New(cfg Config, deps Deps) (*Gateway, error) {
 		cfg.Listen = "127.0.0.1:8080"
 	}
 	if cfg.MaxPayload <= 0 {
-		cfg.MaxPayload = int(deps.NATS.MaxPayload()) - 64<<10
+		cfg.MaxPayload = DefaultMaxPayload
 	}
 	if cfg.InvokeGrace <= 0 {
 		cfg.InvokeGrace = 5 * time.Second
@@ -105,7 +115,7 @@ func New(cfg Config, deps Deps) (*Gateway, error) {
 		cfg:      cfg,
 		nc:       deps.NATS,
 		registry: deps.Registry,
-		storage:  deps.Storage,
+		store:    deps.Storage,
 		log:      log.With("component", "gateway"),
 		metrics:  newMetrics(),
 		sched: scheduler.New(scheduler.NewTable(cfg.HeartbeatInterval), scheduler.Config{
@@ -186,7 +196,7 @@ func (g *Gateway) readyz(c echo.Context) error {
 	}
 	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
 	defer cancel()
-	if err := g.storage.Ping(ctx); err != nil {
+	if err := g.store.Ping(ctx); err != nil {
 		checks["storage"], ready = err.Error(), false
 	}
 	status := http.StatusOK

@@ -24,6 +24,7 @@ import (
 type Runner struct {
 	cfg    Config
 	nc     *nats.Conn
+	store  Store
 	engine *Engine
 	log    *slog.Logger
 
@@ -39,10 +40,16 @@ type Runner struct {
 	ownedCache wazero.CompilationCache // closed on Stop
 }
 
-// New makes a runner that takes work from nc and modules from source.
-// When shared is not nil, compiled code is shared with other runners
-// through it (see SharedStore).
-func New(cfg Config, nc *nats.Conn, source ModuleSource, shared SharedStore, log *slog.Logger) (*Runner, error) {
+// Store is the object store a runner uses: modules by digest, compiled code
+// shared with other runners, and payloads too large for a NATS message
+// (claim checks). *objstore.Store is one.
+type Store interface {
+	SharedStore
+}
+
+// New makes a runner that takes work from nc and modules, shared compiled
+// code (when cfg.CacheDir is set) and large payloads from store.
+func New(cfg Config, nc *nats.Conn, store Store, log *slog.Logger) (*Runner, error) {
 	cfg = cfg.withDefaults()
 	if log == nil {
 		log = slog.Default()
@@ -58,15 +65,16 @@ func New(cfg Config, nc *nats.Conn, source ModuleSource, shared SharedStore, log
 	r := &Runner{
 		cfg:    cfg,
 		nc:     nc,
-		engine: NewEngine(source, cache),
+		store:  store,
+		engine: NewEngine(StoreSource(store), cache),
 		log:    log.With("component", "runner", "runner", cfg.ID),
 		sem:    make(chan struct{}, cfg.Concurrency),
 	}
 	if ownCache {
 		r.ownedCache = cache
 	}
-	if shared != nil && cfg.CacheDir != "" {
-		r.engine.shared = newSharedCache(shared, cfg.CacheDir, r.log)
+	if cfg.CacheDir != "" {
+		r.engine.shared = newSharedCache(store, cfg.CacheDir, r.log)
 	}
 	return r, nil
 }
@@ -129,7 +137,14 @@ func (r *Runner) handle(msg *nats.Msg) {
 		r.reply(msg, &wire.Response{Error: &wire.Error{Code: wire.CodeBadRequest, Message: err.Error()}}, nil)
 		return
 	}
-	res := r.engine.Run(context.Background(), req, body, r.cfg.OutputLimit)
+	ctx := context.Background()
+	if req.BodyRef != "" { // claim check: the body waits in the object store
+		if body, err = r.store.Get(ctx, req.BodyRef); err != nil {
+			r.reply(msg, &wire.Response{Runner: r.cfg.ID, Error: &wire.Error{Code: wire.CodeInternal, Message: "fetch request body: " + err.Error()}}, nil)
+			return
+		}
+	}
+	res := r.engine.Run(ctx, req, body, r.cfg.OutputLimit)
 	resp := &wire.Response{
 		Error:      res.Err,
 		Stderr:     res.Stderr,
@@ -141,6 +156,13 @@ func (r *Runner) handle(msg *nats.Msg) {
 	var output []byte
 	if res.Response != nil {
 		resp.Status, resp.Headers, output = res.Response.Status, res.Response.Headers, res.Response.Body
+		if len(output) > r.inlineLimit() { // claim check for the output
+			key := wire.ResultKey(req.InvocationID)
+			if err := r.store.Put(ctx, key, output, "application/octet-stream"); err != nil {
+				resp.Error = &wire.Error{Code: wire.CodeInternal, Message: "store output: " + err.Error()}
+			}
+			resp.OutputRef, output = key, nil
+		}
 	}
 	log := r.log.With("function", req.Function, "invocation", req.InvocationID)
 	if res.Err != nil {
@@ -163,6 +185,9 @@ func (r *Runner) reply(msg *nats.Msg, resp *wire.Response, output []byte) {
 		r.log.Error("reply failed", "error", err)
 	}
 }
+
+// inlineLimit is the largest output sent inside the NATS reply.
+func (r *Runner) inlineLimit() int { return wire.InlineLimit(r.nc.MaxPayload()) }
 
 // Heartbeat is the runner's current report.
 func (r *Runner) Heartbeat() wire.Heartbeat {

@@ -15,17 +15,14 @@ import (
 )
 
 // startRunner starts a runner on its own NATS connection.
-func startRunner(t *testing.T, url string, store interface {
-	ObjectGetter
-	SharedStore
-}) *Runner {
+func startRunner(t *testing.T, url string, store Store) *Runner {
 	t.Helper()
 	nc, err := nats.Connect(url)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(nc.Close)
-	r, err := New(Config{HeartbeatInterval: 20 * time.Millisecond}, nc, StoreSource(store), nil, quietLog())
+	r, err := New(Config{HeartbeatInterval: 20 * time.Millisecond}, nc, store, quietLog())
 	if err != nil {
 		t.Fatal(err)
 	}

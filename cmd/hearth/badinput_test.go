@@ -130,7 +130,7 @@ func TestBadRequests(t *testing.T) {
 		{"bad limit", "GET", "/v1/functions?limit=0", nil, 400, "invalid_parameter"},
 		{"unknown route", "GET", "/v1/nothing", nil, 404, "not_found"},
 		{"wrong method", "PATCH", "/v1/functions/hello", nil, 405, "method_not_allowed"},
-		{"payload too large", "POST", "/v1/functions/echo/invoke", make([]byte, 9<<20), 413, "payload_too_large"},
+		{"payload too large", "POST", "/v1/functions/echo/invoke", make([]byte, 32<<20+1), 413, "payload_too_large"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

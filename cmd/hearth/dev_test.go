@@ -55,7 +55,7 @@ func call(t *testing.T, method, url, ctype string, body []byte) (*http.Response,
 func wantError(t *testing.T, resp *http.Response, body []byte, status int, code string) {
 	t.Helper()
 	if resp.StatusCode != status {
-		t.Fatalf("status %d, want %d; body %s", resp.StatusCode, status, body)
+		t.Fatalf("status %d, want %d; body %.300s", resp.StatusCode, status, body)
 	}
 	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
 		t.Fatalf("error Content-Type %q, want application/json", ct)
@@ -64,7 +64,7 @@ func wantError(t *testing.T, resp *http.Response, body []byte, status int, code 
 		Error struct{ Code, Message string } `json:"error"`
 	}
 	if err := json.Unmarshal(body, &e); err != nil || e.Error.Code != code || e.Error.Message == "" {
-		t.Fatalf("error body %s, want code %q and a message", body, code)
+		t.Fatalf("error body %.300s, want code %q and a message", body, code)
 	}
 	if resp.Header.Get("Hearth-Request-Id") == "" {
 		t.Fatal("error response without Hearth-Request-Id")
@@ -199,3 +199,17 @@ func TestDevHealthAndMetrics(t *testing.T) {
 
 // waitFor is a generous bound for calls that must end by themselves.
 const waitFor = 30 * time.Second
+
+// TestLargePayloadRoundTrip sends 32 MiB through a function and back: both
+// ways the payload is above the NATS message limit and travels through S3.
+func TestLargePayloadRoundTrip(t *testing.T) {
+	s := startTestDev(t, t.TempDir())
+	big := make([]byte, 32<<20)
+	for i := range big {
+		big[i] = byte(i * 7)
+	}
+	resp, body := call(t, http.MethodPost, s.gatewayURL+"/v1/functions/echo/invoke", "application/octet-stream", big)
+	if resp.StatusCode != http.StatusOK || !bytes.Equal(body, big) {
+		t.Fatalf("32 MiB echo: status %d, %d bytes back, equal=%v", resp.StatusCode, len(body), bytes.Equal(body, big))
+	}
+}

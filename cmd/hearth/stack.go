@@ -146,7 +146,7 @@ func (s *stack) startGateway(cfg gateway.Config) error {
 
 // startRunner starts a runner that takes work from NATS.
 func (s *stack) startRunner(cfg runner.Config) error {
-	r, err := runner.New(cfg, s.nc, runner.StoreSource(s.store), s.store, s.log)
+	r, err := runner.New(cfg, s.nc, s.store, s.log)
 	if err != nil {
 		return err
 	}

@@ -66,6 +66,9 @@ type Request struct {
 	Path         string              `json:"path,omitempty"`
 	Query        string              `json:"query,omitempty"`
 	Headers      map[string][]string `json:"headers,omitempty"`
+	// BodyRef, when set, is the object-store key of a body too large for a
+	// NATS message (claim check); the message data is then empty.
+	BodyRef string `json:"body_ref,omitempty"`
 }
 
 // Response is a runner's answer. On success Error is nil and the message
@@ -79,7 +82,24 @@ type Response struct {
 	InitMicros int64               `json:"init_us"` // fetching and compiling the module, 0 when warm
 	RunMicros  int64               `json:"run_us"`
 	Runner     string              `json:"runner"`
+	// OutputRef, when set, is the object-store key of an output too large
+	// for a NATS message; the reply data is then empty.
+	OutputRef string `json:"output_ref,omitempty"`
 }
+
+// InlineLimit is the largest payload sent inside a NATS message on a
+// connection whose server accepts maxPayload bytes; the rest of the room is
+// for headers. Larger payloads travel as object-store references.
+func InlineLimit(maxPayload int64) int { return int(maxPayload) - 64<<10 }
+
+// PayloadKey is where a claim-checked request body is stored.
+func PayloadKey(invocationID string) string { return "payloads/" + invocationID }
+
+// ResultKey is where an invocation's output is stored.
+func ResultKey(invocationID string) string { return "results/" + invocationID }
+
+// LogKey is where an invocation's log is stored.
+func LogKey(invocationID string) string { return "logs/" + invocationID }
 
 // Error says why an invocation failed.
 type Error struct {
