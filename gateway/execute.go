@@ -36,6 +36,7 @@ type outcome struct {
 // headers from its outcome.
 func (g *Gateway) call(c echo.Context, inv *invocation) (*wire.Response, []byte, error) {
 	out := g.execute(c.Request().Context(), inv, scheduler.Sync)
+	g.recordSync(inv, out, "sync")
 	h := c.Response().Header()
 	if out.decision.Reason != "" {
 		h.Set("Hearth-Placement", out.decision.String())

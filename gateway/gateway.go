@@ -15,6 +15,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/hearthfn/hearth/gateway/scheduler"
@@ -51,6 +52,58 @@ type Config struct {
 	QueueWait time.Duration
 	// HeartbeatInterval is the runners' heartbeat period; default 1 s.
 	HeartbeatInterval time.Duration
+
+	// Async invocations.
+	NoDispatcher     bool          // do not run async invocations in this gateway
+	Dispatchers      int           // async invocations run at once; default 256
+	MaxAttempts      int           // attempts of an async invocation; default 3
+	RetryBase        time.Duration // first retry delay, doubling; default 1 s
+	RetryCap         time.Duration // longest retry delay; default 60 s
+	AckWait          time.Duration // redelivery after a dispatcher stops answering; default 30 s
+	CallbackAttempts int           // deliveries of a callback; default 3
+	Retention        time.Duration // invocation records kept; default 24 h
+	Replicas         int           // JetStream replicas of streams and buckets; default 1
+}
+
+// withDefaults fills unset fields.
+func (c Config) withDefaults() Config {
+	if c.Listen == "" {
+		c.Listen = "127.0.0.1:8080"
+	}
+	if c.MaxPayload <= 0 {
+		c.MaxPayload = DefaultMaxPayload
+	}
+	if c.InvokeGrace <= 0 {
+		c.InvokeGrace = 5 * time.Second
+	}
+	if c.HeartbeatInterval <= 0 {
+		c.HeartbeatInterval = wire.HeartbeatInterval
+	}
+	if c.Dispatchers <= 0 {
+		c.Dispatchers = 256
+	}
+	if c.MaxAttempts <= 0 {
+		c.MaxAttempts = 3
+	}
+	if c.RetryBase <= 0 {
+		c.RetryBase = time.Second
+	}
+	if c.RetryCap <= 0 {
+		c.RetryCap = time.Minute
+	}
+	if c.AckWait <= 0 {
+		c.AckWait = 30 * time.Second
+	}
+	if c.CallbackAttempts <= 0 {
+		c.CallbackAttempts = 3
+	}
+	if c.Retention <= 0 {
+		c.Retention = 24 * time.Hour
+	}
+	if c.Replicas <= 0 {
+		c.Replicas = 1
+	}
+	return c
 }
 
 // DefaultMaxPayload is the default limit of an invocation body.
@@ -84,25 +137,24 @@ type Gateway struct {
 	echo     *echo.Echo
 	server   *http.Server
 
+	js             jetstream.JetStream
+	records        *records
+	dlq            jetstream.Stream
+	dispatch       *dispatcher
+	callbackClient *http.Client
+	recordQueue    chan pendingRecord
+	recordsDone    chan struct{}
+
 	beats     *nats.Subscription
 	stopSweep context.CancelFunc
 	sweepDone chan struct{}
 }
 
-// New builds a gateway and starts following runner heartbeats.
-func New(cfg Config, deps Deps) (*Gateway, error) {
-	if cfg.Listen == "" {
-		cfg.Listen = "127.0.0.1:8080"
-	}
-	if cfg.MaxPayload <= 0 {
-		cfg.MaxPayload = DefaultMaxPayload
-	}
-	if cfg.InvokeGrace <= 0 {
-		cfg.InvokeGrace = 5 * time.Second
-	}
-	if cfg.HeartbeatInterval <= 0 {
-		cfg.HeartbeatInterval = wire.HeartbeatInterval
-	}
+// New builds a gateway: it opens the async streams and the invocation
+// records, starts following runner heartbeats and, unless told not to, the
+// async dispatcher.
+func New(ctx context.Context, cfg Config, deps Deps) (*Gateway, error) {
+	cfg = cfg.withDefaults()
 	strategy, err := scheduler.StrategyByName(cfg.Strategy)
 	if err != nil {
 		return nil, err
@@ -122,8 +174,28 @@ func New(cfg Config, deps Deps) (*Gateway, error) {
 			Strategy: strategy, QueueWait: cfg.QueueWait,
 		}),
 	}
+	js, err := jetstream.New(deps.NATS)
+	if err != nil {
+		return nil, fmt.Errorf("gateway: JetStream: %w", err)
+	}
+	g.js = js
+	g.callbackClient = &http.Client{Timeout: 10 * time.Second}
+	if g.records, err = openRecords(ctx, js, cfg.Retention, cfg.Replicas); err != nil {
+		return nil, err
+	}
+	if _, g.dlq, err = openStreams(ctx, js, cfg.Replicas); err != nil {
+		return nil, err
+	}
 	if err := g.followHeartbeats(); err != nil {
 		return nil, err
+	}
+	g.recordQueue, g.recordsDone = make(chan pendingRecord, 4096), make(chan struct{})
+	go g.writeRecords()
+	if !cfg.NoDispatcher {
+		if err := g.startDispatcher(ctx); err != nil {
+			g.stopBackground()
+			return nil, err
+		}
 	}
 	g.echo = g.routes()
 	return g, nil
@@ -147,6 +219,12 @@ func (g *Gateway) routes() *echo.Echo {
 	v1.DELETE("/functions/:name", g.deleteFunction)
 	v1.POST("/functions/:name/invoke", g.invoke)
 	v1.GET("/runners", g.listRunners)
+	v1.GET("/functions/:name/invocations", g.listInvocations)
+	v1.GET("/invocations/:id", g.getInvocation)
+	v1.GET("/invocations/:id/result", g.getResult)
+	v1.GET("/invocations/:id/logs", g.getLogs)
+	v1.GET("/dlq", g.listDLQ)
+	v1.POST("/dlq/:id/replay", g.replayDLQ)
 
 	e.Any("/fn/:name", g.passthrough)
 	e.Any("/fn/:name/*", g.passthrough)
@@ -177,10 +255,21 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 	if g.server != nil {
 		err = g.server.Shutdown(ctx)
 	}
+	g.stopBackground()
+	return err
+}
+
+// stopBackground stops the dispatcher (letting running invocations
+// finish), the heartbeat follower and the record writer.
+func (g *Gateway) stopBackground() {
+	if g.dispatch != nil {
+		g.dispatch.stop()
+	}
 	_ = g.beats.Unsubscribe()
 	g.stopSweep()
 	<-g.sweepDone
-	return err
+	close(g.recordQueue)
+	<-g.recordsDone
 }
 
 func (g *Gateway) healthz(c echo.Context) error {

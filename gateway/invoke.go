@@ -28,6 +28,9 @@ func (g *Gateway) invoke(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if wantsAsync(c) {
+		return g.accept(c, inv, "async")
+	}
 	resp, output, err := g.call(c, inv)
 	if err != nil {
 		return err
@@ -104,23 +107,28 @@ func (g *Gateway) prepare(c echo.Context, path string) (*invocation, error) {
 	}
 	return &invocation{
 		ns: ns, name: name, fn: fn, body: body, start: start,
-		req: &wire.Request{
+		req: withVersion(&wire.Request{
 			InvocationID: id,
 			Namespace:    ns,
 			Function:     name,
-			Version:      version.Version,
-			Digest:       version.DigestHex(),
-			ABI:          version.ABI,
-			Concurrency:  version.Spec.Concurrency,
-			TimeoutMs:    version.Spec.TimeoutMs,
-			MemoryMB:     version.Spec.MemoryMB,
-			Env:          version.Spec.Env,
 			Method:       r.Method,
 			Path:         path,
 			Query:        r.URL.RawQuery,
 			Headers:      headers,
-		},
+		}, version),
 	}, nil
+}
+
+// withVersion sets what a runner needs to know of the function version.
+func withVersion(req *wire.Request, v registry.Version) *wire.Request {
+	req.Version = v.Version
+	req.Digest = v.DigestHex()
+	req.ABI = v.ABI
+	req.Concurrency = v.Spec.Concurrency
+	req.TimeoutMs = v.Spec.TimeoutMs
+	req.MemoryMB = v.Spec.MemoryMB
+	req.Env = v.Spec.Env
+	return req
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

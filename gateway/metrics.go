@@ -13,6 +13,11 @@ type metrics struct {
 	coldStarts  *prometheus.CounterVec
 	initTime    *prometheus.HistogramVec
 	deploys     *prometheus.CounterVec
+
+	asyncAccepted   *prometheus.CounterVec
+	asyncDuplicates prometheus.Counter
+	asyncDone       *prometheus.CounterVec
+	recordsDropped  prometheus.Counter
 }
 
 func newMetrics() *metrics {
@@ -41,7 +46,24 @@ func newMetrics() *metrics {
 			Name: "hearth_deploys_total",
 			Help: "Deploys by outcome.",
 		}, []string{"outcome"}),
+		asyncAccepted: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hearth_async_accepted_total",
+			Help: "Async invocations durably queued.",
+		}, []string{"namespace", "function"}),
+		asyncDuplicates: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "hearth_async_duplicates_total",
+			Help: "Async submissions dropped as duplicates (same Idempotency-Key or cron tick).",
+		}),
+		asyncDone: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hearth_async_finished_total",
+			Help: "Async invocations finished, by final status (succeeded or dead).",
+		}, []string{"namespace", "function", "status"}),
+		recordsDropped: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "hearth_records_dropped_total",
+			Help: "Records of sync invocations not written because the writer fell behind.",
+		}),
 	}
+	reg.MustRegister(m.asyncAccepted, m.asyncDuplicates, m.asyncDone, m.recordsDropped)
 	reg.MustRegister(m.invocations, m.duration, m.coldStarts, m.initTime, m.deploys,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m

@@ -131,7 +131,7 @@ func (s *stack) startGatewayRole(ctx context.Context, conn connConfig, cfg gatew
 	if err := s.openRegistry(ctx, registry.Config{}); err != nil {
 		return err
 	}
-	return s.startGateway(cfg)
+	return s.startGateway(ctx, cfg)
 }
 
 func runRunner(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -120,12 +120,12 @@ func (s *stack) openRegistry(ctx context.Context, cfg registry.Config) error {
 }
 
 // startGateway serves the HTTP API on listen.
-func (s *stack) startGateway(cfg gateway.Config) error {
+func (s *stack) startGateway(ctx context.Context, cfg gateway.Config) error {
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("gateway: listen on %s: %w (is another hearth running? use --listen)", cfg.Listen, err)
 	}
-	gw, err := gateway.New(cfg, gateway.Deps{NATS: s.nc, Registry: s.registry, Storage: s.store, Log: s.log})
+	gw, err := gateway.New(ctx, cfg, gateway.Deps{NATS: s.nc, Registry: s.registry, Storage: s.store, Log: s.log})
 	if err != nil {
 		ln.Close()
 		return err
@@ -224,7 +224,7 @@ func startDev(ctx context.Context, cfg devConfig) (_ *stack, err error) {
 	if err := s.deployExamples(ctx); err != nil {
 		return nil, err
 	}
-	if err := s.startGateway(gateway.Config{Listen: cfg.Listen}); err != nil {
+	if err := s.startGateway(ctx, gateway.Config{Listen: cfg.Listen}); err != nil {
 		return nil, err
 	}
 	return s, nil

@@ -1,0 +1,252 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hearthfn/hearth/gateway"
+	"github.com/hearthfn/hearth/internal/testmodules"
+	"github.com/hearthfn/hearth/internal/testutil"
+	"github.com/hearthfn/hearth/runner"
+)
+
+// asyncGateway starts a gateway role with fast retries for tests.
+func asyncGateway(t *testing.T, conn connConfig, cfg gateway.Config) *stack {
+	t.Helper()
+	cfg.Listen = "127.0.0.1:0"
+	cfg.HeartbeatInterval = beat
+	if cfg.RetryBase == 0 {
+		cfg.RetryBase = 50 * time.Millisecond
+	}
+	gw := &stack{log: quietLogger()}
+	t.Cleanup(func() { _ = gw.Close(context.Background()) })
+	if err := gw.startGatewayRole(context.Background(), conn, cfg); err != nil {
+		t.Fatal(err)
+	}
+	return gw
+}
+
+func asyncRunner(t *testing.T, conn connConfig) *stack {
+	t.Helper()
+	rn := &stack{log: quietLogger()}
+	t.Cleanup(func() { _ = rn.Close(context.Background()) })
+	if err := rn.connect(context.Background(), conn, "test-runner"); err != nil {
+		t.Fatal(err)
+	}
+	if err := rn.startRunner(runner.Config{HeartbeatInterval: beat}); err != nil {
+		t.Fatal(err)
+	}
+	return rn
+}
+
+// submit makes an async invocation and returns its id.
+func submit(t *testing.T, base, fn, body string, headers map[string]string) string {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, base+"/v1/functions/"+fn+"/invoke", strings.NewReader(body))
+	req.Header.Set("Prefer", "respond-async")
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	var out struct{ ID, Status string }
+	if resp.StatusCode != http.StatusAccepted || json.Unmarshal(raw, &out) != nil || out.ID == "" || out.Status != "queued" {
+		t.Fatalf("async submit: %d %s", resp.StatusCode, raw)
+	}
+	if loc := resp.Header.Get("Location"); loc != "/v1/invocations/"+out.ID {
+		t.Fatalf("Location %q", loc)
+	}
+	return out.ID
+}
+
+// record reads an invocation record.
+func record(t *testing.T, base, id string) gateway.Record {
+	t.Helper()
+	resp, body := call(t, http.MethodGet, base+"/v1/invocations/"+id, "", nil)
+	var rec gateway.Record
+	if resp.StatusCode != 200 || json.Unmarshal(body, &rec) != nil {
+		t.Fatalf("GET invocation %s: %d %s", id, resp.StatusCode, body)
+	}
+	return rec
+}
+
+// waitStatus polls the record until it has status.
+func waitStatus(t *testing.T, base, id, status string) gateway.Record {
+	t.Helper()
+	var rec gateway.Record
+	testutil.Eventually(t, 30*time.Second, func() error {
+		rec = record(t, base, id)
+		if rec.Status != status {
+			return fmt.Errorf("status %s (attempts %d, error %+v), want %s", rec.Status, rec.Attempts, rec.Error, status)
+		}
+		return nil
+	})
+	return rec
+}
+
+func TestAsyncAcceptResultAndLogs(t *testing.T) {
+	s := startTestDev(t, t.TempDir())
+	id := submit(t, s.gatewayURL, "hello", "async", nil)
+	rec := waitStatus(t, s.gatewayURL, id, "succeeded")
+	if rec.Attempts != 1 || rec.Mode != "async" || rec.Runner == "" || rec.Placement == "" || rec.StartedAt == nil || rec.FinishedAt == nil {
+		t.Fatalf("record %+v", rec)
+	}
+	resp, body := call(t, http.MethodGet, s.gatewayURL+"/v1/invocations/"+id+"/result", "", nil)
+	if resp.StatusCode != 200 || string(body) != "Hello, async!\n" {
+		t.Fatalf("result: %d %q", resp.StatusCode, body)
+	}
+	resp, body = call(t, http.MethodGet, s.gatewayURL+"/v1/invocations/"+id+"/logs", "", nil)
+	if resp.StatusCode != 200 || !strings.Contains(string(body), "hello: greeted 5 bytes") {
+		t.Fatalf("logs: %d %q", resp.StatusCode, body)
+	}
+	// Sync calls get records too.
+	resp, _ = call(t, http.MethodPost, s.gatewayURL+"/v1/functions/hello/invoke?x=1", "", []byte("sync"))
+	syncID := resp.Header.Get("Hearth-Invocation-Id")
+	rec = waitStatus(t, s.gatewayURL, syncID, "succeeded")
+	if rec.Mode != "sync" {
+		t.Fatalf("sync record %+v", rec)
+	}
+	resp, body = call(t, http.MethodGet, s.gatewayURL+"/v1/invocations/"+syncID+"/result", "", nil)
+	wantError(t, resp, body, 404, "no_result")
+	resp, body = call(t, http.MethodGet, s.gatewayURL+"/v1/invocations/nope/result", "", nil)
+	wantError(t, resp, body, 404, "invocation_not_found")
+	resp, body = call(t, http.MethodGet, s.gatewayURL+"/v1/functions/hello/invocations?limit=5", "", nil)
+	if resp.StatusCode != 200 || !strings.Contains(string(body), id) || !strings.Contains(string(body), syncID) {
+		t.Fatalf("invocations of hello: %d %s", resp.StatusCode, body)
+	}
+	// ?async=true is the other way to ask.
+	resp, body = call(t, http.MethodPost, s.gatewayURL+"/v1/functions/hello/invoke?async=true", "", nil)
+	if resp.StatusCode != 202 {
+		t.Fatalf("?async=true: %d %s", resp.StatusCode, body)
+	}
+	// Bad input.
+	req, _ := http.NewRequest(http.MethodPost, s.gatewayURL+"/v1/functions/hello/invoke", nil)
+	req.Header.Set("Prefer", "respond-async")
+	req.Header.Set("Hearth-Callback-Url", "ftp://example")
+	r2, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := io.ReadAll(r2.Body)
+	r2.Body.Close()
+	wantError(t, r2, raw, 400, "invalid_callback_url")
+}
+
+func TestAsyncDedupeAndCallback(t *testing.T) {
+	s := startTestDev(t, t.TempDir())
+	var mu sync.Mutex
+	var got []string
+	cb := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		got = append(got, r.Header.Get("Hearth-Status")+" "+r.Header.Get("Hearth-Invocation-Id")+" "+string(body))
+		n := len(got)
+		mu.Unlock()
+		if n == 1 {
+			w.WriteHeader(http.StatusServiceUnavailable) // the first delivery fails: retried
+		}
+	}))
+	defer cb.Close()
+	headers := map[string]string{"Idempotency-Key": "order-42", "Hearth-Callback-Url": cb.URL}
+	id := submit(t, s.gatewayURL, "hello", "cb", headers)
+	if again := submit(t, s.gatewayURL, "hello", "cb", headers); again != id {
+		t.Fatalf("same Idempotency-Key gave ids %s and %s", id, again)
+	}
+	testutil.Eventually(t, 30*time.Second, func() error {
+		rec := record(t, s.gatewayURL, id)
+		if rec.Callback == nil || !rec.Callback.Delivered {
+			return fmt.Errorf("callback %+v", rec.Callback)
+		}
+		if rec.Callback.Attempts != 2 {
+			return fmt.Errorf("callback delivered after %d attempts, want 2", rec.Callback.Attempts)
+		}
+		return nil
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	want := "succeeded " + id + " Hello, cb!\n"
+	if len(got) != 2 || got[1] != want {
+		t.Fatalf("callbacks %q, want two deliveries of %q", got, want)
+	}
+	if rec := record(t, s.gatewayURL, id); rec.Attempts != 1 {
+		t.Fatalf("deduplicated invocation ran %d times", rec.Attempts)
+	}
+}
+
+func TestAsyncRetriesDeadLetterAndReplay(t *testing.T) {
+	conn := externalConn(t)
+	gw := asyncGateway(t, conn, gateway.Config{MaxAttempts: 3, RetryBase: 100 * time.Millisecond})
+	asyncRunner(t, conn)
+	mustDeploy(t, gw.gatewayURL, "flaky", testmodules.ExitCode, "")
+	start := time.Now()
+	id := submit(t, gw.gatewayURL, "flaky", "", nil)
+	rec := waitStatus(t, gw.gatewayURL, id, "dead")
+	elapsed := time.Since(start)
+	if rec.Attempts != 3 || rec.Error == nil || !strings.Contains(rec.Error.Message, "code 3") {
+		t.Fatalf("dead record %+v", rec)
+	}
+	// Backoff: 100 ms then 200 ms (±20%) between the three attempts.
+	if elapsed < 240*time.Millisecond {
+		t.Fatalf("three attempts took %s; the backoff waits at least 240ms", elapsed)
+	}
+	resp, body := call(t, http.MethodGet, gw.gatewayURL+"/v1/dlq", "", nil)
+	if resp.StatusCode != 200 || !strings.Contains(string(body), id) || !strings.Contains(string(body), "code 3") {
+		t.Fatalf("DLQ: %d %s", resp.StatusCode, body)
+	}
+	// Fix the function and replay: the same invocation succeeds.
+	mustDeploy(t, gw.gatewayURL, "flaky", exampleWasm(t, "hello"), "")
+	resp, body = call(t, http.MethodPost, gw.gatewayURL+"/v1/dlq/"+id+"/replay", "", nil)
+	if resp.StatusCode != 202 {
+		t.Fatalf("replay: %d %s", resp.StatusCode, body)
+	}
+	waitStatus(t, gw.gatewayURL, id, "succeeded")
+	resp, body = call(t, http.MethodGet, gw.gatewayURL+"/v1/dlq", "", nil)
+	if strings.Contains(string(body), id) {
+		t.Fatalf("replayed invocation still in the DLQ: %s", body)
+	}
+	resp, body = call(t, http.MethodPost, gw.gatewayURL+"/v1/dlq/"+id+"/replay", "", nil)
+	wantError(t, resp, body, 404, "not_in_dlq")
+}
+
+func TestAsyncSurvivesDispatcherCrash(t *testing.T) {
+	conn := externalConn(t)
+	first := asyncGateway(t, conn, gateway.Config{AckWait: 300 * time.Millisecond})
+	asyncRunner(t, conn)
+	mustDeploy(t, first.gatewayURL, "sleepy", testmodules.Sleep, "")
+	id := submit(t, first.gatewayURL, "sleepy", "1500", nil)
+	waitStatus(t, first.gatewayURL, id, "running")
+	first.nc.Close() // the gateway running it dies mid-invocation
+
+	second := asyncGateway(t, conn, gateway.Config{AckWait: 300 * time.Millisecond})
+	rec := waitStatus(t, second.gatewayURL, id, "succeeded")
+	if rec.Attempts != 2 {
+		t.Fatalf("record after redelivery: attempts %d, want 2", rec.Attempts)
+	}
+	resp, body := call(t, http.MethodGet, second.gatewayURL+"/v1/invocations/"+id+"/result", "", nil)
+	if resp.StatusCode != 200 || string(body) != "slept 1500\n" {
+		t.Fatalf("result: %d %q", resp.StatusCode, body)
+	}
+}
+
+func TestAsyncLargePayload(t *testing.T) {
+	s := startTestDev(t, t.TempDir())
+	big := strings.Repeat("0123456789abcdef", 2<<20) // 32 MiB
+	id := submit(t, s.gatewayURL, "echo", big, nil)
+	waitStatus(t, s.gatewayURL, id, "succeeded")
+	resp, body := call(t, http.MethodGet, s.gatewayURL+"/v1/invocations/"+id+"/result", "", nil)
+	if resp.StatusCode != 200 || len(body) != len(big) || string(body) != big {
+		t.Fatalf("32 MiB async result: %d, %d bytes", resp.StatusCode, len(body))
+	}
+}

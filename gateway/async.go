@@ -1,0 +1,202 @@
+package gateway
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/hearthfn/hearth/internal/wire"
+)
+
+// The async invocation streams.
+const (
+	AsyncStream   = "HEARTH_ASYNC" // accepted invocations, a work queue
+	AsyncSubjects = "hearth.async.>"
+	DLQStream     = "HEARTH_DLQ" // invocations that ran out of attempts
+	DLQSubjects   = "hearth.dlq.>"
+	// DispatcherConsumer is the durable consumer all gateways share.
+	DispatcherConsumer = "hearth-dispatchers"
+)
+
+// Headers of async messages.
+const (
+	headerAsyncMeta = "Hearth-Async"
+	headerLastError = "Hearth-Last-Error"
+)
+
+// asyncMeta travels with an async invocation in its stream message.
+type asyncMeta struct {
+	Req         *wire.Request `json:"req"`
+	Mode        string        `json:"mode"`
+	CallbackURL string        `json:"callback_url,omitempty"`
+	QueuedAt    time.Time     `json:"queued_at"`
+	MaxAttempts int           `json:"max_attempts"`
+}
+
+func asyncSubject(ns, fn string) string { return "hearth.async." + ns + "." + fn }
+func dlqSubject(id string) string       { return "hearth.dlq." + id }
+
+// wantsAsync reports whether the request asks for an async invocation.
+func wantsAsync(c echo.Context) bool {
+	if v := c.QueryParam("async"); v == "true" || v == "1" {
+		return true
+	}
+	for _, p := range c.Request().Header.Values("Prefer") {
+		for _, part := range strings.Split(p, ",") {
+			if strings.EqualFold(strings.TrimSpace(part), "respond-async") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// idempotentID derives the invocation id from an Idempotency-Key, so a
+// retried submission gets the same id and JetStream drops the duplicate.
+func idempotentID(ns, fn, key string) string {
+	sum := sha256.Sum256([]byte(ns + "\x00" + fn + "\x00" + key))
+	return "i" + hex.EncodeToString(sum[:11])
+}
+
+// accept stores an async invocation durably and answers 202 once the
+// stream has it.
+func (g *Gateway) accept(c echo.Context, inv *invocation, mode string) error {
+	callback := c.Request().Header.Get("Hearth-Callback-Url")
+	if callback != "" {
+		u, err := url.Parse(callback)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return newError(http.StatusBadRequest, "invalid_callback_url", "Hearth-Callback-Url %q is not an absolute http(s) URL", callback)
+		}
+	}
+	if key := c.Request().Header.Get("Idempotency-Key"); key != "" {
+		if len(key) > 255 {
+			return newError(http.StatusBadRequest, "invalid_idempotency_key", "Idempotency-Key is longer than 255 characters")
+		}
+		inv.req.InvocationID = idempotentID(inv.ns, inv.name, key)
+		c.Response().Header().Set(headerInvocationID, inv.req.InvocationID)
+	}
+	id, err := g.enqueue(c.Request().Context(), inv, mode, callback, "")
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set(echo.HeaderLocation, "/v1/invocations/"+id)
+	return c.JSON(http.StatusAccepted, map[string]string{"id": id, "status": StatusQueued})
+}
+
+// enqueue publishes an invocation to the async stream (the body inline, or
+// claim-checked in the object store) and writes its queued record. msgID
+// overrides the dedupe id (cron ticks, replays).
+func (g *Gateway) enqueue(ctx context.Context, inv *invocation, mode, callback, msgID string) (string, error) {
+	id := inv.req.InvocationID
+	now := time.Now().UTC()
+	meta := asyncMeta{Req: inv.req, Mode: mode, CallbackURL: callback, QueuedAt: now, MaxAttempts: g.cfg.MaxAttempts}
+	body := inv.body
+	if len(body) > g.inlineLimit() {
+		key := wire.PayloadKey(id)
+		if err := g.store.Put(ctx, key, body, "application/octet-stream"); err != nil {
+			return "", newError(http.StatusServiceUnavailable, "storage_unavailable", "could not store the request body: %v", err)
+		}
+		meta.Req.BodyRef, body = key, nil
+	}
+	data, err := json.Marshal(meta)
+	if err != nil {
+		return "", err
+	}
+	msg := nats.NewMsg(asyncSubject(inv.ns, inv.name))
+	msg.Header.Set(headerAsyncMeta, string(data))
+	msg.Data = body
+	if msgID == "" {
+		msgID = id
+	}
+	rec := &Record{ID: id, Namespace: inv.ns, Function: inv.name, Version: inv.req.Version, Mode: mode, Status: StatusQueued, QueuedAt: now}
+	if callback != "" {
+		rec.Callback = &CallbackInfo{URL: callback}
+	}
+	recData, _ := json.Marshal(rec)
+	// Both writes in flight at once; the invocation is accepted when the
+	// stream has it.
+	streamAck, err := g.js.PublishMsgAsync(msg, jetstream.WithMsgID(msgID))
+	if err != nil {
+		return "", newError(http.StatusServiceUnavailable, "queue_unavailable", "could not queue the invocation: %v", err)
+	}
+	// The queued record is created only if there is none: a duplicate
+	// submission, or a dispatcher that already started the invocation,
+	// keeps the record it has.
+	recAck, recErr := g.js.PublishAsync("$KV."+RecordsBucket+"."+rec.key(), recData, jetstream.WithExpectLastSequencePerSubject(0))
+	select {
+	case ack := <-streamAck.Ok():
+		if ack.Duplicate {
+			g.metrics.asyncDuplicates.Inc()
+		}
+		if recErr == nil {
+			select {
+			case <-recAck.Ok():
+			case <-recAck.Err():
+			case <-ctx.Done():
+			}
+		}
+	case err := <-streamAck.Err():
+		return "", newError(http.StatusServiceUnavailable, "queue_unavailable", "could not queue the invocation: %v", err)
+	case <-ctx.Done():
+		return "", newError(http.StatusServiceUnavailable, "queue_unavailable", "the invocation was not confirmed as queued: %v", ctx.Err())
+	}
+	g.metrics.asyncAccepted.WithLabelValues(inv.ns, inv.name).Inc()
+	return id, nil
+}
+
+// openStreams creates the async and dead-letter streams if needed.
+func openStreams(ctx context.Context, js jetstream.JetStream, replicas int) (jetstream.Stream, jetstream.Stream, error) {
+	async, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name:        AsyncStream,
+		Description: "Hearth async invocations",
+		Subjects:    []string{AsyncSubjects},
+		Retention:   jetstream.WorkQueuePolicy,
+		Storage:     jetstream.FileStorage,
+		Replicas:    replicas,
+		Duplicates:  10 * time.Minute,
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("gateway: stream %s: %w", AsyncStream, err)
+	}
+	dlq, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name:        DLQStream,
+		Description: "Hearth async invocations that ran out of attempts",
+		Subjects:    []string{DLQSubjects},
+		Retention:   jetstream.LimitsPolicy,
+		Storage:     jetstream.FileStorage,
+		Replicas:    replicas,
+		MaxAge:      7 * 24 * time.Hour,
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("gateway: stream %s: %w", DLQStream, err)
+	}
+	return async, dlq, nil
+}
+
+var errNotAsync = errors.New("not an async message")
+
+func decodeAsync(msg jetstream.Msg) (*asyncMeta, error) {
+	raw := msg.Headers().Get(headerAsyncMeta)
+	if raw == "" {
+		return nil, errNotAsync
+	}
+	var meta asyncMeta
+	if err := json.Unmarshal([]byte(raw), &meta); err != nil {
+		return nil, fmt.Errorf("decode async meta: %w", err)
+	}
+	if meta.Req == nil || !validID(meta.Req.InvocationID) {
+		return nil, errors.New("async message without an invocation")
+	}
+	return &meta, nil
+}

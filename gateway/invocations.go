@@ -1,0 +1,152 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/hearthfn/hearth/internal/objstore"
+	"github.com/hearthfn/hearth/internal/wire"
+)
+
+// recordSync writes the record (and log) of a finished sync call in the
+// background, so the caller does not wait for it. When the writer falls
+// behind, records are dropped and counted, never the call.
+func (g *Gateway) recordSync(inv *invocation, out outcome, mode string) {
+	rec := &Record{ID: inv.req.InvocationID, Namespace: inv.ns, Function: inv.name, Version: inv.req.Version,
+		Mode: mode, Attempts: 1, QueuedAt: inv.start.UTC()}
+	started := inv.start.UTC()
+	rec.StartedAt = &started
+	rec.applyOutcome(out, time.Now().UTC())
+	rec.Status = StatusSucceeded
+	if out.err != nil {
+		rec.Status = StatusFailed
+	}
+	var logs []byte
+	if out.resp != nil && out.resp.Stderr != "" {
+		logs = []byte(out.resp.Stderr)
+		rec.Logs = &ObjectRef{Key: wire.LogKey(rec.ID), Size: len(logs)}
+	}
+	select {
+	case g.recordQueue <- pendingRecord{rec, logs}:
+	default:
+		g.metrics.recordsDropped.Inc()
+	}
+}
+
+type pendingRecord struct {
+	rec  *Record
+	logs []byte
+}
+
+// writeRecords drains the record queue until it is closed.
+func (g *Gateway) writeRecords() {
+	defer close(g.recordsDone)
+	for p := range g.recordQueue {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		if p.logs != nil {
+			if err := g.store.Put(ctx, p.rec.Logs.Key, p.logs, "text/plain"); err != nil {
+				p.rec.Logs = nil
+			}
+		}
+		if err := g.records.put(ctx, p.rec); err != nil {
+			g.log.Warn("could not write an invocation record", "invocation", p.rec.ID, "error", err)
+		}
+		cancel()
+	}
+}
+
+// getInvocation answers GET /v1/invocations/{id}.
+func (g *Gateway) getInvocation(c echo.Context) error {
+	rec, err := g.findRecord(c)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, rec)
+}
+
+func (g *Gateway) findRecord(c echo.Context) (*Record, error) {
+	id := c.Param("id")
+	rec, err := g.records.get(c.Request().Context(), id)
+	if errors.Is(err, errNoRecord) {
+		return nil, newError(http.StatusNotFound, "invocation_not_found", "no invocation %q (records are kept for %s)", id, g.cfg.Retention)
+	}
+	return rec, err
+}
+
+// getResult answers GET /v1/invocations/{id}/result with the stored output.
+func (g *Gateway) getResult(c echo.Context) error {
+	rec, err := g.findRecord(c)
+	if err != nil {
+		return err
+	}
+	switch rec.Status {
+	case StatusQueued, StatusRunning:
+		return newError(http.StatusConflict, "not_finished", "invocation %s is %s; poll GET /v1/invocations/%s until it has finished", rec.ID, rec.Status, rec.ID)
+	case StatusSucceeded:
+		if rec.Result != nil {
+			data, err := g.store.Get(c.Request().Context(), rec.Result.Key)
+			if errors.Is(err, objstore.ErrNotFound) {
+				return newError(http.StatusNotFound, "result_expired", "the result of %s is no longer stored", rec.ID)
+			}
+			if err != nil {
+				return err
+			}
+			return c.Blob(http.StatusOK, "application/octet-stream", data)
+		}
+		return newError(http.StatusNotFound, "no_result", "invocation %s was synchronous: its output went to the caller and is not stored", rec.ID)
+	}
+	msg := "invocation " + rec.ID + " " + rec.Status
+	if rec.Error != nil {
+		msg += ": " + rec.Error.Message
+	}
+	return newError(http.StatusNotFound, "no_result", "%s; it has no result", msg)
+}
+
+// getLogs answers GET /v1/invocations/{id}/logs with the captured log.
+func (g *Gateway) getLogs(c echo.Context) error {
+	rec, err := g.findRecord(c)
+	if err != nil {
+		return err
+	}
+	if rec.Logs == nil {
+		return c.String(http.StatusOK, "")
+	}
+	data, err := g.store.Get(c.Request().Context(), rec.Logs.Key)
+	if errors.Is(err, objstore.ErrNotFound) {
+		return c.String(http.StatusOK, "")
+	}
+	if err != nil {
+		return err
+	}
+	return c.Blob(http.StatusOK, "text/plain; charset=utf-8", data)
+}
+
+// listInvocations answers GET /v1/functions/{name}/invocations?limit=N:
+// the newest records of a function.
+func (g *Gateway) listInvocations(c echo.Context) error {
+	ns, name, err := target(c)
+	if err != nil {
+		return err
+	}
+	limit := 50
+	if s := c.QueryParam("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > 1000 {
+			return newError(http.StatusBadRequest, "invalid_parameter", "limit must be a number from 1 to 1000, not %q", s)
+		}
+		limit = n
+	}
+	recs, err := g.records.list(c.Request().Context(), ns, name, limit)
+	if err != nil {
+		return err
+	}
+	if recs == nil {
+		recs = []*Record{}
+	}
+	return c.JSON(http.StatusOK, map[string]any{"invocations": recs})
+}
