@@ -100,6 +100,8 @@ func runInvoke(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	cf.register(fs)
 	data := fs.String("data", "", "input: a string, or @FILE to read a file; default stdin when it is not a terminal")
 	verbose := fs.Bool("v", false, "print the invocation id, cold start and timings to stderr")
+	async := fs.Bool("async", false, "queue the call and print its id instead of waiting")
+	idempotency := fs.String("idempotency-key", "", "with --async: a key that makes retried submissions count once")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -110,6 +112,14 @@ func runInvoke(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	input, err := readInput(*data, fs)
 	if err != nil {
 		return err
+	}
+	if *async {
+		id, err := cf.client().InvokeAsync(ctx, pos[0], input, *idempotency, "")
+		if err != nil {
+			return cf.explain(err)
+		}
+		fmt.Fprintln(stdout, id)
+		return nil
 	}
 	out, info, err := cf.client().Invoke(ctx, pos[0], input)
 	if *verbose && info != nil {

@@ -28,6 +28,14 @@ Functions:
   hearth ls                      list functions
   hearth rm NAME                 remove a function
 
+Invocations:
+  hearth invoke NAME --async     queue a call; prints its id
+  hearth invocation ID [--result]  an invocation's record, or its output
+  hearth invocations NAME        the newest invocations of a function
+  hearth logs NAME [-f]          logs of recent invocations (-f: follow)
+  hearth dlq ls [NAME]           async invocations that ran out of attempts
+  hearth dlq replay ID           queue a dead-lettered invocation again
+
 Run 'hearth COMMAND -h' for the flags of a command.
 `
 
@@ -43,6 +51,11 @@ var commands = map[string]command{
 	"invoke":  {runInvoke},
 	"ls":      {runList},
 	"rm":      {runRemove},
+
+	"invocations": {runInvocations},
+	"invocation":  {runInvocation},
+	"logs":        {runLogs},
+	"dlq":         {runDLQ},
 }
 
 func main() {
