@@ -82,7 +82,7 @@ func (d *dispatcher) run(msg jetstream.Msg) {
 	}
 	attempt := int(md.NumDelivered)
 	req := meta.Req
-	rec, err := g.records.get(ctx, req.InvocationID)
+	rec, err := g.records.getFor(ctx, req.Namespace, req.Function, req.InvocationID)
 	if err != nil {
 		rec = &Record{ID: req.InvocationID, Namespace: req.Namespace, Function: req.Function, Version: req.Version, Mode: meta.Mode, QueuedAt: meta.QueuedAt}
 		if meta.CallbackURL != "" {
@@ -110,21 +110,22 @@ func (d *dispatcher) run(msg jetstream.Msg) {
 
 	rec.applyOutcome(out, time.Now().UTC())
 	if out.resp != nil && out.resp.Stderr != "" {
-		key := wire.LogKey(req.InvocationID)
-		if err := g.store.Put(ctx, key, []byte(out.resp.Stderr), "text/plain"); err == nil {
-			rec.Logs = &ObjectRef{Key: key, Size: len(out.resp.Stderr)}
+		if ref, err := g.outputs.putLogs(ctx, req.InvocationID, []byte(out.resp.Stderr)); err == nil {
+			rec.Logs = ref
 		}
 	}
 	if out.err == nil {
-		key := wire.ResultKey(req.InvocationID)
+		// An output the runner already stored (claim check) stays where it is.
+		result := &ObjectRef{Key: out.resp.OutputRef, Size: len(out.output)}
 		if out.resp.OutputRef == "" {
-			if err := g.store.Put(ctx, key, out.output, contentType(out)); err != nil {
+			var err error
+			if result, err = g.outputs.putResult(ctx, req.InvocationID, out.output, contentType(out)); err != nil {
 				out.err = newError(http.StatusServiceUnavailable, "storage_unavailable", "could not store the result: %v", err)
 				rec.Error = &errorDetail{Code: out.err.Code, Message: out.err.Message}
 			}
 		}
 		if out.err == nil {
-			rec.Status, rec.Result = StatusSucceeded, &ObjectRef{Key: key, Size: len(out.output)}
+			rec.Status, rec.Result = StatusSucceeded, result
 			if req.BodyRef != "" {
 				g.deleteLater(req.BodyRef)
 			}
@@ -232,7 +233,7 @@ func (d *dispatcher) callback(ctx context.Context, rec *Record) {
 	}
 	var body []byte
 	if rec.Status == StatusSucceeded && rec.Result != nil {
-		body, _ = d.g.store.Get(ctx, rec.Result.Key)
+		body, _ = d.g.outputs.get(ctx, rec.Result)
 	}
 	for cb.Attempts < d.g.cfg.CallbackAttempts {
 		cb.Attempts++

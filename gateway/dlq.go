@@ -116,7 +116,7 @@ func (g *Gateway) replayDLQ(c echo.Context) error {
 }
 
 func (g *Gateway) enqueueReplay(ctx context.Context, inv *invocation, meta *asyncMeta) (string, error) {
-	rec, err := g.records.get(ctx, inv.req.InvocationID)
+	rec, err := g.records.getFor(ctx, inv.ns, inv.name, inv.req.InvocationID)
 	if err == nil {
 		rec.Status, rec.Attempts, rec.Error, rec.NextTry, rec.FinishedAt = StatusQueued, 0, nil, nil, nil
 		if rec.Callback != nil {

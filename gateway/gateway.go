@@ -139,6 +139,7 @@ type Gateway struct {
 
 	js             jetstream.JetStream
 	records        *records
+	outputs        *outputs
 	dlq            jetstream.Stream
 	dispatch       *dispatcher
 	callbackClient *http.Client
@@ -183,6 +184,9 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Gateway, error) {
 	if g.records, err = openRecords(ctx, js, cfg.Retention, cfg.Replicas); err != nil {
 		return nil, err
 	}
+	if g.outputs, err = openOutputs(ctx, js, deps.Storage, cfg.Retention, cfg.Replicas); err != nil {
+		return nil, err
+	}
 	if _, g.dlq, err = openStreams(ctx, js, cfg.Replicas); err != nil {
 		return nil, err
 	}
@@ -218,6 +222,12 @@ func (g *Gateway) routes() *echo.Echo {
 	v1.GET("/functions/:name", g.getFunction)
 	v1.DELETE("/functions/:name", g.deleteFunction)
 	v1.POST("/functions/:name/invoke", g.invoke)
+	v1.GET("/functions/:name/versions", g.listVersions)
+	v1.GET("/functions/:name/versions/:version", g.getVersion)
+	v1.GET("/functions/:name/aliases", g.listAliases)
+	v1.GET("/functions/:name/aliases/:alias", g.getAlias)
+	v1.PUT("/functions/:name/aliases/:alias", g.setAlias)
+	v1.DELETE("/functions/:name/aliases/:alias", g.deleteAlias)
 	v1.GET("/runners", g.listRunners)
 	v1.GET("/functions/:name/invocations", g.listInvocations)
 	v1.GET("/invocations/:id", g.getInvocation)

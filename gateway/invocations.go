@@ -8,9 +8,6 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
-
-	"github.com/hearthfn/hearth/internal/objstore"
-	"github.com/hearthfn/hearth/internal/wire"
 )
 
 // recordSync writes the record (and log) of a finished sync call in the
@@ -29,7 +26,6 @@ func (g *Gateway) recordSync(inv *invocation, out outcome, mode string) {
 	var logs []byte
 	if out.resp != nil && out.resp.Stderr != "" {
 		logs = []byte(out.resp.Stderr)
-		rec.Logs = &ObjectRef{Key: wire.LogKey(rec.ID), Size: len(logs)}
 	}
 	select {
 	case g.recordQueue <- pendingRecord{rec, logs}:
@@ -49,8 +45,8 @@ func (g *Gateway) writeRecords() {
 	for p := range g.recordQueue {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		if p.logs != nil {
-			if err := g.store.Put(ctx, p.rec.Logs.Key, p.logs, "text/plain"); err != nil {
-				p.rec.Logs = nil
+			if ref, err := g.outputs.putLogs(ctx, p.rec.ID, p.logs); err == nil {
+				p.rec.Logs = ref
 			}
 		}
 		if err := g.records.put(ctx, p.rec); err != nil {
@@ -89,8 +85,8 @@ func (g *Gateway) getResult(c echo.Context) error {
 		return newError(http.StatusConflict, "not_finished", "invocation %s is %s; poll GET /v1/invocations/%s until it has finished", rec.ID, rec.Status, rec.ID)
 	case StatusSucceeded:
 		if rec.Result != nil {
-			data, err := g.store.Get(c.Request().Context(), rec.Result.Key)
-			if errors.Is(err, objstore.ErrNotFound) {
+			data, err := g.outputs.get(c.Request().Context(), rec.Result)
+			if errors.Is(err, errNoOutput) {
 				return newError(http.StatusNotFound, "result_expired", "the result of %s is no longer stored", rec.ID)
 			}
 			if err != nil {
@@ -116,8 +112,8 @@ func (g *Gateway) getLogs(c echo.Context) error {
 	if rec.Logs == nil {
 		return c.String(http.StatusOK, "")
 	}
-	data, err := g.store.Get(c.Request().Context(), rec.Logs.Key)
-	if errors.Is(err, objstore.ErrNotFound) {
+	data, err := g.outputs.get(c.Request().Context(), rec.Logs)
+	if errors.Is(err, errNoOutput) {
 		return c.String(http.StatusOK, "")
 	}
 	if err != nil {

@@ -150,6 +150,11 @@ func (rs *records) get(ctx context.Context, id string) (*Record, error) {
 	return rs.getKey(ctx, key)
 }
 
+// getFor reads the record of an invocation whose function is known.
+func (rs *records) getFor(ctx context.Context, ns, fn, id string) (*Record, error) {
+	return rs.getKey(ctx, ns+"."+fn+"."+id)
+}
+
 func (rs *records) getKey(ctx context.Context, key string) (*Record, error) {
 	entry, err := rs.kv.Get(ctx, key)
 	if errors.Is(err, jetstream.ErrKeyNotFound) || errors.Is(err, jetstream.ErrKeyDeleted) {

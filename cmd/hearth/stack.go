@@ -165,6 +165,7 @@ type devConfig struct {
 	NATSListen string // host:port of the embedded NATS; port 0 = random
 	S3Listen   string // host:port of the embedded S3; port 0 = random
 	Log        *slog.Logger
+	Gateway    gateway.Config // gateway settings; Listen is taken from above
 }
 
 // startDev starts the whole platform in this process: embedded NATS and
@@ -224,7 +225,9 @@ func startDev(ctx context.Context, cfg devConfig) (_ *stack, err error) {
 	if err := s.deployExamples(ctx); err != nil {
 		return nil, err
 	}
-	if err := s.startGateway(ctx, gateway.Config{Listen: cfg.Listen}); err != nil {
+	gwCfg := cfg.Gateway
+	gwCfg.Listen = cfg.Listen
+	if err := s.startGateway(ctx, gwCfg); err != nil {
 		return nil, err
 	}
 	return s, nil

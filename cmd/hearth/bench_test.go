@@ -1,0 +1,96 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hearthfn/hearth/gateway"
+)
+
+// BenchmarkAsyncAccept measures durable async accepts: each 202 means the
+// invocation is stored in the JetStream stream (file storage) and its record
+// created. Reported as accepts/s over parallel clients.
+func BenchmarkAsyncAccept(b *testing.B) {
+	// The dispatcher is off: this measures accepting, not running.
+	s := startBenchDev(b, gateway.Config{NoDispatcher: true})
+	url := s.gatewayURL + "/v1/functions/hello/invoke"
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256}}
+	b.SetParallelism(32)
+	b.ResetTimer()
+	start := time.Now()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader("bench"))
+			req.Header.Set("Prefer", "respond-async")
+			resp, err := client.Do(req)
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusAccepted {
+				b.Errorf("status %d", resp.StatusCode)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "accepts/s")
+}
+
+// BenchmarkAsyncEndToEnd measures async completions: n invocations are
+// queued, and the clock stops when the dispatchers have run them all.
+func BenchmarkAsyncEndToEnd(b *testing.B) {
+	s := startBenchDev(b, gateway.Config{})
+	url := s.gatewayURL + "/v1/functions/hello/invoke?async=true"
+	var done float64
+	b.ResetTimer()
+	start := time.Now()
+	for b.Loop() {
+		resp, err := http.Post(url, "text/plain", bytes.NewReader([]byte("e2e")))
+		if err != nil {
+			b.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	deadline := time.Now().Add(5 * time.Minute)
+	for done < float64(b.N) && time.Now().Before(deadline) {
+		done = finishedAsync(b, s.gatewayURL)
+		time.Sleep(10 * time.Millisecond) // polling the metric
+	}
+	b.ReportMetric(done/time.Since(start).Seconds(), "completions/s")
+}
+
+func startBenchDev(b *testing.B, gw gateway.Config) *stack {
+	b.Helper()
+	s, err := startDev(context.Background(), devConfig{DataDir: b.TempDir(), Listen: "127.0.0.1:0", NATSListen: "127.0.0.1:0", S3Listen: "127.0.0.1:0", Log: quietLogger(), Gateway: gw})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = s.Close(context.Background()) })
+	return s
+}
+
+// finishedAsync reads hearth_async_finished_total of hello from /metrics.
+func finishedAsync(b *testing.B, base string) float64 {
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	for _, line := range strings.Split(string(body), "\n") {
+		if strings.HasPrefix(line, `hearth_async_finished_total{function="hello"`) {
+			var v float64
+			fmt.Sscanf(line[strings.LastIndex(line, " ")+1:], "%g", &v)
+			return v
+		}
+	}
+	return 0
+}
