@@ -87,7 +87,11 @@ func waitStatus(t *testing.T, base, id, status string) gateway.Record {
 	t.Helper()
 	var rec gateway.Record
 	testutil.Eventually(t, 30*time.Second, func() error {
-		rec = record(t, base, id)
+		resp, body := call(t, http.MethodGet, base+"/v1/invocations/"+id, "", nil)
+		rec = gateway.Record{}
+		if resp.StatusCode != 200 || json.Unmarshal(body, &rec) != nil {
+			return fmt.Errorf("GET invocation: %d %s", resp.StatusCode, body) // sync records are written in the background
+		}
 		if rec.Status != status {
 			return fmt.Errorf("status %s (attempts %d, error %+v), want %s", rec.Status, rec.Attempts, rec.Error, status)
 		}
