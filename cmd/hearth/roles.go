@@ -105,6 +105,11 @@ func runGateway(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs.StringVar(&cfg.Listen, "listen", envOr("HEARTH_LISTEN", "127.0.0.1:8080"), "listen address (env HEARTH_LISTEN)")
 	fs.StringVar(&cfg.Strategy, "placement", envOr("HEARTH_PLACEMENT", "hashing"), "placement strategy: hashing, round-robin or least-loaded")
 	fs.DurationVar(&cfg.QueueWait, "queue-wait", time.Second, "longest wait for a runner with capacity before answering 429")
+	fs.IntVar(&cfg.MaxAttempts, "max-attempts", 3, "attempts of an async invocation before it is dead-lettered")
+	fs.DurationVar(&cfg.Retention, "retention", 24*time.Hour, "how long invocation records, results and logs are kept")
+	fs.IntVar(&cfg.Replicas, "replicas", 1, "JetStream replicas of Hearth's streams and buckets (3 in a NATS cluster)")
+	fs.BoolVar(&cfg.NoDispatcher, "no-dispatcher", false, "do not run async invocations in this gateway")
+	fs.BoolVar(&cfg.NoTriggers, "no-triggers", false, "do not run NATS and cron triggers in this gateway")
 	if _, err := parseInterspersed(fs, args); err != nil {
 		return err
 	}
