@@ -1,8 +1,6 @@
 package gateway
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"io"
 	"mime"
@@ -23,6 +21,9 @@ type deployResponse struct {
 	Digest    string    `json:"digest"`
 	ABI       string    `json:"abi"`
 	CreatedAt time.Time `json:"created_at"`
+	// DryRun is set when the deploy was only checked (?dry_run=true);
+	// Version is then 0 and nothing was stored.
+	DryRun bool `json:"dry_run,omitempty"`
 }
 
 // functionSummary is one entry of the function list.
@@ -35,12 +36,14 @@ type functionSummary struct {
 	UpdatedAt time.Time `json:"updated_at"`
 }
 
-// functionDetail is a function with its current spec and every version.
+// functionDetail is a function with its current spec, every version and
+// its aliases.
 type functionDetail struct {
 	functionSummary
-	Spec      registry.Spec      `json:"spec"`
-	Versions  []registry.Version `json:"versions"`
-	CreatedAt time.Time          `json:"created_at"`
+	Spec      registry.Spec `json:"spec"`
+	Versions  []versionView `json:"versions"`
+	Aliases   []aliasView   `json:"aliases"`
+	CreatedAt time.Time     `json:"created_at"`
 }
 
 func summarize(fn *registry.Function) functionSummary {
@@ -86,12 +89,21 @@ func (g *Gateway) deployFunction(c echo.Context) error {
 		g.metrics.deploys.WithLabelValues("rejected").Inc()
 		return err
 	}
+	dryRun, err := boolParam(c, "dry_run")
+	if err != nil {
+		return err
+	}
 	fn, version, err := g.registry.Deploy(c.Request().Context(), registry.DeployRequest{
-		Namespace: ns, Name: name, Module: module, Spec: spec,
+		Namespace: ns, Name: name, Module: module, Spec: spec, DryRun: dryRun,
 	})
 	if err != nil {
 		g.metrics.deploys.WithLabelValues("rejected").Inc()
 		return registryError(err, ns, name)
+	}
+	if dryRun {
+		return c.JSON(http.StatusOK, deployResponse{
+			Name: fn.Name, Namespace: fn.Namespace, Digest: version.Digest, ABI: version.ABI, DryRun: true,
+		})
 	}
 	g.metrics.deploys.WithLabelValues("ok").Inc()
 	c.Response().Header().Set(echo.HeaderLocation, "/v1/functions/"+fn.Name)
@@ -140,7 +152,7 @@ func (g *Gateway) readDeploy(c echo.Context) ([]byte, registry.Spec, error) {
 				return nil, spec, err
 			}
 		case "spec":
-			raw, err := readLimited(part, 1<<20, "spec")
+			raw, err := readLimited(part, registry.MaxSpecBytes, "spec")
 			if err != nil {
 				return nil, spec, err
 			}
@@ -160,21 +172,33 @@ func (g *Gateway) readDeploy(c echo.Context) ([]byte, registry.Spec, error) {
 // decodeSpec parses a spec document strictly: unknown fields are errors, so
 // a typo does not silently deploy with defaults.
 func decodeSpec(raw []byte) (registry.Spec, error) {
-	var spec registry.Spec
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&spec); err != nil {
-		return spec, newError(http.StatusBadRequest, registry.CodeInvalidSpec, "the spec is not valid JSON for a function spec: %v", err)
-	}
-	if dec.More() {
-		return spec, newError(http.StatusBadRequest, registry.CodeInvalidSpec, "the spec has data after its JSON object")
+	spec, err := registry.DecodeSpec(raw)
+	if err != nil {
+		return spec, registryError(err, "", "")
 	}
 	return spec, nil
+}
+
+// boolParam reads an optional true/false query parameter.
+func boolParam(c echo.Context, name string) (bool, error) {
+	s := c.QueryParam(name)
+	if s == "" {
+		return false, nil
+	}
+	b, err := strconv.ParseBool(s)
+	if err != nil {
+		return false, newError(http.StatusBadRequest, "invalid_parameter", "%s must be true or false, not %q", name, s)
+	}
+	return b, nil
 }
 
 // readLimited reads r up to limit bytes; more is a 413.
 func readLimited(r io.Reader, limit int64, what string) ([]byte, error) {
 	data, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if mbe := (*http.MaxBytesError)(nil); errors.As(err, &mbe) {
+		// The function's max_payload (limitBody) cut the body off.
+		return nil, newError(http.StatusRequestEntityTooLarge, "payload_too_large", "the %s is larger than the function's max_payload of %d bytes", what, mbe.Limit)
+	}
 	if err != nil {
 		return nil, newError(http.StatusBadRequest, "bad_request", "read %s: %v", what, err)
 	}
@@ -200,6 +224,10 @@ func registryError(err error, ns, name string) error {
 		return newError(status, ve.Code, "%s", ve.Message)
 	case errors.Is(err, registry.ErrNotFound):
 		return notFound(ns, name)
+	case errors.Is(err, registry.ErrVersionNotFound):
+		return newError(http.StatusNotFound, "version_not_found", "%s; list them with `hearth versions %s`", err.Error(), name)
+	case errors.Is(err, registry.ErrAliasNotFound):
+		return newError(http.StatusNotFound, "alias_not_found", "%s; set one with `hearth alias set %s ALIAS VERSION`", err.Error(), name)
 	}
 	return err
 }
@@ -259,7 +287,8 @@ func (g *Gateway) getFunction(c echo.Context) error {
 	return c.JSON(http.StatusOK, functionDetail{
 		functionSummary: summarize(fn),
 		Spec:            fn.Latest().Spec,
-		Versions:        fn.Versions,
+		Versions:        versionsOf(fn),
+		Aliases:         aliasesOf(fn),
 		CreatedAt:       fn.CreatedAt,
 	})
 }

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -19,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/hearthfn/hearth/gateway/scheduler"
+	"github.com/hearthfn/hearth/gateway/triggers"
 	"github.com/hearthfn/hearth/internal/wire"
 	"github.com/hearthfn/hearth/registry"
 )
@@ -63,6 +65,9 @@ type Config struct {
 	CallbackAttempts int           // deliveries of a callback; default 3
 	Retention        time.Duration // invocation records kept; default 24 h
 	Replicas         int           // JetStream replicas of streams and buckets; default 1
+
+	NoTriggers  bool          // do not run NATS and cron triggers in this gateway
+	TriggerTick time.Duration // how often triggers are reconciled and cron checked; default 1 s
 }
 
 // withDefaults fills unset fields.
@@ -102,6 +107,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Replicas <= 0 {
 		c.Replicas = 1
+	}
+	if c.TriggerTick <= 0 {
+		c.TriggerTick = time.Second
 	}
 	return c
 }
@@ -145,6 +153,11 @@ type Gateway struct {
 	callbackClient *http.Client
 	recordQueue    chan pendingRecord
 	recordsDone    chan struct{}
+
+	stopOnce     sync.Once
+	triggers     *triggers.Manager
+	stopTriggers context.CancelFunc
+	triggersDone chan struct{}
 
 	beats     *nats.Subscription
 	stopSweep context.CancelFunc
@@ -200,6 +213,9 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Gateway, error) {
 			g.stopBackground()
 			return nil, err
 		}
+	}
+	if !cfg.NoTriggers {
+		g.startTriggers()
 	}
 	g.echo = g.routes()
 	return g, nil
@@ -265,13 +281,17 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 	if g.server != nil {
 		err = g.server.Shutdown(ctx)
 	}
-	g.stopBackground()
+	g.stopOnce.Do(g.stopBackground)
 	return err
 }
 
 // stopBackground stops the dispatcher (letting running invocations
 // finish), the heartbeat follower and the record writer.
 func (g *Gateway) stopBackground() {
+	if g.triggers != nil {
+		g.stopTriggers()
+		<-g.triggersDone
+	}
 	if g.dispatch != nil {
 		g.dispatch.stop()
 	}

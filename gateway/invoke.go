@@ -81,20 +81,15 @@ var hopByHop = map[string]bool{
 // prepare looks up the function and reads the request into an invocation.
 func (g *Gateway) prepare(c echo.Context, path string) (*invocation, error) {
 	start := time.Now()
-	ns, name, err := target(c)
+	ns, fn, version, err := g.resolve(c) // NAME, NAME@VERSION or NAME:ALIAS (aliases.go)
 	if err != nil {
 		return nil, err
 	}
-	ctx := c.Request().Context()
-	fn, err := g.registry.Lookup(ctx, ns, name)
-	if err != nil {
-		return nil, registryError(err, ns, name)
-	}
+	name := fn.Name
 	body, err := readLimited(c.Request().Body, int64(g.cfg.MaxPayload), "request body")
 	if err != nil {
 		return nil, err
 	}
-	version := fn.Latest()
 	id := nuid.Next()
 	c.Response().Header().Set(headerInvocationID, id)
 	r := c.Request()

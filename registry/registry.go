@@ -1,6 +1,10 @@
-// Package registry keeps deployed functions: their specs and versions in a
-// NATS KV bucket, their module bytes in the object store, content-addressed
-// by sha256 so identical modules are stored once.
+// Package registry keeps deployed functions: their immutable numbered
+// versions (each with its spec) and their aliases in a NATS KV bucket, their
+// module bytes in the object store, content-addressed by sha256 so
+// identical modules are stored once and collected once no version uses
+// them (gc.go). Deploys are validated first (validate.go, spec.go); calls
+// name what they run as NAME, NAME@VERSION or NAME:ALIAS (alias.go).
+// docs/registry.md is the user's view.
 package registry
 
 import (
@@ -18,8 +22,6 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/tetratelabs/wazero"
-
-	"github.com/hearthfn/hearth/internal/objstore"
 )
 
 // ErrNotFound is returned for a function that does not exist.
@@ -28,16 +30,30 @@ var ErrNotFound = errors.New("function not found")
 // Bucket is the NATS KV bucket that holds function records.
 const Bucket = "hearth_functions"
 
-// ModuleStore is where module bytes live.
+// ModulesBucket is the NATS KV bucket that tracks module objects for
+// garbage collection (gc.go).
+const ModulesBucket = "hearth_modules"
+
+// ModuleStore is where module bytes live; *objstore.Store is one.
 type ModuleStore interface {
 	Put(ctx context.Context, key string, data []byte, contentType string) error
 	Exists(ctx context.Context, key string) (bool, error)
+	Delete(ctx context.Context, key string) error
+	List(ctx context.Context, prefix string) ([]string, error)
 }
 
 // Config configures a registry.
 type Config struct {
 	MaxModuleBytes int // default DefaultMaxModuleBytes
 	Replicas       int // KV replicas; default 1
+	// GCInterval is how often unreferenced modules are collected; default
+	// DefaultGCInterval, negative disables the periodic collection
+	// (deleting a function still starts one).
+	GCInterval time.Duration
+	// GCGrace is how long a module stays after its last deploy before it
+	// may be collected once no version uses it; default DefaultGCGrace. A
+	// deploy must store its version within half of it (gc.go).
+	GCGrace time.Duration
 	// Runtime, when set, is the wazero configuration the validator compiles
 	// with; with a compilation cache shared with the runners (hearth dev), a
 	// module compiled at deploy is not compiled again on its first call.
@@ -48,15 +64,26 @@ type Config struct {
 type Registry struct {
 	cfg       Config
 	kv        jetstream.KeyValue
+	moduleKV  jetstream.KeyValue // GC state of module objects (gc.go)
 	modules   ModuleStore
 	validator *validator
 	log       *slog.Logger
 
 	mu    sync.RWMutex
-	cache map[string]*Function // by key, kept current by a KV watcher
+	cache map[string]cached // by key, kept current by a KV watcher
 
 	stopWatch context.CancelFunc
 	watchDone chan struct{}
+
+	gcKick chan struct{} // asks the collector for a pass now
+	stopGC context.CancelFunc
+	gcDone chan struct{}
+}
+
+// cached is a function record with the KV revision it was read at.
+type cached struct {
+	fn  *Function
+	rev uint64
 }
 
 // Open creates the KV bucket if needed and starts watching it.
@@ -66,6 +93,12 @@ func Open(ctx context.Context, cfg Config, js jetstream.JetStream, modules Modul
 	}
 	if cfg.Replicas <= 0 {
 		cfg.Replicas = 1
+	}
+	if cfg.GCInterval == 0 {
+		cfg.GCInterval = DefaultGCInterval
+	}
+	if cfg.GCGrace <= 0 {
+		cfg.GCGrace = DefaultGCGrace
 	}
 	if log == nil {
 		log = slog.Default()
@@ -80,17 +113,31 @@ func Open(ctx context.Context, cfg Config, js jetstream.JetStream, modules Modul
 	if err != nil {
 		return nil, fmt.Errorf("registry: open KV bucket %s: %w", Bucket, err)
 	}
+	moduleKV, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket:      ModulesBucket,
+		Description: "Hearth module objects: last use and garbage-collection state",
+		History:     1,
+		Storage:     jetstream.FileStorage,
+		Replicas:    cfg.Replicas,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("registry: open KV bucket %s: %w", ModulesBucket, err)
+	}
 	r := &Registry{
 		cfg:       cfg,
 		kv:        kv,
+		moduleKV:  moduleKV,
 		modules:   modules,
 		validator: newValidator(ctx, cfg.Runtime),
 		log:       log.With("component", "registry"),
-		cache:     make(map[string]*Function),
+		cache:     make(map[string]cached),
+		gcKick:    make(chan struct{}, 1),
 	}
 	if err := r.watch(ctx); err != nil {
+		_ = r.validator.close(ctx)
 		return nil, err
 	}
+	r.startCollector(ctx)
 	return r, nil
 }
 
@@ -102,49 +149,28 @@ type DeployRequest struct {
 	Name      string
 	Module    []byte
 	Spec      Spec
+	// DryRun validates the module and the spec and answers as a deploy
+	// would, without storing anything (Version.Version is then 0).
+	DryRun bool
 }
 
-// Deploy validates the module and spec, stores the module and records a new
-// version of the function. Concurrent deploys of one name each get their
-// own version number.
+// Deploy validates the module and spec, stores the module (once for
+// identical bytes) and records a new version of the function. Concurrent
+// deploys of one name each get their own version number.
 func (r *Registry) Deploy(ctx context.Context, req DeployRequest) (*Function, Version, error) {
-	if req.Namespace == "" {
-		req.Namespace = DefaultNamespace
-	}
-	if err := ValidateName("namespace", req.Namespace); err != nil {
-		return nil, Version{}, err
-	}
-	if err := ValidateName("function name", req.Name); err != nil {
-		return nil, Version{}, err
-	}
-	if len(req.Module) > r.cfg.MaxModuleBytes {
-		return nil, Version{}, invalid(CodeModuleTooLarge, "the module is %d bytes; the limit is %d", len(req.Module), r.cfg.MaxModuleBytes)
-	}
-	spec := req.Spec.withDefaults()
-	if err := spec.validate(); err != nil {
-		return nil, Version{}, err
-	}
-	abi, err := r.validator.check(ctx, req.Module)
+	version, err := r.check(ctx, &req)
 	if err != nil {
 		return nil, Version{}, err
 	}
-
-	digest := DigestOf(req.Module)
-	digestHex := digest[len("sha256:"):]
-	moduleKey := objstore.ModuleKey(digestHex)
-	exists, err := r.modules.Exists(ctx, moduleKey)
-	if err != nil {
-		return nil, Version{}, fmt.Errorf("registry: %w", err)
+	if req.DryRun {
+		return &Function{Namespace: req.Namespace, Name: req.Name}, version, nil
 	}
-	if !exists {
-		if err := r.modules.Put(ctx, moduleKey, req.Module, "application/wasm"); err != nil {
-			return nil, Version{}, fmt.Errorf("registry: %w", err)
-		}
+	if err := r.storeModule(ctx, version.DigestHex(), req.Module); err != nil {
+		return nil, Version{}, err
 	}
-
 	now := time.Now().UTC()
-	version := Version{Digest: digest, Size: len(req.Module), ABI: abi, Spec: spec, CreatedAt: now}
-	fn, err := r.update(ctx, req.Namespace, req.Name, func(fn *Function) {
+	version.CreatedAt = now
+	fn, err := r.update(ctx, req.Namespace, req.Name, true, func(fn *Function) error {
 		if fn.CreatedAt.IsZero() {
 			fn.CreatedAt = now
 		}
@@ -154,6 +180,7 @@ func (r *Registry) Deploy(ctx context.Context, req DeployRequest) (*Function, Ve
 			version.Version = fn.Latest().Version + 1
 		}
 		fn.Versions = append(fn.Versions, version)
+		return nil
 	})
 	if err != nil {
 		return nil, Version{}, err
@@ -162,11 +189,63 @@ func (r *Registry) Deploy(ctx context.Context, req DeployRequest) (*Function, Ve
 	return fn, version, nil
 }
 
+// check validates a deploy: names, size, spec values, the module (it
+// compiles, its imports are allowed, its ABI is detected and matches the
+// spec's). It returns the version to record, without its number.
+func (r *Registry) check(ctx context.Context, req *DeployRequest) (Version, error) {
+	if req.Namespace == "" {
+		req.Namespace = DefaultNamespace
+	}
+	if err := ValidateName("namespace", req.Namespace); err != nil {
+		return Version{}, err
+	}
+	if err := ValidateName("function name", req.Name); err != nil {
+		return Version{}, err
+	}
+	if req.Spec.Name != "" && req.Spec.Name != req.Name {
+		return Version{}, invalid(CodeInvalidSpec, "the spec names the function %q but the deploy is for %q; remove name from the spec or deploy to %s", req.Spec.Name, req.Name, req.Spec.Name)
+	}
+	if req.Spec.Namespace != "" && req.Spec.Namespace != req.Namespace {
+		return Version{}, invalid(CodeInvalidSpec, "the spec names the namespace %q but the deploy is to %q; remove namespace from the spec or deploy with --namespace %s", req.Spec.Namespace, req.Namespace, req.Spec.Namespace)
+	}
+	if len(req.Module) > r.cfg.MaxModuleBytes {
+		return Version{}, invalid(CodeModuleTooLarge, "the module is %d bytes; the limit is %d", len(req.Module), r.cfg.MaxModuleBytes)
+	}
+	if err := req.Spec.Validate(); err != nil {
+		return Version{}, err
+	}
+	abi, err := r.validator.check(ctx, req.Module)
+	if err != nil {
+		return Version{}, err
+	}
+	if req.Spec.ABI != "" && req.Spec.ABI != abi {
+		return Version{}, invalid(CodeInvalidModule, "the spec says abi %q but the module is a %s (%s); fix the spec's abi or build the module for the %s ABI (docs/abi.md)", req.Spec.ABI, abi, abiEvidence(abi), req.Spec.ABI)
+	}
+	spec := req.Spec
+	spec.Name, spec.Namespace, spec.ABI = req.Name, req.Namespace, abi
+	return Version{
+		Digest: DigestOf(req.Module),
+		Size:   len(req.Module),
+		ABI:    abi,
+		Spec:   spec.WithDefaults(),
+	}, nil
+}
+
+func abiEvidence(abi string) string {
+	if abi == ABIReactor {
+		return "it exports hearth_alloc and hearth_handle"
+	}
+	return "it exports _start"
+}
+
 // update applies change to the stored record with optimistic concurrency:
-// when another writer got there first, it reads again and retries.
-func (r *Registry) update(ctx context.Context, namespace, name string, change func(*Function)) (*Function, error) {
+// when another writer got there first, it reads again and retries. When
+// the function does not exist, update creates it if create is set, and
+// answers ErrNotFound otherwise. An error from change ends the update
+// without writing.
+func (r *Registry) update(ctx context.Context, namespace, name string, create bool, change func(*Function) error) (*Function, error) {
 	k := key(namespace, name)
-	for attempt := 0; attempt < 20; attempt++ {
+	for attempt := 0; attempt < 50; attempt++ {
 		fn := &Function{Namespace: namespace, Name: name}
 		var rev uint64
 		entry, err := r.kv.Get(ctx, k)
@@ -177,22 +256,27 @@ func (r *Registry) update(ctx context.Context, namespace, name string, change fu
 			}
 			rev = entry.Revision()
 		case errors.Is(err, jetstream.ErrKeyNotFound), errors.Is(err, jetstream.ErrKeyDeleted):
+			if !create {
+				return nil, ErrNotFound
+			}
 		default:
 			return nil, fmt.Errorf("registry: read %s: %w", k, err)
 		}
-		change(fn)
+		if err := change(fn); err != nil {
+			return nil, err
+		}
 		data, err := json.Marshal(fn)
 		if err != nil {
 			return nil, fmt.Errorf("registry: encode %s: %w", k, err)
 		}
 		if rev == 0 {
-			_, err = r.kv.Create(ctx, k, data)
+			rev, err = r.kv.Create(ctx, k, data)
 		} else {
-			_, err = r.kv.Update(ctx, k, data, rev)
+			rev, err = r.kv.Update(ctx, k, data, rev)
 		}
 		switch {
 		case err == nil:
-			r.remember(k, fn)
+			r.remember(k, fn, rev)
 			return fn, nil
 		case errors.Is(err, jetstream.ErrKeyExists), errors.Is(err, jetstream.ErrKeyRevisionMismatch):
 			continue // someone else wrote first; read again
@@ -223,10 +307,10 @@ func (r *Registry) Get(ctx context.Context, namespace, name string) (*Function, 
 // from the KV bucket when the cache has not seen it yet.
 func (r *Registry) Lookup(ctx context.Context, namespace, name string) (*Function, error) {
 	r.mu.RLock()
-	fn, ok := r.cache[key(namespace, name)]
+	c, ok := r.cache[key(namespace, name)]
 	r.mu.RUnlock()
 	if ok {
-		return fn, nil
+		return c.fn, nil
 	}
 	return r.Get(ctx, namespace, name)
 }
@@ -259,8 +343,9 @@ func (r *Registry) List(ctx context.Context, namespace string) ([]*Function, err
 	return fns, nil
 }
 
-// Delete removes a function and all its versions. Module bytes stay in the
-// object store (other functions may share them).
+// Delete removes a function with all its versions, aliases and triggers.
+// Its modules are collected from the object store once no version of any
+// function uses them (gc.go); Delete starts a collection.
 func (r *Registry) Delete(ctx context.Context, namespace, name string) error {
 	k := key(namespace, name)
 	if _, err := r.Get(ctx, namespace, name); err != nil {
@@ -271,11 +356,14 @@ func (r *Registry) Delete(ctx context.Context, namespace, name string) error {
 	}
 	r.forget(k)
 	r.log.Info("deleted", "namespace", namespace, "function", name)
+	r.kickCollector()
 	return nil
 }
 
-// Close stops the watcher and the validator.
+// Close stops the collector, the watcher and the validator.
 func (r *Registry) Close(ctx context.Context) error {
+	r.stopGC()
+	<-r.gcDone
 	r.stopWatch()
 	<-r.watchDone
 	return r.validator.close(ctx)
@@ -323,19 +411,18 @@ func (r *Registry) apply(entry jetstream.KeyValueEntry) {
 		r.log.Error("bad function record in KV", "key", entry.Key(), "error", err)
 		return
 	}
-	r.remember(entry.Key(), fn)
+	r.remember(entry.Key(), fn, entry.Revision())
 }
 
-func (r *Registry) remember(k string, fn *Function) {
+func (r *Registry) remember(k string, fn *Function, rev uint64) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	// Keep the newer record: the watcher may deliver an older write after
-	// a deploy in this process stored a newer one.
-	if old, ok := r.cache[k]; ok && len(old.Versions) > 0 && len(fn.Versions) > 0 &&
-		old.Latest().Version > fn.Latest().Version {
+	// an update in this process stored a newer one.
+	if old, ok := r.cache[k]; ok && old.rev > rev {
 		return
 	}
-	r.cache[k] = fn
+	r.cache[k] = cached{fn: fn, rev: rev}
 }
 
 func (r *Registry) forget(k string) {

@@ -1,23 +1,48 @@
 package registry
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
-	"github.com/hearthfn/hearth/internal/wire"
 	"regexp"
+	"slices"
+	"sort"
+	"strings"
 	"time"
+	"unicode/utf8"
+
+	"github.com/hearthfn/hearth/internal/wire"
 )
 
-// Defaults and bounds of a function spec, in one place (docs/limits.md).
+// Defaults and bounds of a function spec, in one place (docs/limits.md,
+// docs/registry.md).
 const (
+	DefaultNamespace = "default"
 	DefaultMemoryMB  = 128
 	MinMemoryMB      = 1
 	MaxMemoryMB      = 4096
 	DefaultTimeoutMs = 10_000
 	MaxTimeoutMs     = 15 * 60 * 1000
-	DefaultNamespace = "default"
 	MaxConcurrency   = 10_000
-	// DefaultMaxModuleBytes is the largest module a deploy accepts.
+	// MaxPayloadLimit is the largest max_payload a spec may ask for; the
+	// default (0) is the gateway's own limit, which also caps a larger one.
+	MaxPayloadLimit    = 64 << 20
+	MaxDescriptionLen  = 1024
+	MaxEnvVars         = 256
+	MaxEnvBytes        = 64 << 10 // names and values together
+	MaxSecrets         = 64
+	MaxTriggers        = 32
+	MaxLabels          = 64
+	MaxLabelValueLen   = 63
+	MaxLabelNameLen    = 63
+	MaxLabelPrefixLen  = 253
+	MaxTriggerOptions  = 16
+	MaxTriggerOptValue = 256
+	// DefaultMaxModuleBytes is the largest module a deploy accepts
+	// (Config.MaxModuleBytes changes it).
 	DefaultMaxModuleBytes = 64 << 20
+	// MaxSpecBytes is the largest spec document the gateway reads.
+	MaxSpecBytes = 1 << 20
 )
 
 // ABIs a module can implement.
@@ -26,22 +51,42 @@ const (
 	ABIReactor = wire.ABIReactor // hearth_alloc + hearth_handle, pooled instances (docs/abi.md)
 )
 
-// namePattern is what function names and namespaces must match (API.md).
+// namePattern is what function names, namespaces and aliases must match
+// (API.md).
 var namePattern = regexp.MustCompile(`^[a-z][a-z0-9-]{0,62}$`)
 
-// Spec is how a function runs. Zero values mean "the default".
+// Spec is how a function runs. Zero values mean "the default"; Deploy
+// stores every version's spec with its defaults filled in.
 type Spec struct {
+	// Name and Namespace, when a spec document gives them, must match the
+	// deploy's; the stored spec always has them.
+	Name        string `json:"name,omitempty"`
+	Namespace   string `json:"namespace,omitempty"`
 	Description string `json:"description,omitempty"`
-	MemoryMB    int    `json:"memory_mb,omitempty"`
-	TimeoutMs   int    `json:"timeout_ms,omitempty"`
+	// ABI, when given ("command" or "reactor"), must be the ABI detected
+	// from the module's exports; the stored spec has the detected one.
+	ABI       string `json:"abi,omitempty"`
+	MemoryMB  int    `json:"memory_mb,omitempty"`
+	TimeoutMs int    `json:"timeout_ms,omitempty"`
 	// Concurrency caps the calls one runner runs at once; 0 means no cap
 	// beyond the runner's own capacity.
-	Concurrency int               `json:"concurrency,omitempty"`
-	Env         map[string]string `json:"env,omitempty"`
+	Concurrency int `json:"concurrency,omitempty"`
+	// MaxPayload is the largest request body in bytes a call may send; 0
+	// means the gateway's limit.
+	MaxPayload int               `json:"max_payload,omitempty"`
+	Env        map[string]string `json:"env,omitempty"`
+	// Secrets names the secrets the function is granted; only the names
+	// are stored here, never values.
+	Secrets  []string          `json:"secrets,omitempty"`
+	Triggers []Trigger         `json:"triggers,omitempty"`
+	Labels   map[string]string `json:"labels,omitempty"`
 }
 
-// withDefaults fills unset fields.
-func (s Spec) withDefaults() Spec {
+// WithDefaults returns the spec with its unset fields filled in.
+func (s Spec) WithDefaults() Spec {
+	if s.Namespace == "" {
+		s.Namespace = DefaultNamespace
+	}
 	if s.MemoryMB == 0 {
 		s.MemoryMB = DefaultMemoryMB
 	}
@@ -51,38 +96,208 @@ func (s Spec) withDefaults() Spec {
 	return s
 }
 
-// validate checks a spec that has its defaults applied.
-func (s Spec) validate() error {
-	if s.MemoryMB < MinMemoryMB || s.MemoryMB > MaxMemoryMB {
+// DecodeSpec parses a spec document (JSON) strictly: an unknown field is
+// an error, so that a typo does not silently deploy with a default. It does
+// not check the values; Validate does.
+func DecodeSpec(raw []byte) (Spec, error) {
+	var spec Spec
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&spec); err != nil {
+		return Spec{}, invalid(CodeInvalidSpec, "the spec is not valid JSON for a function spec: %v", err)
+	}
+	if dec.More() {
+		return Spec{}, invalid(CodeInvalidSpec, "the spec has data after its JSON object")
+	}
+	return spec, nil
+}
+
+// Validate checks a spec's values and says precisely what is out of range.
+// Unset fields are valid (they mean the default).
+func (s Spec) Validate() error {
+	if s.Name != "" {
+		if err := ValidateName("function name", s.Name); err != nil {
+			return asSpecError(err)
+		}
+	}
+	if s.Namespace != "" {
+		if err := ValidateName("namespace", s.Namespace); err != nil {
+			return asSpecError(err)
+		}
+	}
+	if len(s.Description) > MaxDescriptionLen || !utf8.ValidString(s.Description) {
+		return invalid(CodeInvalidSpec, "description must be UTF-8 text of at most %d bytes; it has %d", MaxDescriptionLen, len(s.Description))
+	}
+	switch s.ABI {
+	case "", ABICommand, ABIReactor:
+	default:
+		return invalid(CodeInvalidSpec, "abi is %q; use %q (a WASI _start program) or %q (hearth_alloc and hearth_handle), or leave it out to detect it", s.ABI, ABICommand, ABIReactor)
+	}
+	if s.MemoryMB != 0 && (s.MemoryMB < MinMemoryMB || s.MemoryMB > MaxMemoryMB) {
 		return invalid(CodeInvalidSpec, "memory_mb is %d; it must be between %d and %d", s.MemoryMB, MinMemoryMB, MaxMemoryMB)
 	}
-	if s.TimeoutMs < 1 || s.TimeoutMs > MaxTimeoutMs {
+	if s.TimeoutMs != 0 && (s.TimeoutMs < 1 || s.TimeoutMs > MaxTimeoutMs) {
 		return invalid(CodeInvalidSpec, "timeout_ms is %d; it must be between 1 and %d (15 minutes)", s.TimeoutMs, MaxTimeoutMs)
 	}
 	if s.Concurrency < 0 || s.Concurrency > MaxConcurrency {
 		return invalid(CodeInvalidSpec, "concurrency is %d; it must be between 0 (no cap) and %d", s.Concurrency, MaxConcurrency)
 	}
-	for k := range s.Env {
+	if s.MaxPayload < 0 || s.MaxPayload > MaxPayloadLimit {
+		return invalid(CodeInvalidSpec, "max_payload is %d; it must be between 0 (the gateway's limit) and %d bytes (64 MiB)", s.MaxPayload, MaxPayloadLimit)
+	}
+	if err := validateEnv(s.Env); err != nil {
+		return err
+	}
+	if err := validateSecrets(s.Secrets, s.Env); err != nil {
+		return err
+	}
+	if len(s.Triggers) > MaxTriggers {
+		return invalid(CodeInvalidSpec, "the spec has %d triggers; a function may have at most %d", len(s.Triggers), MaxTriggers)
+	}
+	for i, t := range s.Triggers {
+		if err := t.validate(); err != nil {
+			return invalid(CodeInvalidSpec, "triggers[%d]: %s", i, err.Error())
+		}
+	}
+	return validateLabels(s.Labels)
+}
+
+var envNamePattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,127}$`)
+
+func validateEnv(env map[string]string) error {
+	if len(env) > MaxEnvVars {
+		return invalid(CodeInvalidSpec, "env has %d variables; a function may have at most %d", len(env), MaxEnvVars)
+	}
+	size := 0
+	for _, k := range sortedKeys(env) {
 		if !envNamePattern.MatchString(k) {
 			return invalid(CodeInvalidSpec, "env name %q is not valid; use letters, digits and _ and start with a letter or _", k)
+		}
+		if !utf8.ValidString(env[k]) || bytes.IndexByte([]byte(env[k]), 0) >= 0 {
+			return invalid(CodeInvalidSpec, "env %s must be UTF-8 text without NUL bytes", k)
+		}
+		size += len(k) + len(env[k])
+	}
+	if size > MaxEnvBytes {
+		return invalid(CodeInvalidSpec, "env names and values add up to %d bytes; the limit is %d (64 KiB); keep large data in the object store or a secret", size, MaxEnvBytes)
+	}
+	return nil
+}
+
+func validateSecrets(secrets []string, env map[string]string) error {
+	if len(secrets) > MaxSecrets {
+		return invalid(CodeInvalidSpec, "secrets names %d secrets; a function may have at most %d", len(secrets), MaxSecrets)
+	}
+	seen := make(map[string]bool, len(secrets))
+	for _, name := range secrets {
+		switch {
+		case !envNamePattern.MatchString(name):
+			return invalid(CodeInvalidSpec, "secret name %q is not valid; a secret reaches the function as an environment variable of that name, so use letters, digits and _ and start with a letter or _", name)
+		case seen[name]:
+			return invalid(CodeInvalidSpec, "secret %q is listed twice", name)
+		}
+		if _, ok := env[name]; ok {
+			return invalid(CodeInvalidSpec, "%s is both in env and in secrets; a secret reaches the function as the environment variable of its name, so remove one of them", name)
+		}
+		seen[name] = true
+	}
+	return nil
+}
+
+// Label keys are Kubernetes-style: an optional DNS-subdomain prefix and a
+// slash, then a name of at most 63 characters.
+var (
+	labelNamePattern   = regexp.MustCompile(`^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$`)
+	labelPrefixPattern = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`)
+)
+
+func validateLabels(labels map[string]string) error {
+	if len(labels) > MaxLabels {
+		return invalid(CodeInvalidSpec, "labels has %d entries; a function may have at most %d", len(labels), MaxLabels)
+	}
+	for _, k := range sortedKeys(labels) {
+		prefix, name, hasPrefix := "", k, false
+		if i := strings.LastIndex(k, "/"); i >= 0 {
+			prefix, name, hasPrefix = k[:i], k[i+1:], true
+		}
+		if hasPrefix && (prefix == "" || len(prefix) > MaxLabelPrefixLen || !labelPrefixPattern.MatchString(prefix)) {
+			return invalid(CodeInvalidSpec, "label key %q has an invalid prefix: the part before / must be a lowercase DNS subdomain (like example.com) of at most %d characters", k, MaxLabelPrefixLen)
+		}
+		if len(name) > MaxLabelNameLen || !labelNamePattern.MatchString(name) {
+			return invalid(CodeInvalidSpec, "label key %q is not valid: the name must be 1 to %d letters, digits, '-', '_' or '.', starting and ending with a letter or digit, optionally after a DNS prefix and '/'", k, MaxLabelNameLen)
+		}
+		if v := labels[k]; v != "" && (len(v) > MaxLabelValueLen || !labelNamePattern.MatchString(v)) {
+			return invalid(CodeInvalidSpec, "label %s has the value %q; a label value must be empty or 1 to %d letters, digits, '-', '_' or '.', starting and ending with a letter or digit", k, v, MaxLabelValueLen)
 		}
 	}
 	return nil
 }
 
-var envNamePattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,127}$`)
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
 
-// Function is a deployed function: its versions, newest last.
+// asSpecError recodes a name error found inside a spec document.
+func asSpecError(err error) error {
+	if ve, ok := err.(*ValidationError); ok {
+		return invalid(CodeInvalidSpec, "%s", ve.Message)
+	}
+	return err
+}
+
+// Function is a deployed function: its versions, oldest first, and its
+// aliases in name order.
 type Function struct {
 	Namespace string    `json:"namespace"`
 	Name      string    `json:"name"`
 	Versions  []Version `json:"versions"`
+	Aliases   []Alias   `json:"aliases,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
 }
 
-// Latest is the newest version.
+// Latest is the newest version: what the implicit alias "latest" names.
 func (f *Function) Latest() Version { return f.Versions[len(f.Versions)-1] }
+
+// Version returns version n of the function.
+func (f *Function) Version(n int) (Version, bool) {
+	// Versions are numbered from 1 without gaps, so n sits at n-1; search
+	// anyway, in case a future retention policy drops old versions.
+	if n >= 1 && n <= len(f.Versions) && f.Versions[n-1].Version == n {
+		return f.Versions[n-1], true
+	}
+	i, ok := slices.BinarySearchFunc(f.Versions, n, func(v Version, n int) int { return v.Version - n })
+	if !ok {
+		return Version{}, false
+	}
+	return f.Versions[i], true
+}
+
+// Alias returns the user alias name (not "latest", which is implicit).
+func (f *Function) Alias(name string) (Alias, bool) {
+	for _, a := range f.Aliases {
+		if a.Name == name {
+			return a, true
+		}
+	}
+	return Alias{}, false
+}
+
+// Digests are the module digests (hex) that the function's versions use.
+func (f *Function) Digests() []string {
+	out := make([]string, 0, len(f.Versions))
+	for _, v := range f.Versions {
+		if !slices.Contains(out, v.DigestHex()) {
+			out = append(out, v.DigestHex())
+		}
+	}
+	return out
+}
 
 // Version is one immutable deploy of a function.
 type Version struct {
@@ -105,15 +320,17 @@ func ValidateName(kind, name string) error {
 	return nil
 }
 
-// Error codes of validation failures; the gateway answers them with 400.
+// Error codes of validation failures; the gateway answers them with 400
+// (413 for CodeModuleTooLarge).
 const (
 	CodeInvalidName    = "invalid_name"
 	CodeInvalidSpec    = "invalid_spec"
 	CodeInvalidModule  = "invalid_module"
 	CodeModuleTooLarge = "module_too_large"
+	CodeInvalidAlias   = "invalid_alias"
 )
 
-// ValidationError says what is wrong with a deploy.
+// ValidationError says what is wrong with a deploy or an alias.
 type ValidationError struct {
 	Code    string
 	Message string

@@ -27,6 +27,14 @@ Functions:
   hearth invoke NAME [--data D]  call a function (input from --data or stdin)
   hearth ls                      list functions
   hearth rm NAME                 remove a function
+  hearth up [-f hearth.yaml]     deploy every function of a manifest
+  hearth inspect NAME            a function's spec, versions and aliases
+  hearth versions NAME           list the versions of a function
+  hearth alias set NAME ALIAS VERSION[=WEIGHT] [VERSION=WEIGHT…]
+                                 point an alias at a version, or split calls
+  hearth alias rm NAME ALIAS     remove an alias
+  hearth alias ls NAME           list the aliases of a function
+  (call a version as NAME@3, an alias as NAME:prod)
 
 Invocations:
   hearth invoke NAME --async     queue a call; prints its id
@@ -35,6 +43,10 @@ Invocations:
   hearth logs NAME [-f]          logs of recent invocations (-f: follow)
   hearth dlq ls [NAME]           async invocations that ran out of attempts
   hearth dlq replay ID           queue a dead-lettered invocation again
+
+Autoscaling:
+  hearth sim --invocations F --memory F [--policy …] [--json]
+                                 replay a trace through the autoscaler's policies
 
 Run 'hearth COMMAND -h' for the flags of a command.
 `
@@ -52,10 +64,16 @@ var commands = map[string]command{
 	"ls":      {runList},
 	"rm":      {runRemove},
 
+	"up":       {runUp},
+	"inspect":  {runInspect},
+	"versions": {runVersions},
+	"alias":    {runAlias},
+
 	"invocations": {runInvocations},
 	"invocation":  {runInvocation},
 	"logs":        {runLogs},
 	"dlq":         {runDLQ},
+	"sim":         {runSim},
 }
 
 func main() {

@@ -43,13 +43,30 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("%s (HTTP %d): %s", e.Code, e.Status, e.Message)
 }
 
-// Spec is how a function runs; zero values mean the platform's defaults.
+// Spec is how a function runs; zero values mean the platform's defaults
+// (docs/registry.md). The yaml names are those of hearth.yaml.
 type Spec struct {
-	Description string            `json:"description,omitempty"`
-	MemoryMB    int               `json:"memory_mb,omitempty"`
-	TimeoutMs   int               `json:"timeout_ms,omitempty"`
-	Concurrency int               `json:"concurrency,omitempty"`
-	Env         map[string]string `json:"env,omitempty"`
+	Name        string            `json:"name,omitempty" yaml:"name"`
+	Namespace   string            `json:"namespace,omitempty" yaml:"namespace"`
+	Description string            `json:"description,omitempty" yaml:"description"`
+	ABI         string            `json:"abi,omitempty" yaml:"abi"` // "command" or "reactor"; default detected
+	MemoryMB    int               `json:"memory_mb,omitempty" yaml:"memory_mb"`
+	TimeoutMs   int               `json:"timeout_ms,omitempty" yaml:"timeout_ms"`
+	Concurrency int               `json:"concurrency,omitempty" yaml:"concurrency"`
+	MaxPayload  int               `json:"max_payload,omitempty" yaml:"max_payload"` // bytes
+	Env         map[string]string `json:"env,omitempty" yaml:"env"`
+	Secrets     []string          `json:"secrets,omitempty" yaml:"secrets"` // names of granted secrets
+	Triggers    []Trigger         `json:"triggers,omitempty" yaml:"triggers"`
+	Labels      map[string]string `json:"labels,omitempty" yaml:"labels"`
+}
+
+// Trigger is an event source that invokes a function: a NATS subject or a
+// cron schedule.
+type Trigger struct {
+	Type     string            `json:"type" yaml:"type"` // "nats" or "cron"
+	Subject  string            `json:"subject,omitempty" yaml:"subject"`
+	Schedule string            `json:"schedule,omitempty" yaml:"schedule"`
+	Options  map[string]string `json:"options,omitempty" yaml:"options"`
 }
 
 // Deployment is the answer to a deploy.
@@ -60,6 +77,7 @@ type Deployment struct {
 	Digest    string    `json:"digest"`
 	ABI       string    `json:"abi"`
 	CreatedAt time.Time `json:"created_at"`
+	DryRun    bool      `json:"dry_run,omitempty"` // only checked, nothing stored
 }
 
 // Function is a deployed function as listed.
@@ -72,6 +90,8 @@ type Function struct {
 	UpdatedAt time.Time `json:"updated_at"`
 	Spec      *Spec     `json:"spec,omitempty"`
 	Versions  []Version `json:"versions,omitempty"`
+	Aliases   []Alias   `json:"aliases,omitempty"`
+	CreatedAt time.Time `json:"created_at,omitzero"`
 }
 
 // Version is one deploy of a function.
@@ -82,11 +102,22 @@ type Version struct {
 	ABI       string    `json:"abi"`
 	Spec      Spec      `json:"spec"`
 	CreatedAt time.Time `json:"created_at"`
+	Aliases   []string  `json:"aliases,omitempty"` // the aliases that name it
 }
 
 // Deploy uploads module as a new version of the function name. A nil spec
 // deploys with the defaults.
 func (c *Client) Deploy(ctx context.Context, name string, module []byte, spec *Spec) (*Deployment, error) {
+	return c.deploy(ctx, name, module, spec, false)
+}
+
+// CheckDeploy validates a deploy as Deploy would (the module compiles, its
+// imports and ABI, the spec's values) without storing anything.
+func (c *Client) CheckDeploy(ctx context.Context, name string, module []byte, spec *Spec) (*Deployment, error) {
+	return c.deploy(ctx, name, module, spec, true)
+}
+
+func (c *Client) deploy(ctx context.Context, name string, module []byte, spec *Spec, dryRun bool) (*Deployment, error) {
 	var body io.Reader = bytes.NewReader(module)
 	ctype := "application/wasm"
 	if spec != nil {
@@ -112,7 +143,11 @@ func (c *Client) Deploy(ctx context.Context, name string, module []byte, spec *S
 		body, ctype = &buf, mw.FormDataContentType()
 	}
 	var out Deployment
-	err := c.do(ctx, http.MethodPut, "/v1/functions/"+url.PathEscape(name), ctype, body, http.StatusCreated, &out)
+	path, want := "/v1/functions/"+url.PathEscape(name), http.StatusCreated
+	if dryRun {
+		path, want = path+"?dry_run=true", http.StatusOK
+	}
+	err := c.do(ctx, http.MethodPut, path, ctype, body, want, &out)
 	return &out, err
 }
 
@@ -161,6 +196,7 @@ type InvokeInfo struct {
 }
 
 // Invoke calls a function synchronously with input and returns its output.
+// name is NAME (the newest version), NAME@VERSION or NAME:ALIAS.
 func (c *Client) Invoke(ctx context.Context, name string, input []byte) ([]byte, *InvokeInfo, error) {
 	req, err := c.request(ctx, http.MethodPost, "/v1/functions/"+url.PathEscape(name)+"/invoke", "application/octet-stream", bytes.NewReader(input))
 	if err != nil {

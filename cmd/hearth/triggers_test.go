@@ -1,0 +1,149 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/hearthfn/hearth/gateway"
+	"github.com/hearthfn/hearth/internal/testutil"
+)
+
+// invocationsOf lists a function's invocation records.
+func invocationsOf(t *testing.T, base, fn string) []gateway.Record {
+	t.Helper()
+	resp, body := call(t, http.MethodGet, base+"/v1/functions/"+fn+"/invocations?limit=1000", "", nil)
+	var out struct{ Invocations []gateway.Record }
+	if resp.StatusCode != 200 || json.Unmarshal(body, &out) != nil {
+		t.Fatalf("invocations of %s: %d %s", fn, resp.StatusCode, body)
+	}
+	return out.Invocations
+}
+
+func TestNATSTriggers(t *testing.T) {
+	s := startTestDev(t, t.TempDir())
+	mustDeploy(t, s.gatewayURL, "greeter", exampleWasm(t, "hello"), `{"triggers":[{"type":"nats","subject":"greet.me"}]}`)
+	mustDeploy(t, s.gatewayURL, "orders", exampleWasm(t, "hello"),
+		`{"triggers":[{"type":"nats","subject":"orders.new","options":{"delivery":"at-least-once"}}]}`)
+	nc, err := nats.Connect(s.natsServer.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+
+	// At most once, request-reply: the reply is the function's output.
+	testutil.Eventually(t, 30*time.Second, func() error {
+		msg, err := nc.Request("greet.me", []byte("Bob"), time.Second)
+		if err != nil {
+			return err
+		}
+		if string(msg.Data) != "Hello, Bob!\n" {
+			return fmt.Errorf("reply %q", msg.Data)
+		}
+		return nil
+	})
+
+	// At least once, through JetStream: published messages are run.
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	testutil.Eventually(t, 30*time.Second, func() error {
+		_, err := js.Publish(context.Background(), "orders.new", []byte("order-1"))
+		return err // fails until the trigger's stream exists
+	})
+	testutil.Eventually(t, 30*time.Second, func() error {
+		for _, rec := range invocationsOf(t, s.gatewayURL, "orders") {
+			if rec.Mode == "nats" && rec.Status == "succeeded" {
+				return nil
+			}
+		}
+		return errors.New("no nats invocation of orders yet")
+	})
+}
+
+func TestCronFiresOncePerTickWithTwoGateways(t *testing.T) {
+	conn := externalConn(t)
+	cfg := gateway.Config{TriggerTick: 50 * time.Millisecond}
+	a := asyncGateway(t, conn, cfg)
+	b := asyncGateway(t, conn, cfg)
+	asyncRunner(t, conn)
+	mustDeploy(t, a.gatewayURL, "ticker", exampleWasm(t, "hello"), `{"triggers":[{"type":"cron","schedule":"@every 1s"}]}`)
+
+	testutil.Eventually(t, 30*time.Second, func() error {
+		n := 0
+		for _, rec := range invocationsOf(t, a.gatewayURL, "ticker") {
+			if rec.Mode == "cron" && rec.Status == "succeeded" {
+				n++
+			}
+		}
+		if n < 3 {
+			return fmt.Errorf("%d cron invocations so far", n)
+		}
+		return nil
+	})
+	// Stop both so no tick is half done, then count: each tick has one
+	// record, and the functions ran exactly as often as there are records.
+	for _, g := range []*stack{a, b} {
+		if err := g.gateway.Shutdown(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := asyncGateway(t, conn, gateway.Config{NoDispatcher: true, NoTriggers: true})
+	ticks := 0
+	for _, rec := range invocationsOf(t, c.gatewayURL, "ticker") {
+		if rec.Mode == "cron" {
+			ticks++
+			if rec.Attempts != 1 {
+				t.Errorf("cron invocation %s ran %d times", rec.ID, rec.Attempts)
+			}
+		}
+	}
+	runs := metricSum(t, a, "hearth_async_finished_total") + metricSum(t, b, "hearth_async_finished_total")
+	dups := metricSum(t, a, "hearth_async_duplicates_total") + metricSum(t, b, "hearth_async_duplicates_total")
+	if runs != float64(ticks) {
+		t.Fatalf("%v runs for %d cron ticks", runs, ticks)
+	}
+	if dups < 1 {
+		t.Fatalf("no duplicate tick was dropped (%v); both gateways should have fired", dups)
+	}
+}
+
+// metricSum adds up a metric's series from a gateway's registry.
+func metricSum(t *testing.T, s *stack, name string) float64 {
+	t.Helper()
+	rec := httptestRecorder(s.gateway.Handler(), "/metrics")
+	var sum float64
+	for _, line := range strings.Split(rec, "\n") {
+		if strings.HasPrefix(line, name) {
+			var v float64
+			fmt.Sscanf(line[strings.LastIndex(line, " ")+1:], "%g", &v)
+			sum += v
+		}
+	}
+	return sum
+}
+
+func httptestRecorder(h http.Handler, path string) string {
+	req, _ := http.NewRequest(http.MethodGet, path, nil)
+	w := &bodyRecorder{header: http.Header{}}
+	h.ServeHTTP(w, req)
+	return w.body.String()
+}
+
+type bodyRecorder struct {
+	header http.Header
+	body   strings.Builder
+}
+
+func (r *bodyRecorder) Header() http.Header         { return r.header }
+func (r *bodyRecorder) Write(p []byte) (int, error) { return r.body.Write(p) }
+func (r *bodyRecorder) WriteHeader(int)             {}
