@@ -43,6 +43,8 @@ Invocations:
   hearth logs NAME [-f]          logs of recent invocations (-f: follow)
   hearth dlq ls [NAME]           async invocations that ran out of attempts
   hearth dlq replay ID           queue a dead-lettered invocation again
+  hearth trigger add NAME --nats SUBJECT | --cron SCHEDULE
+  hearth trigger ls NAME / rm NAME N   NATS and cron triggers of a function
 
 Autoscaling:
   hearth sim --invocations F --memory F [--policy …] [--json]
@@ -74,6 +76,7 @@ var commands = map[string]command{
 	"logs":        {runLogs},
 	"dlq":         {runDLQ},
 	"sim":         {runSim},
+	"trigger":     {runTrigger},
 }
 
 func main() {
