@@ -390,3 +390,15 @@ func (e *Engine) inFlight(k poolKey) int {
 	defer e.mu.Unlock()
 	return e.inflight[k]
 }
+
+// Retire closes idle instances of one function version, keeping keep of
+// them; it returns how many it closed.
+func (e *Engine) Retire(k poolKey, keep int) int {
+	e.mu.Lock()
+	p, ok := e.pools[k]
+	e.mu.Unlock()
+	if !ok {
+		return 0
+	}
+	return p.retire(time.Now().Add(time.Hour), keep) // every idle instance is "old enough"
+}

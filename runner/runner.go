@@ -100,7 +100,13 @@ func (r *Runner) Start() error {
 		_ = direct.Unsubscribe()
 		return fmt.Errorf("runner: subscribe: %w", err)
 	}
-	r.subs = []*nats.Subscription{direct, shared}
+	control, err := r.nc.Subscribe(wire.ControlSubject(r.cfg.ID), r.handleControl)
+	if err != nil {
+		_ = direct.Unsubscribe()
+		_ = shared.Unsubscribe()
+		return fmt.Errorf("runner: subscribe: %w", err)
+	}
+	r.subs = []*nats.Subscription{direct, shared, control}
 	// The subscriptions must be known to the server before Start returns,
 	// so that a gateway can send work right away.
 	if err := r.nc.Flush(); err != nil {

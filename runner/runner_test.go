@@ -149,3 +149,50 @@ func waitBeat(t *testing.T, beats <-chan wire.Heartbeat, check func(wire.Heartbe
 		}
 	}
 }
+
+func TestControlPrewarmAndRetire(t *testing.T) {
+	ns := testutil.StartNATS(t)
+	store := newStore(t)
+	r := startRunner(t, ns.ClientURL(), store)
+	t.Cleanup(func() { _ = r.Stop(context.Background()) })
+	client, err := nats.Connect(ns.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	reactor := fn{name: "r", digest: upload(t, store, testmodules.Reactor), abi: wire.ABIReactor}
+	send := func(raw []byte) wire.ControlReply {
+		t.Helper()
+		msg, err := client.Request(wire.ControlSubject(r.ID()), raw, 30*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var reply wire.ControlReply
+		if err := json.Unmarshal(msg.Data, &reply); err != nil {
+			t.Fatal(err)
+		}
+		return reply
+	}
+	cmd := func(op string, n int) []byte {
+		b, _ := json.Marshal(wire.Control{Op: op, Request: reactor.request("POST"), Instances: n})
+		return b
+	}
+	if reply := send(cmd(wire.OpPrewarm, 2)); reply.Error != "" || reply.Changed != 2 {
+		t.Fatalf("prewarm: %+v", reply)
+	}
+	if warm := r.Heartbeat().Warm; len(warm) != 1 || warm[0].Idle != 2 {
+		t.Fatalf("warm after prewarm: %+v", warm)
+	}
+	resp, _, err := invoke(client, reactor.request("POST"), "count")
+	if err != nil || resp.Cold {
+		t.Fatalf("call after prewarm: cold=%v err=%v", resp != nil && resp.Cold, err)
+	}
+	if reply := send(cmd(wire.OpRetire, 0)); reply.Error != "" || reply.Changed != 2 {
+		t.Fatalf("retire: %+v", reply)
+	}
+	for _, bad := range [][]byte{[]byte("{"), cmd("explode", 1), []byte(`{"op":"prewarm"}`)} {
+		if reply := send(bad); reply.Error == "" {
+			t.Errorf("control %s: no error", bad)
+		}
+	}
+}
