@@ -228,6 +228,9 @@ func runnerError(e *wire.Error) *apiError {
 
 // record counts one finished invocation.
 func (g *Gateway) record(inv *invocation, out outcome) {
+	if g.autoscale != nil {
+		g.autoscale.count(inv.ns, inv.name)
+	}
 	cold := out.resp != nil && out.resp.Cold
 	m := g.metrics
 	m.invocations.WithLabelValues(inv.ns, inv.name, strconv.Itoa(out.status), strconv.FormatBool(cold)).Inc()

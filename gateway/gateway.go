@@ -66,6 +66,12 @@ type Config struct {
 	Retention        time.Duration // invocation records kept; default 24 h
 	Replicas         int           // JetStream replicas of streams and buckets; default 1
 
+	// Autoscale names the keep-alive policy the autoscaler runs (fixed-K,
+	// hybrid, predictive); "" turns it off. AutoscaleTick is its "minute";
+	// default 1 min.
+	Autoscale     string
+	AutoscaleTick time.Duration
+
 	NoTriggers  bool          // do not run NATS and cron triggers in this gateway
 	TriggerTick time.Duration // how often triggers are reconciled and cron checked; default 1 s
 }
@@ -107,6 +113,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Replicas <= 0 {
 		c.Replicas = 1
+	}
+	if c.AutoscaleTick <= 0 {
+		c.AutoscaleTick = time.Minute
 	}
 	if c.TriggerTick <= 0 {
 		c.TriggerTick = time.Second
@@ -155,6 +164,7 @@ type Gateway struct {
 	recordsDone    chan struct{}
 
 	stopOnce     sync.Once
+	autoscale    *autoscale
 	triggers     *triggers.Manager
 	stopTriggers context.CancelFunc
 	triggersDone chan struct{}
@@ -216,6 +226,12 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Gateway, error) {
 	}
 	if !cfg.NoTriggers {
 		g.startTriggers()
+	}
+	if cfg.Autoscale != "" {
+		if err := g.startAutoscaler(ctx); err != nil {
+			g.stopOnce.Do(g.stopBackground)
+			return nil, err
+		}
 	}
 	g.echo = g.routes()
 	return g, nil
@@ -291,6 +307,9 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 // stopBackground stops the dispatcher (letting running invocations
 // finish), the heartbeat follower and the record writer.
 func (g *Gateway) stopBackground() {
+	if g.autoscale != nil {
+		g.autoscale.close()
+	}
 	if g.triggers != nil {
 		g.stopTriggers()
 		<-g.triggersDone

@@ -18,6 +18,7 @@ type metrics struct {
 	asyncDuplicates prometheus.Counter
 	asyncDone       *prometheus.CounterVec
 	recordsDropped  prometheus.Counter
+	prewarms        *prometheus.CounterVec
 }
 
 func newMetrics() *metrics {
@@ -63,7 +64,11 @@ func newMetrics() *metrics {
 			Help: "Records of sync invocations not written because the writer fell behind.",
 		}),
 	}
-	reg.MustRegister(m.asyncAccepted, m.asyncDuplicates, m.asyncDone, m.recordsDropped)
+	m.prewarms = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "hearth_autoscaler_prewarms_total",
+		Help: "Instances started ahead of demand by the autoscaler.",
+	}, []string{"namespace", "function"})
+	reg.MustRegister(m.asyncAccepted, m.asyncDuplicates, m.asyncDone, m.recordsDropped, m.prewarms)
 	reg.MustRegister(m.invocations, m.duration, m.coldStarts, m.initTime, m.deploys,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m

@@ -49,6 +49,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.StringVar(&cfg.Listen, "listen", envOr("HEARTH_LISTEN", "127.0.0.1:8080"), "gateway listen address (env HEARTH_LISTEN)")
 	fs.StringVar(&cfg.NATSListen, "nats-listen", "127.0.0.1:0", "embedded NATS listen address (port 0 = random)")
 	fs.StringVar(&cfg.S3Listen, "s3-listen", "127.0.0.1:0", "embedded S3 listen address (port 0 = random)")
+	fs.StringVar(&cfg.Gateway.Autoscale, "autoscale", "", "run the autoscaler with this keep-alive policy: predictive, hybrid or fixed-K (default off)")
 	lf.register(fs)
 	if _, err := parseInterspersed(fs, args); err != nil {
 		return err
@@ -110,6 +111,7 @@ func runGateway(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs.IntVar(&cfg.Replicas, "replicas", 1, "JetStream replicas of Hearth's streams and buckets (3 in a NATS cluster)")
 	fs.BoolVar(&cfg.NoDispatcher, "no-dispatcher", false, "do not run async invocations in this gateway")
 	fs.BoolVar(&cfg.NoTriggers, "no-triggers", false, "do not run NATS and cron triggers in this gateway")
+	fs.StringVar(&cfg.Autoscale, "autoscale", "", "take part in autoscaling with this keep-alive policy: predictive, hybrid or fixed-K (default off)")
 	if _, err := parseInterspersed(fs, args); err != nil {
 		return err
 	}

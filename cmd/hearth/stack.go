@@ -166,6 +166,7 @@ type devConfig struct {
 	S3Listen   string // host:port of the embedded S3; port 0 = random
 	Log        *slog.Logger
 	Gateway    gateway.Config // gateway settings; Listen is taken from above
+	Runner     runner.Config  // runner settings; the compilation cache is dev's own
 }
 
 // startDev starts the whole platform in this process: embedded NATS and
@@ -217,7 +218,9 @@ func startDev(ctx context.Context, cfg devConfig) (_ *stack, err error) {
 	if err := s.openRegistry(ctx, registry.Config{Runtime: runner.RuntimeConfig(cache, 0)}); err != nil {
 		return nil, err
 	}
-	if err := s.startRunner(runner.Config{CompilationCache: cache}); err != nil {
+	runnerCfg := cfg.Runner
+	runnerCfg.CompilationCache = cache
+	if err := s.startRunner(runnerCfg); err != nil {
 		return nil, err
 	}
 	// The examples are deployed before the gateway listens, so that once
