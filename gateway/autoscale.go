@@ -41,10 +41,20 @@ type autoscale struct {
 
 	mu       sync.Mutex
 	local    map[string]int // this gateway's counts in the current tick
-	incoming map[string]int // everyone's counts, for the leader
+	inflight map[string]int // this gateway's calls running now
+	incoming demand         // everyone's demand, for the leader
+	kpa      map[string]*autoscaler.KPA
 	ctrl     *autoscaler.Controller
 	leaseRev uint64
 }
+
+// demand is one gateway's report for one tick, by "namespace/function".
+type demand struct {
+	Counts   map[string]int `json:"counts"`
+	InFlight map[string]int `json:"in_flight"`
+}
+
+func newDemand() demand { return demand{Counts: map[string]int{}, InFlight: map[string]int{}} }
 
 func (g *Gateway) startAutoscaler(ctx context.Context) error {
 	policies, err := autoscaler.ParsePolicies(g.cfg.Autoscale)
@@ -58,7 +68,8 @@ func (g *Gateway) startAutoscaler(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("gateway: autoscaler bucket: %w", err)
 	}
-	a := &autoscale{g: g, id: nuid.Next(), kv: kv, policy: policies[0], local: map[string]int{}, incoming: map[string]int{}}
+	a := &autoscale{g: g, id: nuid.Next(), kv: kv, policy: policies[0], local: map[string]int{}, inflight: map[string]int{},
+		incoming: newDemand(), kpa: map[string]*autoscaler.KPA{}}
 	a.sub, err = g.nc.Subscribe(DemandSubject, a.onDemand)
 	if err != nil {
 		return err
@@ -70,47 +81,69 @@ func (g *Gateway) startAutoscaler(ctx context.Context) error {
 	return nil
 }
 
-// count adds one invocation of a function in this tick.
-func (a *autoscale) count(ns, fn string) {
+// begin counts a call of a function that starts now; end, when it ends.
+func (a *autoscale) begin(ns, fn string) {
 	a.mu.Lock()
 	a.local[ns+"/"+fn]++
+	a.inflight[ns+"/"+fn]++
+	a.mu.Unlock()
+}
+
+func (a *autoscale) end(ns, fn string) {
+	a.mu.Lock()
+	if a.inflight[ns+"/"+fn]--; a.inflight[ns+"/"+fn] <= 0 {
+		delete(a.inflight, ns+"/"+fn)
+	}
 	a.mu.Unlock()
 }
 
 func (a *autoscale) onDemand(m *nats.Msg) {
-	var counts map[string]int
-	if json.Unmarshal(m.Data, &counts) != nil {
+	var d demand
+	if json.Unmarshal(m.Data, &d) != nil {
 		return
 	}
 	a.mu.Lock()
-	for k, n := range counts {
-		a.incoming[k] += n
+	for k, n := range d.Counts {
+		a.incoming.Counts[k] += n
+	}
+	for k, n := range d.InFlight {
+		a.incoming.InFlight[k] += n
 	}
 	a.mu.Unlock()
 }
 
+// reactEvery is how often demand is reported and the reactive layer looks
+// at concurrency: at most every 2 s, even when the policy's minute is a
+// real minute.
+func (a *autoscale) reactEvery() time.Duration { return min(a.g.cfg.AutoscaleTick, 2*time.Second) }
+
 func (a *autoscale) run(ctx context.Context) {
 	defer close(a.done)
-	t := time.NewTicker(a.g.cfg.AutoscaleTick)
+	every := a.reactEvery()
+	perMinute := max(int(a.g.cfg.AutoscaleTick/every), 1)
+	t := time.NewTicker(every)
 	defer t.Stop()
-	for {
+	for n := 1; ; n++ {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			a.tick(ctx)
+			a.tick(ctx, n%perMinute == 0)
 		}
 	}
 }
 
-// tick publishes this gateway's counts and, if it holds the lease, runs
-// one step of the controller.
-func (a *autoscale) tick(ctx context.Context) {
+// tick publishes this gateway's demand and, if it holds the lease, runs the
+// reactive layer and, at the end of a policy minute, one controller step.
+func (a *autoscale) tick(ctx context.Context, endOfMinute bool) {
 	a.mu.Lock()
-	local := a.local
+	report := demand{Counts: a.local, InFlight: make(map[string]int, len(a.inflight))}
+	for k, n := range a.inflight {
+		report.InFlight[k] = n
+	}
 	a.local = map[string]int{}
 	a.mu.Unlock()
-	if data, err := json.Marshal(local); err == nil {
+	if data, err := json.Marshal(report); err == nil {
 		_ = a.g.nc.Publish(DemandSubject, data)
 		_ = a.g.nc.Flush()
 	}
@@ -119,19 +152,62 @@ func (a *autoscale) tick(ctx context.Context) {
 	}
 	a.mu.Lock()
 	incoming := a.incoming
-	a.incoming = map[string]int{}
+	a.incoming = newDemand()
 	ctrl := a.ctrl
 	a.mu.Unlock()
-	for k, n := range incoming {
+	for k, n := range incoming.Counts {
 		ns, fn, _ := strings.Cut(k, "/")
 		ctrl.Record(autoscaler.FunctionKey{Namespace: ns, Name: fn}, n)
 	}
+	// The reactive layer: as many instances as the concurrency asks for.
+	a.react(ctx, incoming.InFlight)
+	if !endOfMinute {
+		return
+	}
+	// The forecast: one warm instance when the policy expects calls.
 	for _, d := range ctrl.Tick(ctx) {
 		if d.Err != nil {
 			a.g.log.Debug("autoscaler command failed", "function", d.Function.Name, "warm", d.Warm, "error", d.Err)
 		}
 	}
 	a.saveHistory(ctx, ctrl)
+}
+
+// react feeds each function's concurrency to its KPA and prewarms the
+// instances it wants beyond one.
+func (a *autoscale) react(ctx context.Context, inflight map[string]int) {
+	now := time.Now()
+	for k := range inflight {
+		if _, ok := a.kpa[k]; !ok {
+			// Knative's windows (60 s, panic 6 s), or 30 and 3 reports when
+			// reports come faster (tests).
+			a.kpa[k] = &autoscaler.KPA{StableWindow: min(60*time.Second, 30*a.reactEvery())}
+		}
+	}
+	for k, kpa := range a.kpa {
+		kpa.Observe(now, float64(inflight[k]))
+		want, panicking := kpa.Desired(now)
+		if want == 0 {
+			delete(a.kpa, k)
+			continue
+		}
+		if want < 2 {
+			continue // the forecast keeps one
+		}
+		ns, fn, _ := strings.Cut(k, "/")
+		f, err := a.g.registry.Lookup(ctx, ns, fn)
+		if err != nil {
+			continue
+		}
+		req := withVersion(&wire.Request{Namespace: ns, Function: fn}, f.Latest())
+		d, err := a.g.sched.Place(scheduler.Request{Digest: req.Digest}, nil)
+		if err != nil {
+			continue
+		}
+		if err := a.command(ctx, d.Runner.ID, wire.Control{Op: wire.OpPrewarm, Request: req, Instances: want}); err != nil {
+			a.g.log.Debug("reactive prewarm failed", "function", fn, "instances", want, "panic", panicking, "error", err)
+		}
+	}
 }
 
 // lead renews or takes the lease; a new leader resumes from the history.

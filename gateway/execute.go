@@ -65,6 +65,10 @@ func (g *Gateway) call(c echo.Context, inv *invocation) (*wire.Response, []byte,
 // while running it fails the call fast with 503. Bodies and outputs above
 // the NATS message limit travel through the object store (claim check).
 func (g *Gateway) execute(ctx context.Context, inv *invocation, class scheduler.Class) (out outcome) {
+	if g.autoscale != nil {
+		g.autoscale.begin(inv.ns, inv.name)
+		defer g.autoscale.end(inv.ns, inv.name)
+	}
 	defer func() {
 		out.total = time.Since(inv.start)
 		if out.err != nil {
@@ -228,9 +232,6 @@ func runnerError(e *wire.Error) *apiError {
 
 // record counts one finished invocation.
 func (g *Gateway) record(inv *invocation, out outcome) {
-	if g.autoscale != nil {
-		g.autoscale.count(inv.ns, inv.name)
-	}
 	cold := out.resp != nil && out.resp.Cold
 	m := g.metrics
 	m.invocations.WithLabelValues(inv.ns, inv.name, strconv.Itoa(out.status), strconv.FormatBool(cold)).Inc()
