@@ -77,13 +77,9 @@ func aliasesOf(fn *registry.Function) []aliasView {
 
 // listAliases answers GET /v1/functions/{name}/aliases.
 func (g *Gateway) listAliases(c echo.Context) error {
-	ns, name, err := target(c)
+	fn, err := g.function(c)
 	if err != nil {
 		return err
-	}
-	fn, err := g.registry.Get(c.Request().Context(), ns, name)
-	if err != nil {
-		return registryError(err, ns, name)
 	}
 	return c.JSON(http.StatusOK, map[string]any{"aliases": aliasesOf(fn)})
 }
@@ -138,18 +134,14 @@ func (g *Gateway) deleteAlias(c echo.Context) error {
 
 // getAlias answers GET /v1/functions/{name}/aliases/{alias}.
 func (g *Gateway) getAlias(c echo.Context) error {
-	ns, name, err := target(c)
+	fn, err := g.function(c)
 	if err != nil {
 		return err
-	}
-	fn, err := g.registry.Get(c.Request().Context(), ns, name)
-	if err != nil {
-		return registryError(err, ns, name)
 	}
 	for _, a := range aliasesOf(fn) {
 		if a.Name == c.Param("alias") {
 			return c.JSON(http.StatusOK, a)
 		}
 	}
-	return registryError(registry.AliasNotFound(fn, c.Param("alias")), ns, name)
+	return registryError(registry.AliasNotFound(fn, c.Param("alias")), fn.Namespace, fn.Name)
 }

@@ -212,6 +212,19 @@ func readLimited(r io.Reader, limit int64, what string) ([]byte, error) {
 	return data, nil
 }
 
+// function reads the function a request addresses, as API errors.
+func (g *Gateway) function(c echo.Context) (*registry.Function, error) {
+	ns, name, err := target(c)
+	if err != nil {
+		return nil, err
+	}
+	fn, err := g.registry.Get(c.Request().Context(), ns, name)
+	if err != nil {
+		return nil, registryError(err, ns, name)
+	}
+	return fn, nil
+}
+
 // registryError maps registry errors to API errors.
 func registryError(err error, ns, name string) error {
 	var ve *registry.ValidationError
@@ -276,13 +289,9 @@ func (g *Gateway) listFunctions(c echo.Context) error {
 }
 
 func (g *Gateway) getFunction(c echo.Context) error {
-	ns, name, err := target(c)
+	fn, err := g.function(c)
 	if err != nil {
 		return err
-	}
-	fn, err := g.registry.Get(c.Request().Context(), ns, name)
-	if err != nil {
-		return registryError(err, ns, name)
 	}
 	return c.JSON(http.StatusOK, functionDetail{
 		functionSummary: summarize(fn),

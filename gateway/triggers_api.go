@@ -20,13 +20,9 @@ import (
 // listTriggers answers GET /v1/functions/{name}/triggers: the triggers of
 // the latest version, numbered from 1.
 func (g *Gateway) listTriggers(c echo.Context) error {
-	ns, name, err := target(c)
+	fn, err := g.function(c)
 	if err != nil {
 		return err
-	}
-	fn, err := g.registry.Get(c.Request().Context(), ns, name)
-	if err != nil {
-		return registryError(err, ns, name)
 	}
 	return c.JSON(http.StatusOK, triggersAnswer(fn.Latest()))
 }

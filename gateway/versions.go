@@ -35,13 +35,9 @@ func versionsOf(fn *registry.Function) []versionView {
 
 // listVersions answers GET /v1/functions/{name}/versions, oldest first.
 func (g *Gateway) listVersions(c echo.Context) error {
-	ns, name, err := target(c)
+	fn, err := g.function(c)
 	if err != nil {
 		return err
-	}
-	fn, err := g.registry.Get(c.Request().Context(), ns, name)
-	if err != nil {
-		return registryError(err, ns, name)
 	}
 	return c.JSON(http.StatusOK, map[string]any{"versions": versionsOf(fn)})
 }
