@@ -11,7 +11,6 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/hearthfn/hearth/functions"
-	"github.com/hearthfn/hearth/internal/embeds3"
 	"github.com/hearthfn/hearth/internal/objstore"
 	"github.com/hearthfn/hearth/internal/testutil"
 	"github.com/hearthfn/hearth/registry"
@@ -34,19 +33,7 @@ func newEnv(t *testing.T) env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s3, err := embeds3.Start(embeds3.Config{Dir: t.TempDir(), AccessKey: "ak", SecretKey: "sk-secret"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = s3.Close(context.Background()) })
-	store, err := objstore.New(objstore.Config{Endpoint: s3.Endpoint(), AccessKey: "ak", SecretKey: "sk-secret"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := store.EnsureBucket(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	return env{store: store, js: js}
+	return env{store: testutil.StartS3(t), js: js}
 }
 
 func (e env) open(t *testing.T) *registry.Registry {

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/hearthfn/hearth/functions"
-	"github.com/hearthfn/hearth/internal/embeds3"
 	"github.com/hearthfn/hearth/internal/objstore"
 	"github.com/hearthfn/hearth/internal/testmodules"
 	"github.com/hearthfn/hearth/internal/testutil"
@@ -18,22 +17,7 @@ import (
 )
 
 // newStore starts the embedded S3 server and returns a store on it.
-func newStore(t testing.TB) *objstore.Store {
-	t.Helper()
-	s3, err := embeds3.Start(embeds3.Config{Dir: t.TempDir(), AccessKey: "ak", SecretKey: "sk-secret"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = s3.Close(context.Background()) })
-	store, err := objstore.New(objstore.Config{Endpoint: s3.Endpoint(), AccessKey: "ak", SecretKey: "sk-secret"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := store.EnsureBucket(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	return store
-}
+func newStore(t testing.TB) *objstore.Store { return testutil.StartS3(t) }
 
 // upload stores a module the way the registry does and returns its digest.
 func upload(t testing.TB, store *objstore.Store, wasm []byte) string {

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/hearthfn/hearth/gateway"
-	"github.com/hearthfn/hearth/internal/embeds3"
 	"github.com/hearthfn/hearth/internal/objstore"
 	"github.com/hearthfn/hearth/internal/testutil"
 	"github.com/hearthfn/hearth/runner"
@@ -30,12 +29,7 @@ func externalConn(t *testing.T) connConfig {
 		conn.S3 = objstore.Config{Endpoint: "http://" + m.Endpoint, AccessKey: m.AccessKey, SecretKey: m.SecretKey}
 		return conn
 	}
-	s3, err := embeds3.Start(embeds3.Config{Dir: t.TempDir(), AccessKey: "ak", SecretKey: "sk-secret"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = s3.Close(context.Background()) })
-	conn.S3 = objstore.Config{Endpoint: s3.Endpoint(), AccessKey: "ak", SecretKey: "sk-secret"}
+	conn.S3 = testutil.S3Config(t)
 	return conn
 }
 

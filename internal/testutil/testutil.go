@@ -16,7 +16,9 @@ import (
 
 	"github.com/nats-io/nats-server/v2/server"
 
+	"github.com/hearthfn/hearth/internal/embeds3"
 	"github.com/hearthfn/hearth/internal/natsembed"
+	"github.com/hearthfn/hearth/internal/objstore"
 )
 
 // StartNATS starts an in-process nats-server with JetStream on a random
@@ -149,4 +151,31 @@ func freePort(t testing.TB) int {
 	}
 	defer ln.Close()
 	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// S3Config starts the embedded S3 server on a random loopback port with a
+// temporary directory and returns how to reach it; it is stopped when the
+// test ends.
+func S3Config(t testing.TB) objstore.Config {
+	t.Helper()
+	s3, err := embeds3.Start(embeds3.Config{Dir: t.TempDir(), AccessKey: "test-access", SecretKey: "test-secret-key"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s3.Close(context.Background()) })
+	return objstore.Config{Endpoint: s3.Endpoint(), AccessKey: "test-access", SecretKey: "test-secret-key"}
+}
+
+// StartS3 starts the embedded S3 server and returns a store on it, its
+// bucket created.
+func StartS3(t testing.TB) *objstore.Store {
+	t.Helper()
+	store, err := objstore.New(S3Config(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := store.EnsureBucket(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return store
 }
