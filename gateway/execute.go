@@ -187,13 +187,8 @@ func (g *Gateway) send(ctx context.Context, subject string, inv *invocation, bod
 	}
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	go func() {
-		select {
-		case <-r.Dead():
-			cancel(errRunnerLost)
-		case <-ctx.Done():
-		}
-	}()
+	stop := context.AfterFunc(r.Context(), func() { cancel(errRunnerLost) })
+	defer stop()
 	reply, err := g.nc.RequestMsgWithContext(ctx, msg)
 	if err != nil && context.Cause(ctx) == errRunnerLost {
 		return nil, errRunnerLost

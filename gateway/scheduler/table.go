@@ -5,6 +5,7 @@
 package scheduler
 
 import (
+	"context"
 	"hash/maphash"
 	"sort"
 	"sync"
@@ -27,6 +28,8 @@ type Runner struct {
 	inflight atomic.Int64  // calls this gateway has on the runner now
 	dead     chan struct{} // closed when the runner is declared dead or stopped
 	deadOnce sync.Once
+	ctx      context.Context // canceled when the runner is declared dead
+	cancel   context.CancelFunc
 }
 
 // beat is one heartbeat, with its warm set indexed for lookups.
@@ -67,7 +70,16 @@ func (r *Runner) HasModule(digest string) bool { return r.hb.Load().warm[digest]
 // Dead is closed when the runner stops or misses DeadAfter heartbeats.
 func (r *Runner) Dead() <-chan struct{} { return r.dead }
 
-func (r *Runner) kill() { r.deadOnce.Do(func() { close(r.dead) }) }
+// Context is canceled when the runner is declared dead; calls on it can
+// end at once (context.AfterFunc) instead of waiting for their timeout.
+func (r *Runner) Context() context.Context { return r.ctx }
+
+func (r *Runner) kill() {
+	r.deadOnce.Do(func() {
+		close(r.dead)
+		r.cancel()
+	})
+}
 
 // Table is the set of live runners, kept from heartbeats.
 type Table struct {
@@ -106,6 +118,7 @@ func (t *Table) Observe(hb wire.Heartbeat, now time.Time) {
 	r, ok := t.runners[hb.ID]
 	if !ok {
 		r = &Runner{ID: hb.ID, seed: maphash.String(t.hashSeed, hb.ID), dead: make(chan struct{})}
+		r.ctx, r.cancel = context.WithCancel(context.Background())
 		t.runners[hb.ID] = r
 	}
 	nb := newBeat(hb, now)
