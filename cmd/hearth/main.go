@@ -21,6 +21,7 @@ Server roles:
   hearth dev       run the whole platform on this machine (embedded NATS and S3)
   hearth gateway   run the HTTP gateway against an external NATS and S3
   hearth runner    run a runner against an external NATS and S3
+  hearth bench     measure Hearth side by side with bare net/http and raw wazero
 
 Functions:
   hearth deploy NAME FILE.wasm   deploy a module as a new version of NAME
@@ -61,6 +62,7 @@ var commands = map[string]command{
 	"dev":     {runDev},
 	"gateway": {runGateway},
 	"runner":  {runRunner},
+	"bench":   {runBench},
 	"deploy":  {runDeploy},
 	"invoke":  {runInvoke},
 	"ls":      {runList},

@@ -1,0 +1,98 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestBenchFlagErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string // in stderr
+	}{
+		{"bad duration", []string{"--duration", "soon"}, `invalid value "soon" for flag -duration`},
+		{"zero duration", []string{"--duration", "0s"}, "--duration 0s: give a positive duration"},
+		{"negative duration", []string{"--duration", "-1s"}, "--duration -1s: give a positive duration"},
+		{"unknown case", []string{"--cases", "bare-nethttp,warp-drive"}, `--cases: unknown case "warp-drive"; the cases are bare-nethttp, wazero-inprocess`},
+		{"no case", []string{"--cases", ","}, "--cases: no case named"},
+		{"no concurrency", []string{"--concurrency", "0"}, "--concurrency 0: give at least 1"},
+		{"argument", []string{"now"}, `unexpected argument "now"`},
+		{"profile of a case not run", []string{"--cases", "bare-nethttp", "--cpuprofile", filepath.Join(t.TempDir(), "cpu.pprof")}, `--cpuprofile profiles case "hearth-warm-reactor", which is not among the cases run`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			code := run(context.Background(), append([]string{"bench"}, tc.args...), &stdout, &stderr)
+			if code != 2 {
+				t.Fatalf("exit code %d, want 2; stderr:\n%s", code, stderr.String())
+			}
+			if !strings.Contains(stderr.String(), tc.want) {
+				t.Fatalf("stderr does not say %q:\n%s", tc.want, stderr.String())
+			}
+			if stdout.Len() > 0 {
+				t.Fatalf("stdout: %s", stdout.String())
+			}
+		})
+	}
+}
+
+func TestBenchShortRun(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "results", "bench.json")
+	var stdout, stderr bytes.Buffer
+	args := []string{"bench", "--duration", "200ms", "--cases", "scheduler-1000,bare-nethttp,hearth-warm-command", "--json", out}
+	if code := run(context.Background(), args, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit code %d; stderr:\n%s", code, stderr.String())
+	}
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var report struct {
+		Concurrency int `json:"concurrency"`
+		GOMAXPROCS  int `json:"gomaxprocs"`
+		Cases       []struct {
+			Name  string   `json:"name"`
+			RPS   float64  `json:"rps"`
+			P50   *float64 `json:"p50_us"`
+			P99   *float64 `json:"p99_us"`
+			Ratio *float64 `json:"ratio"`
+		} `json:"cases"`
+	}
+	if err := json.Unmarshal(data, &report); err != nil {
+		t.Fatalf("JSON: %v\n%s", err, data)
+	}
+	if report.Concurrency != 32 || report.GOMAXPROCS < 1 {
+		t.Errorf("metadata: concurrency %d, GOMAXPROCS %d", report.Concurrency, report.GOMAXPROCS)
+	}
+	// The cases run, and are reported, in the table's order.
+	want := []string{"bare-nethttp", "hearth-warm-command", "scheduler-1000"}
+	if len(report.Cases) != len(want) {
+		t.Fatalf("cases %+v, want %v", report.Cases, want)
+	}
+	for i, c := range report.Cases {
+		if c.Name != want[i] {
+			t.Errorf("case %d is %q, want %q", i, c.Name, want[i])
+		}
+		if c.RPS <= 0 || c.P50 == nil || c.P99 == nil || *c.P50 <= 0 || *c.P99 < *c.P50 || c.Ratio == nil || *c.Ratio <= 0 {
+			t.Errorf("%s: rps %v p50 %v p99 %v ratio %v", c.Name, c.RPS, c.P50, c.P99, c.Ratio)
+		}
+	}
+	if r := report.Cases[0].Ratio; r == nil || *r != 1 {
+		t.Errorf("bare-nethttp ratio %v, want 1", r)
+	}
+	table := stdout.String()
+	for _, s := range []string{"| case | req/s | p50 µs | p99 µs | ratio to bare-nethttp |", "| bare-nethttp | ", "| hearth-warm-command | ", "| scheduler-1000 | "} {
+		if !strings.Contains(table, s) {
+			t.Errorf("table lacks %q:\n%s", s, table)
+		}
+	}
+	// The progress bar redraws on stderr.
+	if !strings.Contains(stderr.String(), "\r[2/3] hearth-warm-command") {
+		t.Errorf("no progress on stderr:\n%q", stderr.String())
+	}
+}
