@@ -80,7 +80,7 @@ func (d *dispatcher) run(msg jetstream.Msg) {
 		_ = msg.Nak()
 		return
 	}
-	attempt := int(md.NumDelivered)
+	deliveries := int(md.NumDelivered)
 	req := meta.Req
 	rec, err := g.records.getFor(ctx, req.Namespace, req.Function, req.InvocationID)
 	if err != nil {
@@ -97,6 +97,9 @@ func (d *dispatcher) run(msg jetstream.Msg) {
 		return
 	}
 
+	// Attempts count the runs that reached a runner (and a delivery whose
+	// gateway died mid-run); waiting for capacity does not use them up.
+	attempt := rec.Attempts + 1
 	now := time.Now().UTC()
 	rec.Status, rec.Attempts, rec.StartedAt, rec.NextTry = StatusRunning, attempt, &now, nil
 	rec.Timings = Timings{QueuedMs: ms(now.Sub(meta.QueuedAt))}
@@ -140,6 +143,17 @@ func (d *dispatcher) run(msg jetstream.Msg) {
 	maxAttempts := meta.MaxAttempts
 	if maxAttempts <= 0 {
 		maxAttempts = g.cfg.MaxAttempts
+	}
+	if noCapacity(out.err) {
+		// Every runner was busy (or none is up): the function did not run.
+		// The invocation waits, durably, however long that lasts.
+		delay := backoff(g.cfg.RetryBase, g.cfg.RetryCap, deliveries)
+		next := time.Now().UTC().Add(delay)
+		rec.Attempts--
+		rec.Status, rec.NextTry = StatusQueued, &next
+		_ = g.records.put(ctx, rec)
+		_ = msg.NakWithDelay(delay)
+		return
 	}
 	if attempt < maxAttempts && retryable(out.err) {
 		delay := backoff(g.cfg.RetryBase, g.cfg.RetryCap, attempt)
@@ -190,6 +204,12 @@ func (d *dispatcher) keepInProgress(msg jetstream.Msg) func() {
 		}
 	}()
 	return func() { close(done) }
+}
+
+// noCapacity reports whether a call failed before reaching a runner
+// because none had room or none is up.
+func noCapacity(err *apiError) bool {
+	return err.Code == "overloaded" || err.Code == "no_runners" || err.Code == wire.CodeConcurrencyLimit
 }
 
 // retryable reports whether another attempt could succeed: not when the

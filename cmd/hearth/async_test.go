@@ -338,3 +338,34 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// TestAsyncWaitsForCapacity: while no runner can take it, an async
+// invocation waits in the queue without using up its attempts, and runs
+// once a runner comes.
+func TestAsyncWaitsForCapacity(t *testing.T) {
+	conn := externalConn(t)
+	gw := asyncGateway(t, conn, gateway.Config{MaxAttempts: 2, RetryBase: 20 * time.Millisecond, RetryCap: 100 * time.Millisecond})
+	mustDeploy(t, gw.gatewayURL, "hello", exampleWasm(t, "hello"), "")
+	id := submit(t, gw.gatewayURL, "hello", "patient", nil)
+	// Many deliveries (more than MaxAttempts) find no runner; none counts
+	// as an attempt: each reschedules the invocation (a new next_attempt_at).
+	retries := map[time.Time]bool{}
+	testutil.Eventually(t, 30*time.Second, func() error {
+		rec := record(t, gw.gatewayURL, id)
+		if rec.Status == "dead" || rec.Status == "queued" && rec.Attempts != 0 {
+			t.Fatalf("waiting for a runner used up attempts: %+v", rec)
+		}
+		if rec.Status == "queued" && rec.NextTry != nil && rec.Error != nil && rec.Error.Code == "no_runners" {
+			retries[*rec.NextTry] = true
+		}
+		if len(retries) < 4 {
+			return fmt.Errorf("%d deliveries seen", len(retries))
+		}
+		return nil
+	})
+	asyncRunner(t, conn)
+	rec := waitStatus(t, gw.gatewayURL, id, "succeeded")
+	if rec.Attempts != 1 {
+		t.Fatalf("attempts %d, want 1", rec.Attempts)
+	}
+}
