@@ -14,6 +14,7 @@ import (
 	"github.com/nats-io/nuid"
 
 	"github.com/hearthfn/hearth/gateway/autoscaler"
+	"github.com/hearthfn/hearth/gateway/autoscaler/provider"
 	"github.com/hearthfn/hearth/gateway/scheduler"
 	"github.com/hearthfn/hearth/internal/wire"
 )
@@ -46,6 +47,8 @@ type autoscale struct {
 	kpa      map[string]*autoscaler.KPA
 	ctrl     *autoscaler.Controller
 	leaseRev uint64
+
+	scaling sync.Mutex // held while the provider scales (a scale-down drains)
 }
 
 // demand is one gateway's report for one tick, by "namespace/function".
@@ -161,6 +164,7 @@ func (a *autoscale) tick(ctx context.Context, endOfMinute bool) {
 	}
 	// The reactive layer: as many instances as the concurrency asks for.
 	a.react(ctx, incoming.InFlight)
+	a.scaleRunners(ctx)
 	if !endOfMinute {
 		return
 	}
@@ -245,6 +249,40 @@ func (a *autoscale) lead(ctx context.Context) bool {
 	return true
 }
 
+// scaleRunners asks the provider for as many runners as the load needs at
+// 70 % of their capacity, within MinRunners and MaxRunners. Scaling runs in
+// the background (a scale-down waits for runners to drain); a tick that
+// finds it still running leaves it be.
+func (a *autoscale) scaleRunners(ctx context.Context) {
+	p := a.g.provider
+	if p == nil || !a.scaling.TryLock() {
+		return
+	}
+	load, capacity := 0, 0
+	for _, r := range a.g.sched.Table().Runners() {
+		load += r.Load()
+		capacity = max(capacity, r.Capacity())
+	}
+	want := max(provider.Desired(load, capacity, 0.7), a.g.cfg.MinRunners)
+	if a.g.cfg.MaxRunners > 0 {
+		want = min(want, a.g.cfg.MaxRunners)
+	}
+	have, err := p.Runners(ctx)
+	if err != nil || have == want {
+		a.scaling.Unlock()
+		return
+	}
+	a.g.metrics.runnersWanted.Set(float64(want))
+	go func() {
+		defer a.scaling.Unlock()
+		if err := p.Scale(context.WithoutCancel(ctx), want); err != nil {
+			a.g.log.Warn("runner scaling failed", "provider", p.Name(), "want", want, "error", err)
+			return
+		}
+		a.g.log.Info("scaled runners", "provider", p.Name(), "from", have, "to", want, "load", load)
+	}()
+}
+
 func (a *autoscale) saveHistory(ctx context.Context, ctrl *autoscaler.Controller) {
 	saved := map[string][]int{}
 	for k, h := range ctrl.History() {
@@ -315,4 +353,6 @@ func (a *autoscale) close() {
 	a.stop()
 	<-a.done
 	_ = a.sub.Unsubscribe()
+	a.scaling.Lock() // a scale in progress finishes first
+	a.scaling.Unlock()
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/hearthfn/hearth/gateway/autoscaler/provider"
 	"github.com/hearthfn/hearth/gateway/scheduler"
 	"github.com/hearthfn/hearth/gateway/triggers"
 	"github.com/hearthfn/hearth/internal/wire"
@@ -71,6 +72,9 @@ type Config struct {
 	// default 1 min.
 	Autoscale     string
 	AutoscaleTick time.Duration
+	// MinRunners and MaxRunners bound how many runners the autoscaler asks
+	// Deps.Provider for (MaxRunners 0: no cap).
+	MinRunners, MaxRunners int
 
 	NoTriggers  bool          // do not run NATS and cron triggers in this gateway
 	TriggerTick time.Duration // how often triggers are reconciled and cron checked; default 1 s
@@ -140,6 +144,8 @@ type Deps struct {
 	Registry *registry.Registry
 	Storage  Storage
 	Log      *slog.Logger
+	// Provider, when set, adds and removes runners for the autoscaler.
+	Provider provider.Provider
 }
 
 // Gateway serves the HTTP API.
@@ -165,6 +171,7 @@ type Gateway struct {
 
 	stopOnce     sync.Once
 	autoscale    *autoscale
+	provider     provider.Provider
 	triggers     *triggers.Manager
 	stopTriggers context.CancelFunc
 	triggersDone chan struct{}
@@ -192,6 +199,7 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Gateway, error) {
 		nc:       deps.NATS,
 		registry: deps.Registry,
 		store:    deps.Storage,
+		provider: deps.Provider,
 		log:      log.With("component", "gateway"),
 		metrics:  newMetrics(),
 		sched: scheduler.New(scheduler.NewTable(cfg.HeartbeatInterval), scheduler.Config{

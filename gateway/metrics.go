@@ -19,6 +19,7 @@ type metrics struct {
 	asyncDone       *prometheus.CounterVec
 	recordsDropped  prometheus.Counter
 	prewarms        *prometheus.CounterVec
+	runnersWanted   prometheus.Gauge
 }
 
 func newMetrics() *metrics {
@@ -68,7 +69,11 @@ func newMetrics() *metrics {
 		Name: "hearth_autoscaler_prewarms_total",
 		Help: "Instances started ahead of demand by the autoscaler.",
 	}, []string{"namespace", "function"})
-	reg.MustRegister(m.asyncAccepted, m.asyncDuplicates, m.asyncDone, m.recordsDropped, m.prewarms)
+	m.runnersWanted = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "hearth_autoscaler_runners_wanted",
+		Help: "Runners the autoscaler last asked its provider for.",
+	})
+	reg.MustRegister(m.asyncAccepted, m.asyncDuplicates, m.asyncDone, m.recordsDropped, m.prewarms, m.runnersWanted)
 	reg.MustRegister(m.invocations, m.duration, m.coldStarts, m.initTime, m.deploys,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m

@@ -2,11 +2,19 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"io"
 	"net/http"
+	"os/exec"
+	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/hearthfn/hearth/gateway"
+	"github.com/hearthfn/hearth/gateway/autoscaler/provider"
+	"github.com/hearthfn/hearth/internal/objstore"
+	"github.com/hearthfn/hearth/internal/testmodules"
+	"github.com/hearthfn/hearth/internal/testutil"
 	"github.com/hearthfn/hearth/runner"
 )
 
@@ -52,4 +60,60 @@ func TestAutoscalerPrewarmsPeriodicWorkload(t *testing.T) {
 	if predicted*2 > fixed {
 		t.Fatalf("the autoscaler left %d cold starts against %d with a fixed keep-alive", predicted, fixed)
 	}
+}
+
+// TestAutoscalerScalesRunners: under load the autoscaler asks its provider
+// for more runners, and for fewer (drained) when the load is gone. The
+// provider runs real processes: a stand-in for `hearth runner` that records
+// its start and its drain.
+func TestAutoscalerScalesRunners(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "sleeper")
+	build := exec.Command("go", "build", "-o", bin, "../../gateway/autoscaler/provider/testdata/sleeper")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build the stand-in runner: %v\n%s", err, out)
+	}
+	marks := t.TempDir()
+	var procs *provider.Process
+	s, err := startDev(context.Background(), devConfig{
+		DataDir: t.TempDir(), Listen: "127.0.0.1:0", NATSListen: "127.0.0.1:0", S3Listen: "127.0.0.1:0", Log: quietLogger(),
+		Gateway: gateway.Config{Autoscale: "predictive", AutoscaleTick: 50 * time.Millisecond, MaxRunners: 2},
+		Runner:  runner.Config{Concurrency: 2},
+		Provider: func(string, objstore.Config) provider.Provider {
+			procs = provider.NewProcess(provider.ProcessConfig{Binary: bin, Env: []string{"SLEEPER_DIR=" + marks}, StopTimeout: 10 * time.Second, Output: io.Discard})
+			return procs
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close(context.Background())
+	mustDeploy(t, s.gatewayURL, "sleepy", testmodules.Sleep, "")
+
+	// Two slow calls fill the built-in runner (capacity 2): the load asks for 2 runners.
+	done := make(chan struct{}, 2)
+	for i := 0; i < 2; i++ {
+		go func() {
+			call(t, http.MethodPost, s.gatewayURL+"/v1/functions/sleepy/invoke", "", []byte("3000"))
+			done <- struct{}{}
+		}()
+	}
+	testutil.Eventually(t, 30*time.Second, func() error {
+		if n, _ := procs.Runners(context.Background()); n != 2 {
+			return fmt.Errorf("%d runner processes, want 2", n)
+		}
+		return nil
+	})
+	<-done
+	<-done
+	// Idle again: scaled down, each runner drained (SIGTERM, not killed).
+	testutil.Eventually(t, 30*time.Second, func() error {
+		if n, _ := procs.Runners(context.Background()); n != 0 {
+			return fmt.Errorf("%d runner processes, want 0", n)
+		}
+		drained, _ := filepath.Glob(filepath.Join(marks, "drained-*"))
+		if len(drained) != 2 {
+			return fmt.Errorf("%d runners drained, want 2", len(drained))
+		}
+		return nil
+	})
 }

@@ -5,9 +5,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/hearthfn/hearth/gateway"
+	"github.com/hearthfn/hearth/gateway/autoscaler/provider"
+	"github.com/hearthfn/hearth/internal/objstore"
 	"github.com/hearthfn/hearth/registry"
 	"github.com/hearthfn/hearth/runner"
 )
@@ -50,6 +55,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.StringVar(&cfg.NATSListen, "nats-listen", "127.0.0.1:0", "embedded NATS listen address (port 0 = random)")
 	fs.StringVar(&cfg.S3Listen, "s3-listen", "127.0.0.1:0", "embedded S3 listen address (port 0 = random)")
 	fs.StringVar(&cfg.Gateway.Autoscale, "autoscale", "", "run the autoscaler with this keep-alive policy: predictive, hybrid or fixed-K (default off)")
+	fs.IntVar(&cfg.Gateway.MaxRunners, "max-runners", 2, "with --autoscale: the most `hearth runner` processes the autoscaler starts beside the built-in runner")
 	lf.register(fs)
 	if _, err := parseInterspersed(fs, args); err != nil {
 		return err
@@ -59,6 +65,9 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	cfg.Log = log
+	if cfg.Gateway.Autoscale != "" && cfg.Gateway.MaxRunners > 0 {
+		cfg.Provider = devRunners(cfg.DataDir, log)
+	}
 	s, err := startDev(ctx, cfg)
 	if err != nil {
 		return err
@@ -176,4 +185,22 @@ func runRunner(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
 	defer cancel()
 	return s.Close(closeCtx)
+}
+
+// devRunners makes the process provider of `hearth dev --autoscale`: extra
+// `hearth runner` processes of this very binary, on the dev NATS and S3.
+func devRunners(dataDir string, log *slog.Logger) func(string, objstore.Config) provider.Provider {
+	return func(natsURL string, s3 objstore.Config) provider.Provider {
+		self, err := os.Executable()
+		if err != nil {
+			log.Warn("cannot find this binary; the autoscaler will not add runners", "error", err)
+			return provider.Static(0)
+		}
+		return provider.NewProcess(provider.ProcessConfig{
+			Binary: self,
+			Args:   []string{"runner", "--nats", natsURL, "--s3-endpoint", "http://" + s3.Endpoint, "--cache-dir", filepath.Join(dataDir, "runner-cache")},
+			Env:    []string{"HEARTH_S3_ACCESS_KEY=" + s3.AccessKey, "HEARTH_S3_SECRET_KEY=" + s3.SecretKey},
+			Log:    log,
+		})
+	}
 }

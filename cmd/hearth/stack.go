@@ -17,6 +17,7 @@ import (
 
 	"github.com/hearthfn/hearth/functions"
 	"github.com/hearthfn/hearth/gateway"
+	"github.com/hearthfn/hearth/gateway/autoscaler/provider"
 	"github.com/hearthfn/hearth/internal/embeds3"
 	"github.com/hearthfn/hearth/internal/natsembed"
 	"github.com/hearthfn/hearth/internal/objstore"
@@ -33,6 +34,7 @@ type stack struct {
 	registry *registry.Registry
 	gateway  *gateway.Gateway
 	runner   *runner.Runner
+	provider provider.Provider // runners the autoscaler may add (dev --autoscale)
 
 	natsServer *server.Server  // dev only
 	s3Server   *embeds3.Server // dev only
@@ -125,7 +127,7 @@ func (s *stack) startGateway(ctx context.Context, cfg gateway.Config) error {
 	if err != nil {
 		return fmt.Errorf("gateway: listen on %s: %w (is another hearth running? use --listen)", cfg.Listen, err)
 	}
-	gw, err := gateway.New(ctx, cfg, gateway.Deps{NATS: s.nc, Registry: s.registry, Storage: s.store, Log: s.log})
+	gw, err := gateway.New(ctx, cfg, gateway.Deps{NATS: s.nc, Registry: s.registry, Storage: s.store, Log: s.log, Provider: s.provider})
 	if err != nil {
 		ln.Close()
 		return err
@@ -167,6 +169,9 @@ type devConfig struct {
 	Log        *slog.Logger
 	Gateway    gateway.Config // gateway settings; Listen is taken from above
 	Runner     runner.Config  // runner settings; the compilation cache is dev's own
+	// Provider, when set, makes the provider through which the autoscaler
+	// adds runners, given where NATS and S3 are.
+	Provider func(natsURL string, s3 objstore.Config) provider.Provider
 }
 
 // startDev starts the whole platform in this process: embedded NATS and
@@ -230,6 +235,12 @@ func startDev(ctx context.Context, cfg devConfig) (_ *stack, err error) {
 	}
 	gwCfg := cfg.Gateway
 	gwCfg.Listen = cfg.Listen
+	if cfg.Provider != nil {
+		s.provider = cfg.Provider(conn.NATSURL, conn.S3)
+		if c, ok := s.provider.(interface{ Close() error }); ok {
+			s.onClose(func(context.Context) error { return c.Close() })
+		}
+	}
 	if err := s.startGateway(ctx, gwCfg); err != nil {
 		return nil, err
 	}
