@@ -169,10 +169,25 @@ func (a *autoscale) tick(ctx context.Context, endOfMinute bool) {
 		return
 	}
 	// The forecast: one warm instance when the policy expects calls.
+	m := a.g.metrics
 	for _, d := range ctrl.Tick(ctx) {
 		if d.Err != nil {
 			a.g.log.Debug("autoscaler command failed", "function", d.Function.Name, "warm", d.Warm, "error", d.Err)
 		}
+	}
+	for _, mi := range ctrl.LastMinute() {
+		ns, fn := mi.Function.Namespace, mi.Function.Name
+		m.actual.WithLabelValues(ns, fn).Set(float64(mi.Count))
+		if mi.Count > 0 && mi.Forecast {
+			m.coldAvoided.WithLabelValues(ns, fn).Inc()
+		}
+	}
+	for _, d := range ctrl.Decisions() {
+		v := 0.0
+		if d.Warm {
+			v = 1
+		}
+		m.forecast.WithLabelValues(d.Function.Namespace, d.Function.Name).Set(v)
 	}
 	a.saveHistory(ctx, ctrl)
 }

@@ -20,6 +20,9 @@ type metrics struct {
 	recordsDropped  prometheus.Counter
 	prewarms        *prometheus.CounterVec
 	runnersWanted   prometheus.Gauge
+	forecast        *prometheus.GaugeVec
+	actual          *prometheus.GaugeVec
+	coldAvoided     *prometheus.CounterVec
 }
 
 func newMetrics() *metrics {
@@ -73,7 +76,20 @@ func newMetrics() *metrics {
 		Name: "hearth_autoscaler_runners_wanted",
 		Help: "Runners the autoscaler last asked its provider for.",
 	})
-	reg.MustRegister(m.asyncAccepted, m.asyncDuplicates, m.asyncDone, m.recordsDropped, m.prewarms, m.runnersWanted)
+	m.forecast = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "hearth_autoscaler_forecast_warm",
+		Help: "1 when the autoscaler's policy expects calls of the function this minute (it is kept warm), else 0.",
+	}, []string{"namespace", "function"})
+	m.actual = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "hearth_autoscaler_actual_invocations",
+		Help: "Invocations of the function in the autoscaler's last closed minute (the actual beside the forecast).",
+	}, []string{"namespace", "function"})
+	m.coldAvoided = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "hearth_autoscaler_cold_starts_avoided_total",
+		Help: "Minutes with invocations that the policy had forecast warm (prewarm hits).",
+	}, []string{"namespace", "function"})
+	reg.MustRegister(m.asyncAccepted, m.asyncDuplicates, m.asyncDone, m.recordsDropped, m.prewarms, m.runnersWanted,
+		m.forecast, m.actual, m.coldAvoided)
 	reg.MustRegister(m.invocations, m.duration, m.coldStarts, m.initTime, m.deploys,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m

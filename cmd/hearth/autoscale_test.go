@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -22,7 +23,7 @@ import (
 // returns how many of the calls after the first started cold. The runner
 // retires idle instances after idleTTL (a fixed keep-alive), shorter than
 // the period; with an autoscaler the instance is kept warm for the next call.
-func coldStartsOfPeriodicCalls(t *testing.T, autoscale string) int {
+func coldStartsOfPeriodicCalls(t *testing.T, autoscale string) (int, string) {
 	t.Helper()
 	tick := 50 * time.Millisecond
 	s, err := startDev(context.Background(), devConfig{
@@ -47,12 +48,28 @@ func coldStartsOfPeriodicCalls(t *testing.T, autoscale string) int {
 		}
 		<-timer.C // the workload's period, not a wait for a condition
 	}
-	return cold
+	return cold, metricsText(t, s)
+}
+
+func metricsText(t *testing.T, s *stack) string {
+	t.Helper()
+	_, body := call(t, http.MethodGet, s.gatewayURL+"/metrics", "", nil)
+	return string(body)
 }
 
 func TestAutoscalerPrewarmsPeriodicWorkload(t *testing.T) {
-	fixed := coldStartsOfPeriodicCalls(t, "")
-	predicted := coldStartsOfPeriodicCalls(t, "predictive")
+	fixed, _ := coldStartsOfPeriodicCalls(t, "")
+	predicted, metrics := coldStartsOfPeriodicCalls(t, "predictive")
+	for _, series := range []string{
+		`hearth_autoscaler_cold_starts_avoided_total{function="reverse",namespace="default"}`,
+		`hearth_autoscaler_forecast_warm{function="reverse",namespace="default"}`,
+		`hearth_autoscaler_actual_invocations{function="reverse",namespace="default"}`,
+		`hearth_autoscaler_prewarms_total{function="reverse",namespace="default"}`,
+	} {
+		if !strings.Contains(metrics, series) {
+			t.Errorf("/metrics lacks %s", series)
+		}
+	}
 	t.Logf("cold starts in 11 periodic calls: fixed keep-alive %d, predictive autoscaler %d", fixed, predicted)
 	if fixed < 8 {
 		t.Fatalf("without the autoscaler only %d of 11 calls were cold; the test's keep-alive is not shorter than its period", fixed)

@@ -25,6 +25,16 @@ type Decision struct {
 	Err      error
 }
 
+// Minute is how the minute that just ended went for one function: its
+// invocations against the forecast made for it. A minute with invocations
+// that had been forecast warm is a cold start avoided (in the replay's
+// terms: a warm minute with invocations has no cold start).
+type Minute struct {
+	Function FunctionKey
+	Count    int  // invocations (actual)
+	Forecast bool // was it forecast warm?
+}
+
 // Controller drives live functions with a Policy, minute by minute, the
 // way Replay drives a trace: before each minute it asks every function's
 // policy whether an instance should be warm, and after it tells the policy
@@ -38,6 +48,7 @@ type Controller struct {
 	mu     sync.Mutex
 	minute int // the current minute, from 1
 	fns    map[FunctionKey]*liveFunction
+	last   []Minute // the minute Tick closed last
 }
 
 type liveFunction struct {
@@ -84,7 +95,9 @@ func (c *Controller) Tick(ctx context.Context) []Decision {
 	c.mu.Lock()
 	t := c.minute
 	var decisions []Decision
+	c.last = c.last[:0]
 	for key, f := range c.fns {
+		c.last = append(c.last, Minute{Function: key, Count: f.count, Forecast: f.warm})
 		f.fp.Observe(t, f.count)
 		f.history = append(f.history, f.count)
 		if len(f.history) > Minutes {
@@ -109,6 +122,13 @@ func (c *Controller) Tick(ctx context.Context) []Decision {
 		}
 	}
 	return decisions
+}
+
+// LastMinute is how the minute closed by the last Tick went, per function.
+func (c *Controller) LastMinute() []Minute {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]Minute(nil), c.last...)
 }
 
 func less(a, b FunctionKey) bool {
@@ -160,4 +180,15 @@ func (c *Controller) Resume(history map[FunctionKey][]int) {
 		c.fns[k] = f
 	}
 	c.minute = longest + 1
+}
+
+// Decisions is the forecast each function has for the current minute.
+func (c *Controller) Decisions() []Decision {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make([]Decision, 0, len(c.fns))
+	for k, f := range c.fns {
+		out = append(out, Decision{Function: k, Minute: c.minute, Warm: f.warm})
+	}
+	return out
 }

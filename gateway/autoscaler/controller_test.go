@@ -89,3 +89,21 @@ func TestControllerResumes(t *testing.T) {
 		}
 	}
 }
+
+func TestControllerReportsForecastAgainstActual(t *testing.T) {
+	c := NewController(FixedK(10), &recordingWarmer{}, nil)
+	fn := FunctionKey{"default", "f"}
+	c.Record(fn, 3)
+	c.Tick(context.Background())
+	if got := c.LastMinute(); len(got) != 1 || got[0].Count != 3 || got[0].Forecast {
+		t.Fatalf("first minute: %+v; want 3 calls, not forecast", got)
+	}
+	if d := c.Decisions(); len(d) != 1 || !d[0].Warm || d[0].Minute != 2 {
+		t.Fatalf("forecast for minute 2: %+v", d)
+	}
+	c.Record(fn, 1)
+	c.Tick(context.Background())
+	if got := c.LastMinute(); got[0].Count != 1 || !got[0].Forecast {
+		t.Fatalf("second minute: %+v; want 1 call that was forecast (a cold start avoided)", got)
+	}
+}
