@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"time"
@@ -112,7 +113,9 @@ func (g *Gateway) execute(ctx context.Context, inv *invocation, class scheduler.
 			return out
 		}
 		out.decision = d
-		g.log.Debug("placed", "function", inv.name, "invocation", inv.req.InvocationID, "decision", d.String(), "attempt", attempt)
+		if g.log.Enabled(ctx, slog.LevelDebug) { // formatting the decision is not free on the hot path
+			g.log.Debug("placed", "function", inv.name, "invocation", inv.req.InvocationID, "decision", d.String(), "attempt", attempt)
+		}
 		reply, err = g.send(ctx, subject, inv, body, d.Runner)
 		release()
 		if err == nil {
