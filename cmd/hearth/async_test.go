@@ -21,30 +21,16 @@ import (
 // asyncGateway starts a gateway role with fast retries for tests.
 func asyncGateway(t *testing.T, conn connConfig, cfg gateway.Config) *stack {
 	t.Helper()
-	cfg.Listen = "127.0.0.1:0"
 	cfg.HeartbeatInterval = beat
 	if cfg.RetryBase == 0 {
 		cfg.RetryBase = 50 * time.Millisecond
 	}
-	gw := &stack{log: quietLogger()}
-	t.Cleanup(func() { _ = gw.Close(context.Background()) })
-	if err := gw.startGatewayRole(context.Background(), conn, cfg); err != nil {
-		t.Fatal(err)
-	}
-	return gw
+	return gatewayRole(t, conn, cfg)
 }
 
 func asyncRunner(t *testing.T, conn connConfig) *stack {
 	t.Helper()
-	rn := &stack{log: quietLogger()}
-	t.Cleanup(func() { _ = rn.Close(context.Background()) })
-	if err := rn.connect(context.Background(), conn, "test-runner"); err != nil {
-		t.Fatal(err)
-	}
-	if err := rn.startRunner(runner.Config{HeartbeatInterval: beat}); err != nil {
-		t.Fatal(err)
-	}
-	return rn
+	return runnerRole(t, conn, runner.Config{HeartbeatInterval: beat})
 }
 
 // submit makes an async invocation and returns its id.

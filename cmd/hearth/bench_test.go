@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -85,12 +84,5 @@ func finishedAsync(b *testing.B, base string) float64 {
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
-	for _, line := range strings.Split(string(body), "\n") {
-		if strings.HasPrefix(line, `hearth_async_finished_total{function="hello"`) {
-			var v float64
-			fmt.Sscanf(line[strings.LastIndex(line, " ")+1:], "%g", &v)
-			return v
-		}
-	}
-	return 0
+	return sumSeries(string(body), `hearth_async_finished_total{function="hello"`)
 }

@@ -33,26 +33,56 @@ func externalConn(t *testing.T) connConfig {
 	return conn
 }
 
+// gatewayRole starts a gateway role for a test on a random port; it stops
+// when the test ends.
+func gatewayRole(t *testing.T, conn connConfig, cfg gateway.Config) *stack {
+	t.Helper()
+	cfg.Listen = "127.0.0.1:0"
+	gw := &stack{log: quietLogger()}
+	t.Cleanup(func() { _ = gw.Close(context.Background()) })
+	if err := gw.startGatewayRole(context.Background(), conn, cfg); err != nil {
+		t.Fatal(err)
+	}
+	return gw
+}
+
+// runnerRole starts a runner role for a test, on its own connections.
+func runnerRole(t *testing.T, conn connConfig, cfg runner.Config) *stack {
+	t.Helper()
+	rn := &stack{log: quietLogger()}
+	t.Cleanup(func() { _ = rn.Close(context.Background()) })
+	if err := rn.connect(context.Background(), conn, "test-runner"); err != nil {
+		t.Fatal(err)
+	}
+	if err := rn.startRunner(cfg); err != nil {
+		t.Fatal(err)
+	}
+	return rn
+}
+
+// waitRunners polls the gateway's /v1/runners until it lists n runners.
+func waitRunners(t *testing.T, gatewayURL string, n int) {
+	t.Helper()
+	testutil.Eventually(t, 10*time.Second, func() error {
+		_, body := call(t, http.MethodGet, gatewayURL+"/v1/runners", "", nil)
+		var out struct{ Runners []struct{ ID string } }
+		if err := json.Unmarshal(body, &out); err != nil {
+			return err
+		}
+		if len(out.Runners) != n {
+			return fmt.Errorf("/v1/runners lists %d runners, want %d: %s", len(out.Runners), n, body)
+		}
+		return nil
+	})
+}
+
 // TestGatewayAndRunnerRoles runs the gateway and two runners as separate
 // roles, each with its own connections, against external NATS and S3.
 func TestGatewayAndRunnerRoles(t *testing.T) {
-	ctx := context.Background()
 	conn := externalConn(t)
-
-	gw := &stack{log: quietLogger()}
-	t.Cleanup(func() { _ = gw.Close(ctx) })
-	if err := gw.startGatewayRole(ctx, conn, gateway.Config{Listen: "127.0.0.1:0"}); err != nil {
-		t.Fatal(err)
-	}
+	gw := gatewayRole(t, conn, gateway.Config{})
 	for i := 0; i < 2; i++ {
-		rn := &stack{log: quietLogger()}
-		t.Cleanup(func() { _ = rn.Close(ctx) })
-		if err := rn.connect(ctx, conn, "test-runner"); err != nil {
-			t.Fatal(err)
-		}
-		if err := rn.startRunner(runner.Config{CacheDir: t.TempDir()}); err != nil {
-			t.Fatal(err)
-		}
+		runnerRole(t, conn, runner.Config{CacheDir: t.TempDir()})
 	}
 
 	resp, body := call(t, http.MethodPut, gw.gatewayURL+"/v1/functions/hello", "application/wasm", exampleWasm(t, "hello"))
@@ -64,17 +94,7 @@ func TestGatewayAndRunnerRoles(t *testing.T) {
 		t.Fatalf("invoke: %d %q", resp.StatusCode, body)
 	}
 	// The gateway knows both runners from their heartbeats.
-	testutil.Eventually(t, 10*time.Second, func() error {
-		_, body := call(t, http.MethodGet, gw.gatewayURL+"/v1/runners", "", nil)
-		var out struct{ Runners []struct{ ID string } }
-		if err := json.Unmarshal(body, &out); err != nil {
-			return err
-		}
-		if len(out.Runners) != 2 {
-			return fmt.Errorf("/v1/runners lists %d runners: %s", len(out.Runners), body)
-		}
-		return nil
-	})
+	waitRunners(t, gw.gatewayURL, 2)
 	resp, body = call(t, http.MethodGet, gw.gatewayURL+"/readyz", "", nil)
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("/readyz: %d %s", resp.StatusCode, body)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -26,43 +25,30 @@ type cluster struct {
 
 func startCluster(t *testing.T, runners, runnerConcurrency int, queueWait time.Duration) *cluster {
 	t.Helper()
-	ctx := context.Background()
 	conn := externalConn(t)
-	gw := &stack{log: quietLogger()}
-	t.Cleanup(func() { _ = gw.Close(ctx) })
-	if err := gw.startGatewayRole(ctx, conn, gateway.Config{Listen: "127.0.0.1:0", HeartbeatInterval: beat, QueueWait: queueWait}); err != nil {
-		t.Fatal(err)
-	}
+	gw := gatewayRole(t, conn, gateway.Config{HeartbeatInterval: beat, QueueWait: queueWait})
 	c := &cluster{url: gw.gatewayURL}
 	for i := 0; i < runners; i++ {
-		rn := &stack{log: quietLogger()}
-		t.Cleanup(func() { _ = rn.Close(ctx) })
-		if err := rn.connect(ctx, conn, "test-runner"); err != nil {
-			t.Fatal(err)
-		}
-		if err := rn.startRunner(runner.Config{ID: fmt.Sprintf("runner-%d", i), Concurrency: runnerConcurrency, HeartbeatInterval: beat}); err != nil {
-			t.Fatal(err)
-		}
-		c.runners = append(c.runners, rn)
+		cfg := runner.Config{ID: fmt.Sprintf("runner-%d", i), Concurrency: runnerConcurrency, HeartbeatInterval: beat}
+		c.runners = append(c.runners, runnerRole(t, conn, cfg))
 	}
 	c.waitRunners(t, runners)
 	return c
 }
 
 // waitRunners polls /v1/runners until it lists n runners.
-func (c *cluster) waitRunners(t *testing.T, n int) {
+func (c *cluster) waitRunners(t *testing.T, n int) { waitRunners(t, c.url, n) }
+
+// runner is the cluster's runner with the id.
+func (c *cluster) runner(t *testing.T, id string) *stack {
 	t.Helper()
-	testutil.Eventually(t, 10*time.Second, func() error {
-		_, body := call(t, http.MethodGet, c.url+"/v1/runners", "", nil)
-		var out struct{ Runners []struct{ ID string } }
-		if err := json.Unmarshal(body, &out); err != nil {
-			return err
+	for _, r := range c.runners {
+		if r.runner.ID() == id {
+			return r
 		}
-		if len(out.Runners) != n {
-			return fmt.Errorf("%d runners listed, want %d", len(out.Runners), n)
-		}
-		return nil
-	})
+	}
+	t.Fatalf("no runner %q in the cluster", id)
+	return nil
 }
 
 func (c *cluster) invoke(t *testing.T, fn, body string) (*http.Response, []byte) {
@@ -159,12 +145,7 @@ func TestRunnerFailureAndDrain(t *testing.T) {
 
 	resp, _ := c.invoke(t, "hello", "x")
 	home := resp.Header.Get("Hearth-Runner")
-	var victim *stack
-	for _, r := range c.runners {
-		if r.runner.ID() == home {
-			victim = r
-		}
-	}
+	victim := c.runner(t, home)
 	// The home runner crashes: its NATS connection is gone, no drain.
 	victim.nc.Close()
 	for i := 0; i < 10; i++ {
@@ -228,12 +209,7 @@ func TestRunnerLostMidCall(t *testing.T) {
 	mustDeploy(t, c.url, "sleepy", testmodules.Sleep, "")
 	resp, _ := c.invoke(t, "sleepy", "0")
 	home := resp.Header.Get("Hearth-Runner")
-	var victim *stack
-	for _, r := range c.runners {
-		if r.runner.ID() == home {
-			victim = r
-		}
-	}
+	victim := c.runner(t, home)
 	type answer struct {
 		status int
 		body   string

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -120,10 +121,17 @@ func TestCronFiresOncePerTickWithTwoGateways(t *testing.T) {
 // metricSum adds up a metric's series from a gateway's registry.
 func metricSum(t *testing.T, s *stack, name string) float64 {
 	t.Helper()
-	rec := httptestRecorder(s.gateway.Handler(), "/metrics")
+	rec := httptest.NewRecorder()
+	s.gateway.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	return sumSeries(rec.Body.String(), name)
+}
+
+// sumSeries adds up the values of the lines of Prometheus text that begin
+// with prefix (a metric name, or a name with some of its labels).
+func sumSeries(text, prefix string) float64 {
 	var sum float64
-	for _, line := range strings.Split(rec, "\n") {
-		if strings.HasPrefix(line, name) {
+	for _, line := range strings.Split(text, "\n") {
+		if strings.HasPrefix(line, prefix) {
 			var v float64
 			fmt.Sscanf(line[strings.LastIndex(line, " ")+1:], "%g", &v)
 			sum += v
@@ -131,22 +139,6 @@ func metricSum(t *testing.T, s *stack, name string) float64 {
 	}
 	return sum
 }
-
-func httptestRecorder(h http.Handler, path string) string {
-	req, _ := http.NewRequest(http.MethodGet, path, nil)
-	w := &bodyRecorder{header: http.Header{}}
-	h.ServeHTTP(w, req)
-	return w.body.String()
-}
-
-type bodyRecorder struct {
-	header http.Header
-	body   strings.Builder
-}
-
-func (r *bodyRecorder) Header() http.Header         { return r.header }
-func (r *bodyRecorder) Write(p []byte) (int, error) { return r.body.Write(p) }
-func (r *bodyRecorder) WriteHeader(int)             {}
 
 func TestTriggerCLI(t *testing.T) {
 	s := startTestDev(t, t.TempDir())
