@@ -72,7 +72,7 @@ func TestExamplesAreWasm(t *testing.T) {
 		}
 	}
 	// Other packages index Examples() by position, so the order is fixed.
-	if got, want := strings.Join(names, ","), "echo,hello,reverse"; got != want {
+	if got, want := strings.Join(names, ","), "echo,hello,reverse,reverse-c"; got != want {
 		t.Fatalf("examples %s, want %s", got, want)
 	}
 }
@@ -114,4 +114,55 @@ func TestEcho(t *testing.T) {
 	if out != "Hearth" || !strings.HasSuffix(log, "\n") || !strings.Contains(log, "PUT") {
 		t.Errorf("with REQUEST_METHOD=PUT: output %q, stderr %q", out, log)
 	}
+}
+
+// TestReverseC calls the C reactor through its exports as the runner does
+// (docs/abi.md): hearth_alloc for the input buffer, then hearth_handle.
+func TestReverseC(t *testing.T) {
+	ctx := context.Background()
+	rt := wazero.NewRuntime(ctx)
+	defer rt.Close(ctx)
+	wasi_snapshot_preview1.MustInstantiate(ctx, rt)
+	mod, err := rt.InstantiateWithConfig(ctx, example(t, "reverse-c"), wazero.NewModuleConfig().WithName(""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	alloc, handle := mod.ExportedFunction("hearth_alloc"), mod.ExportedFunction("hearth_handle")
+	if alloc == nil || handle == nil {
+		t.Fatal("hearth_alloc or hearth_handle is not exported")
+	}
+	meta := "POST /\n"
+	// Growing inputs exercise both buffers' reallocation; the last call
+	// must not see leftovers of the longer one before it.
+	for _, body := range []string{"", "a", "Hearth", strings.Repeat("0123456789", 1000), "xy"} {
+		in := meta + body
+		res, err := alloc.Call(ctx, uint64(len(in)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ptr := uint32(res[0])
+		if !mod.Memory().Write(ptr, []byte(in)) {
+			t.Fatalf("input buffer at %d does not hold %d bytes", ptr, len(in))
+		}
+		res, err = handle.Call(ctx, uint64(ptr), uint64(len(meta)), uint64(ptr)+uint64(len(meta)), uint64(len(body)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, ok := mod.Memory().Read(uint32(res[0]>>32), uint32(res[0]))
+		if !ok {
+			t.Fatalf("response %#x is outside memory", res[0])
+		}
+		want := "Status: 200\nContent-Type: application/octet-stream\n\n" + string(reverseBytes([]byte(body)))
+		if string(out) != want {
+			t.Errorf("body of %d bytes: got %.80q…, want %.80q…", len(body), out, want)
+		}
+	}
+}
+
+func reverseBytes(b []byte) []byte {
+	out := make([]byte, len(b))
+	for i, c := range b {
+		out[len(b)-1-i] = c
+	}
+	return out
 }
