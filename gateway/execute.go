@@ -3,7 +3,6 @@ package gateway
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -28,6 +27,7 @@ type outcome struct {
 	resp     *wire.Response // the runner's answer; nil when none came
 	output   []byte         // the output, fetched from the store if claim-checked
 	decision scheduler.Decision
+	placed   string    // decision.String(), formatted once
 	err      *apiError // nil on success
 	status   int       // HTTP status of the outcome
 	total    time.Duration
@@ -39,14 +39,12 @@ func (g *Gateway) call(c echo.Context, inv *invocation) (*wire.Response, []byte,
 	out := g.execute(c.Request().Context(), inv, scheduler.Sync)
 	g.recordSync(inv, out, "sync")
 	h := c.Response().Header()
-	if out.decision.Reason != "" {
-		h.Set("Hearth-Placement", out.decision.String())
+	if out.placed != "" {
+		h.Set("Hearth-Placement", out.placed)
 	}
 	if out.resp != nil {
 		h.Set(headerColdStart, strconv.FormatBool(out.resp.Cold))
-		queue := out.total - time.Duration(out.resp.InitMicros+out.resp.RunMicros)*time.Microsecond
-		h.Set("Server-Timing", fmt.Sprintf("queue;dur=%.3f, init;dur=%.3f, run;dur=%.3f",
-			ms(queue), float64(out.resp.InitMicros)/1000, float64(out.resp.RunMicros)/1000))
+		h.Set("Server-Timing", serverTiming(out))
 		if out.resp.Runner != "" {
 			h.Set("Hearth-Runner", out.resp.Runner)
 		}
@@ -58,6 +56,20 @@ func (g *Gateway) call(c echo.Context, inv *invocation) (*wire.Response, []byte,
 		return nil, nil, out.err
 	}
 	return out.resp, out.output, nil
+}
+
+// serverTiming is the Server-Timing header of a call that a runner
+// answered: queue (gateway, NATS and waiting), init and run, in ms.
+func serverTiming(out outcome) string {
+	queue := out.total - time.Duration(out.resp.InitMicros+out.resp.RunMicros)*time.Microsecond
+	b := make([]byte, 0, 64)
+	b = append(b, "queue;dur="...)
+	b = strconv.AppendFloat(b, ms(queue), 'f', 3, 64)
+	b = append(b, ", init;dur="...)
+	b = strconv.AppendFloat(b, float64(out.resp.InitMicros)/1000, 'f', 3, 64)
+	b = append(b, ", run;dur="...)
+	b = strconv.AppendFloat(b, float64(out.resp.RunMicros)/1000, 'f', 3, 64)
+	return string(b)
 }
 
 // execute places the invocation on a runner, sends it and waits for the
@@ -72,6 +84,9 @@ func (g *Gateway) execute(ctx context.Context, inv *invocation, class scheduler.
 	}
 	defer func() {
 		out.total = time.Since(inv.start)
+		if out.decision.Reason != "" {
+			out.placed = out.decision.String()
+		}
 		if out.err != nil {
 			out.status = out.err.Status
 		}
@@ -82,26 +97,18 @@ func (g *Gateway) execute(ctx context.Context, inv *invocation, class scheduler.
 	defer cancel()
 
 	body := inv.body
-	if len(body) > g.inlineLimit() && inv.req.BodyRef == "" {
-		key := wire.PayloadKey(inv.req.InvocationID)
-		if err := g.store.Put(ctx, key, body, "application/octet-stream"); err != nil {
-			out.err = newError(http.StatusServiceUnavailable, "storage_unavailable", "could not store the request body: %v", err)
-			return out
-		}
-		inv.req.BodyRef, body = key, nil
-		defer g.deleteLater(key)
-	} else if inv.req.BodyRef != "" {
+	if inv.req.BodyRef != "" {
 		body = nil
 	}
-
-	var reply *nats.Msg
-	var excluded []string
+	var (
+		resp     *wire.Response
+		output   []byte
+		excluded []string
+	)
 	for attempt := 1; ; attempt++ {
 		d, release, err := g.sched.Acquire(ctx, inv.ns, inv.name, class, scheduler.Request{Digest: inv.req.Digest}, excluded)
-		subject := wire.InvokeSubject
 		switch {
 		case err == nil:
-			subject = wire.RunnerSubject(d.Runner.ID)
 		case errors.Is(err, scheduler.ErrNoRunners) && len(excluded) == 0:
 			// No heartbeats yet (a gateway just started): any runner.
 			d, release = scheduler.Decision{Reason: "any"}, func() {}
@@ -116,29 +123,46 @@ func (g *Gateway) execute(ctx context.Context, inv *invocation, class scheduler.
 		if g.log.Enabled(ctx, slog.LevelDebug) { // formatting the decision is not free on the hot path
 			g.log.Debug("placed", "function", inv.name, "invocation", inv.req.InvocationID, "decision", d.String(), "attempt", attempt)
 		}
-		reply, err = g.send(ctx, subject, inv, body, d.Runner)
+		local := g.localRunner(d.Runner)
+		if local != nil {
+			// The runner shares this process: hand the call over directly.
+			resp, output, err = local.Invoke(ctx, inv.req, body)
+			if errors.Is(err, wire.ErrNotTaking) && d.Runner == nil {
+				local = nil // not placed yet: any runner NATS reaches
+			}
+		}
+		if local == nil {
+			if len(body) > g.inlineLimit() { // too big for a NATS message: claim check
+				if body, err = g.claimCheck(ctx, inv, body); err != nil {
+					release()
+					out.err = newError(http.StatusServiceUnavailable, "storage_unavailable", "could not store the request body: %v", err)
+					return out
+				}
+			}
+			resp, output, err = g.send(ctx, inv, body, d.Runner)
+		}
 		release()
 		if err == nil {
 			break
 		}
-		if errors.Is(err, nats.ErrNoResponders) && d.Runner != nil && attempt < maxAttempts {
+		if g.takeElsewhere(err) && d.Runner != nil && attempt < maxAttempts {
 			g.sched.Table().MarkDead(d.Runner.ID)
 			excluded = append(excluded, d.Runner.ID)
 			g.log.Warn("runner did not take the call; trying another", "runner", d.Runner.ID, "invocation", inv.req.InvocationID)
 			continue
 		}
-		out.err = g.transportError(err, timeout)
-		if errors.Is(err, errRunnerLost) {
+		var malformed *malformedResponse
+		switch {
+		case errors.As(err, &malformed):
+			out.err = newError(http.StatusBadGateway, "bad_runner_response", "the runner sent a malformed answer: %v", malformed.err)
+		case errors.Is(err, errRunnerLost):
 			out.err = newError(http.StatusServiceUnavailable, "runner_lost", "the runner running the call stopped answering; the call may have run partly — retry if it is safe")
+		default:
+			out.err = g.transportError(err, timeout)
 		}
 		return out
 	}
 
-	resp, output, err := wire.DecodeResponse(reply)
-	if err != nil {
-		out.err = newError(http.StatusBadGateway, "bad_runner_response", "the runner sent a malformed answer: %v", err)
-		return out
-	}
 	out.resp = resp
 	if resp.Error != nil {
 		out.err = runnerError(resp.Error)
@@ -146,6 +170,7 @@ func (g *Gateway) execute(ctx context.Context, inv *invocation, class scheduler.
 		return out
 	}
 	if resp.OutputRef != "" {
+		var err error
 		if output, err = g.store.Get(ctx, resp.OutputRef); err != nil {
 			out.err = newError(http.StatusBadGateway, "storage_unavailable", "could not read the function's output: %v", err)
 			return out
@@ -157,6 +182,31 @@ func (g *Gateway) execute(ctx context.Context, inv *invocation, class scheduler.
 		out.status = http.StatusOK
 	}
 	return out
+}
+
+// LocalRunner is a runner in the gateway's own process (`hearth dev`):
+// calls placed on it are handed over directly instead of through NATS.
+// *runner.Runner is one.
+type LocalRunner interface {
+	ID() string
+	// Invoke runs one invocation; wire.ErrNotTaking when the runner is
+	// not taking work.
+	Invoke(ctx context.Context, req *wire.Request, body []byte) (*wire.Response, []byte, error)
+}
+
+// localRunner returns the runner of this process that r is, if any. A call
+// not yet placed (no heartbeats yet) goes to a local runner when there is one.
+func (g *Gateway) localRunner(r *scheduler.Runner) LocalRunner {
+	if g.local == nil {
+		return nil
+	}
+	if r == nil {
+		return g.local
+	}
+	if r.ID == g.local.ID() {
+		return g.local
+	}
+	return nil
 }
 
 // inlineLimit is the largest payload sent inside a NATS message.
@@ -178,31 +228,69 @@ func (g *Gateway) deleteLater(key string) {
 	}()
 }
 
-// send makes the NATS request; when the call was placed on a runner, the
-// request ends early if that runner is declared dead meanwhile.
-func (g *Gateway) send(ctx context.Context, subject string, inv *invocation, body []byte, r *scheduler.Runner) (*nats.Msg, error) {
+// claimCheck stores a body too large for a NATS message in the object
+// store, deleted once the call is over, and returns the message's body:
+// none.
+func (g *Gateway) claimCheck(ctx context.Context, inv *invocation, body []byte) ([]byte, error) {
+	key := wire.PayloadKey(inv.req.InvocationID)
+	if err := g.store.Put(ctx, key, body, "application/octet-stream"); err != nil {
+		return body, err
+	}
+	inv.req.BodyRef = key
+	context.AfterFunc(ctx, func() { g.deleteLater(key) })
+	return nil, nil
+}
+
+// send makes the NATS request and decodes the answer; when the call was
+// placed on a runner, the request ends early if that runner is declared
+// dead meanwhile.
+func (g *Gateway) send(ctx context.Context, inv *invocation, body []byte, r *scheduler.Runner) (*wire.Response, []byte, error) {
+	subject := wire.InvokeSubject
+	if r != nil {
+		subject = wire.RunnerSubject(r.ID)
+	}
 	msg, err := wire.EncodeRequest(subject, inv.req, body)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	var reply *nats.Msg
 	if r == nil {
-		return g.nc.RequestMsgWithContext(ctx, msg)
+		reply, err = g.nc.RequestMsgWithContext(ctx, msg)
+	} else {
+		ctx, cancel := context.WithCancelCause(ctx)
+		defer cancel(nil)
+		stop := context.AfterFunc(r.Context(), func() { cancel(errRunnerLost) })
+		defer stop()
+		reply, err = g.nc.RequestMsgWithContext(ctx, msg)
+		if err != nil && context.Cause(ctx) == errRunnerLost {
+			return nil, nil, errRunnerLost
+		}
 	}
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	stop := context.AfterFunc(r.Context(), func() { cancel(errRunnerLost) })
-	defer stop()
-	reply, err := g.nc.RequestMsgWithContext(ctx, msg)
-	if err != nil && context.Cause(ctx) == errRunnerLost {
-		return nil, errRunnerLost
+	if err != nil {
+		return nil, nil, err
 	}
-	return reply, err
+	resp, output, err := wire.DecodeResponse(reply)
+	if err != nil {
+		return nil, nil, &malformedResponse{err}
+	}
+	return resp, output, nil
+}
+
+// malformedResponse is a runner's answer that could not be decoded.
+type malformedResponse struct{ err error }
+
+func (m *malformedResponse) Error() string { return m.err.Error() }
+
+// takeElsewhere reports whether a call the runner did not take (it is gone,
+// or draining) may go to another runner.
+func (g *Gateway) takeElsewhere(err error) bool {
+	return errors.Is(err, nats.ErrNoResponders) || errors.Is(err, wire.ErrNotTaking)
 }
 
 // transportError maps a failed NATS request to an API error.
 func (g *Gateway) transportError(err error, timeout time.Duration) *apiError {
 	switch {
-	case errors.Is(err, nats.ErrNoResponders), errors.Is(err, scheduler.ErrNoRunners):
+	case errors.Is(err, nats.ErrNoResponders), errors.Is(err, scheduler.ErrNoRunners), errors.Is(err, wire.ErrNotTaking):
 		return newError(http.StatusServiceUnavailable, "no_runners", "no runner is available to run the function; start one with `hearth runner` and try again")
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, nats.ErrTimeout):
 		return newError(http.StatusGatewayTimeout, wire.CodeTimeout, "no answer from a runner within %s", timeout)

@@ -55,6 +55,9 @@ type Config struct {
 	QueueWait time.Duration
 	// HeartbeatInterval is the runners' heartbeat period; default 1 s.
 	HeartbeatInterval time.Duration
+	// NoLocal sends calls to a runner in this process (Deps.Local) through
+	// NATS like any other, as when the two run apart; for measurements.
+	NoLocal bool
 
 	// Async invocations.
 	NoDispatcher     bool          // do not run async invocations in this gateway
@@ -146,6 +149,9 @@ type Deps struct {
 	Log      *slog.Logger
 	// Provider, when set, adds and removes runners for the autoscaler.
 	Provider provider.Provider
+	// Local, when set, is a runner in this process: calls placed on it
+	// skip NATS (unless Config.NoLocal).
+	Local LocalRunner
 }
 
 // Gateway serves the HTTP API.
@@ -158,6 +164,7 @@ type Gateway struct {
 	metrics  *metrics
 	sched    *scheduler.Scheduler
 	echo     *echo.Echo
+	local    LocalRunner // a runner in this process; nil if none
 	server   *http.Server
 
 	js             jetstream.JetStream
@@ -205,6 +212,9 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Gateway, error) {
 		sched: scheduler.New(scheduler.NewTable(cfg.HeartbeatInterval), scheduler.Config{
 			Strategy: strategy, QueueWait: cfg.QueueWait,
 		}),
+	}
+	if !cfg.NoLocal {
+		g.local = deps.Local
 	}
 	js, err := jetstream.New(deps.NATS)
 	if err != nil {

@@ -2,12 +2,14 @@ package gateway
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // recordSync writes the record (and log) of a finished sync call in the
@@ -39,20 +41,79 @@ type pendingRecord struct {
 	logs []byte
 }
 
-// writeRecords drains the record queue until it is closed.
+// recordBatch is how many records the writer sends before it waits for
+// their acknowledgements.
+const recordBatch = 256
+
+// writeRecords drains the record queue until it is closed. It takes what
+// is queued, up to recordBatch records, publishes them all to their KV
+// subjects without waiting, then waits for JetStream's acknowledgements of
+// the batch: one round trip per batch instead of one per record, so the
+// writer keeps up with every sync call a gateway can take.
 func (g *Gateway) writeRecords() {
 	defer close(g.recordsDone)
+	batch := make([]pendingRecord, 0, recordBatch)
 	for p := range g.recordQueue {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		batch = append(batch[:0], p)
+	fill:
+		for len(batch) < recordBatch {
+			select {
+			case p, ok := <-g.recordQueue:
+				if !ok {
+					break fill
+				}
+				batch = append(batch, p)
+			default:
+				break fill
+			}
+		}
+		g.writeBatch(batch)
+	}
+}
+
+// writeBatch stores a batch of records, and their logs, and waits until
+// JetStream has them.
+func (g *Gateway) writeBatch(batch []pendingRecord) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	type pending struct {
+		id     string
+		future jetstream.PubAckFuture
+	}
+	acks := make([]pending, 0, 2*len(batch))
+	publish := func(id, subject string, data []byte) {
+		f, err := g.js.PublishAsync(subject, data)
+		if err != nil {
+			g.log.Warn("could not write an invocation record", "invocation", id, "error", err)
+			return
+		}
+		acks = append(acks, pending{id, f})
+	}
+	for _, p := range batch {
 		if p.logs != nil {
-			if ref, err := g.outputs.putLogs(ctx, p.rec.ID, p.logs); err == nil {
+			if len(p.logs) <= inlineOutputMax {
+				ref := g.outputs.logsRef(p.rec.ID, len(p.logs))
+				publish(p.rec.ID, g.outputs.subject(ref), p.logs)
+				p.rec.Logs = ref
+			} else if ref, err := g.outputs.putLogs(ctx, p.rec.ID, p.logs); err == nil {
 				p.rec.Logs = ref
 			}
 		}
-		if err := g.records.put(ctx, p.rec); err != nil {
-			g.log.Warn("could not write an invocation record", "invocation", p.rec.ID, "error", err)
+		data, err := json.Marshal(p.rec)
+		if err != nil {
+			g.log.Warn("could not encode an invocation record", "invocation", p.rec.ID, "error", err)
+			continue
 		}
-		cancel()
+		publish(p.rec.ID, g.records.subject(p.rec), data)
+	}
+	for _, a := range acks {
+		select {
+		case <-a.future.Ok():
+		case err := <-a.future.Err():
+			g.log.Warn("could not write an invocation record", "invocation", a.id, "error", err)
+		case <-ctx.Done():
+			g.log.Warn("could not write an invocation record", "invocation", a.id, "error", ctx.Err())
+		}
 	}
 }
 

@@ -57,6 +57,18 @@ func (o *outputs) putLogs(ctx context.Context, id string, data []byte) (*ObjectR
 	return o.put(ctx, "l."+id, wire.LogKey(id), data, "text/plain")
 }
 
+// logsRef is where a log of size bytes, up to inlineOutputMax, is kept in
+// the outputs bucket.
+func (o *outputs) logsRef(id string, size int) *ObjectRef {
+	return &ObjectRef{Key: kvPrefix + "l." + id, Size: size}
+}
+
+// subject is the KV subject of a ref in the outputs bucket, for writers
+// that publish without the KeyValue API.
+func (o *outputs) subject(ref *ObjectRef) string {
+	return "$KV." + OutputsBucket + "." + strings.TrimPrefix(ref.Key, kvPrefix)
+}
+
 func (o *outputs) put(ctx context.Context, kvKey, objectKey string, data []byte, ctype string) (*ObjectRef, error) {
 	if len(data) <= inlineOutputMax {
 		if _, err := o.kv.Put(ctx, kvKey, data); err != nil {

@@ -82,7 +82,7 @@ func (r *Record) finished() bool {
 func (r *Record) applyOutcome(out outcome, now time.Time) {
 	r.FinishedAt = &now
 	r.StatusCode = out.status
-	r.Placement = out.decision.String()
+	r.Placement = out.placed
 	if out.resp != nil {
 		r.Cold, r.Runner = out.resp.Cold, out.resp.Runner
 		r.Timings.InitMs = float64(out.resp.InitMicros) / 1000
@@ -118,6 +118,10 @@ func openRecords(ctx context.Context, js jetstream.JetStream, retention time.Dur
 }
 
 var errNoRecord = errors.New("no such invocation")
+
+// subject is the KV subject a record is published to when it is written
+// without the KeyValue API (the batched writer of sync records).
+func (rs *records) subject(r *Record) string { return "$KV." + RecordsBucket + "." + r.key() }
 
 func (rs *records) put(ctx context.Context, r *Record) error {
 	data, err := json.Marshal(r)

@@ -33,6 +33,12 @@ type Runner struct {
 	running  atomic.Int64
 	draining atomic.Bool
 	subs     []*nats.Subscription
+	// accepting orders Invoke's admission against Stop: once Stop has set
+	// draining under the write lock, no Invoke adds to inflight.
+	accepting sync.RWMutex
+	started   bool
+	stopOnce  sync.Once
+	stopErr   error
 
 	stopLoops context.CancelFunc
 	loopsDone sync.WaitGroup
@@ -115,6 +121,9 @@ func (r *Runner) Start() error {
 		}
 		return fmt.Errorf("runner: flush subscription: %w", err)
 	}
+	r.accepting.Lock()
+	r.started = true
+	r.accepting.Unlock()
 	ctx, cancel := context.WithCancel(context.Background())
 	r.stopLoops = cancel
 	r.loopsDone.Add(2)
@@ -143,11 +152,45 @@ func (r *Runner) handle(msg *nats.Msg) {
 		r.reply(msg, &wire.Response{Error: &wire.Error{Code: wire.CodeBadRequest, Message: err.Error()}}, nil)
 		return
 	}
-	ctx := context.Background()
+	resp, output := r.run(context.Background(), req, body, r.inlineLimit())
+	r.reply(msg, resp, output)
+}
+
+// Invoke runs one invocation handed over in this process rather than
+// through NATS: the path a gateway in the same process takes (`hearth
+// dev`). It shares the runner's concurrency slots with NATS deliveries,
+// waiting for one until ctx ends, and counts in the runner's drain. The
+// invocation runs to its own time limit even if ctx ends meanwhile, as a
+// NATS delivery does. It returns wire.ErrNotTaking when the runner is not
+// taking work (not started, draining or stopped). Outputs are never claim-checked, since no message
+// carries them.
+func (r *Runner) Invoke(ctx context.Context, req *wire.Request, body []byte) (*wire.Response, []byte, error) {
+	r.accepting.RLock()
+	if !r.started || r.draining.Load() {
+		r.accepting.RUnlock()
+		return nil, nil, wire.ErrNotTaking
+	}
+	r.inflight.Add(1)
+	r.accepting.RUnlock()
+	defer r.inflight.Done()
+	select {
+	case r.sem <- struct{}{}:
+	case <-ctx.Done():
+		return nil, nil, ctx.Err()
+	}
+	r.running.Add(1)
+	defer func() { r.running.Add(-1); <-r.sem }()
+	resp, output := r.run(context.WithoutCancel(ctx), req, body, 0)
+	return resp, output, nil
+}
+
+// run executes one invocation and builds its answer. Outputs above
+// inlineLimit (0: no limit) go to the object store (claim check).
+func (r *Runner) run(ctx context.Context, req *wire.Request, body []byte, inlineLimit int) (*wire.Response, []byte) {
 	if req.BodyRef != "" { // claim check: the body waits in the object store
+		var err error
 		if body, err = r.store.Get(ctx, req.BodyRef); err != nil {
-			r.reply(msg, &wire.Response{Runner: r.cfg.ID, Error: &wire.Error{Code: wire.CodeInternal, Message: "fetch request body: " + err.Error()}}, nil)
-			return
+			return &wire.Response{Runner: r.cfg.ID, Error: &wire.Error{Code: wire.CodeInternal, Message: "fetch request body: " + err.Error()}}, nil
 		}
 	}
 	res := r.engine.Run(ctx, req, body, r.cfg.OutputLimit)
@@ -162,7 +205,7 @@ func (r *Runner) handle(msg *nats.Msg) {
 	var output []byte
 	if res.Response != nil {
 		resp.Status, resp.Headers, output = res.Response.Status, res.Response.Headers, res.Response.Body
-		if len(output) > r.inlineLimit() { // claim check for the output
+		if inlineLimit > 0 && len(output) > inlineLimit { // claim check for the output
 			key := wire.ResultKey(req.InvocationID)
 			if err := r.store.Put(ctx, key, output, "application/octet-stream"); err != nil {
 				resp.Error = &wire.Error{Code: wire.CodeInternal, Message: "store output: " + err.Error()}
@@ -170,13 +213,12 @@ func (r *Runner) handle(msg *nats.Msg) {
 			resp.OutputRef, output = key, nil
 		}
 	}
-	log := r.log.With("function", req.Function, "invocation", req.InvocationID)
 	if res.Err != nil {
-		log.Info("invocation failed", "code", res.Err.Code, "error", res.Err.Message)
-	} else {
-		log.Debug("invocation done", "cold", res.Cold, "run", res.Run)
+		r.log.Info("invocation failed", "function", req.Function, "invocation", req.InvocationID, "code", res.Err.Code, "error", res.Err.Message)
+	} else if r.log.Enabled(ctx, slog.LevelDebug) {
+		r.log.Debug("invocation done", "function", req.Function, "invocation", req.InvocationID, "cold", res.Cold, "run", res.Run)
 	}
-	r.reply(msg, resp, output)
+	return resp, output
 }
 
 func (r *Runner) reply(msg *nats.Msg, resp *wire.Response, output []byte) {
@@ -257,8 +299,16 @@ func (r *Runner) retireLoop(ctx context.Context) {
 // Stop drains the runner: it announces "draining", stops taking work, lets
 // the invocations it has (in flight or already delivered) finish, or gives
 // up when ctx ends, then announces "stopped" and releases the engine.
+// Calling it again returns the first call's result.
 func (r *Runner) Stop(ctx context.Context) error {
+	r.stopOnce.Do(func() { r.stopErr = r.stop(ctx) })
+	return r.stopErr
+}
+
+func (r *Runner) stop(ctx context.Context) error {
+	r.accepting.Lock()
 	r.draining.Store(true)
+	r.accepting.Unlock()
 	r.publishHeartbeat(r.Heartbeat())
 	done := make(chan struct{})
 	go func() {

@@ -196,3 +196,71 @@ func TestControlPrewarmAndRetire(t *testing.T) {
 		}
 	}
 }
+
+// TestInvokeInProcess covers the path a gateway in the same process takes:
+// no work before Start, calls that share the runner's slots and count in
+// its drain, and none once it drains.
+func TestInvokeInProcess(t *testing.T) {
+	ns := testutil.StartNATS(t)
+	store := newStore(t)
+	nc, err := nats.Connect(ns.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	r, err := New(Config{HeartbeatInterval: 20 * time.Millisecond, Concurrency: 1}, nc, store, quietLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	reactor := fn{name: "r", digest: upload(t, store, testmodules.Reactor), abi: wire.ABIReactor}
+	if _, _, err := r.Invoke(ctx, reactor.request("POST"), []byte("count")); err != wire.ErrNotTaking {
+		t.Fatalf("Invoke before Start: %v, want ErrNotTaking", err)
+	}
+	if err := r.Start(); err != nil {
+		t.Fatal(err)
+	}
+	resp, out, err := r.Invoke(ctx, reactor.request("POST"), []byte("count"))
+	if err != nil || resp.Error != nil || string(out) != "1" || resp.Runner != r.ID() {
+		t.Fatalf("Invoke: %+v %q %v", resp, out, err)
+	}
+
+	// With its one slot taken by a slow call, the next waits for it, or
+	// gives up when its context ends.
+	sleepy := fn{name: "sleepy", digest: upload(t, store, testmodules.Sleep), abi: wire.ABICommand}
+	slow := make(chan error, 1)
+	go func() {
+		resp, out, err := r.Invoke(ctx, sleepy.request("POST"), []byte("300"))
+		if err == nil && (resp.Error != nil || string(out) != "slept 300\n") {
+			err = fmt.Errorf("%+v %q", resp, out)
+		}
+		slow <- err
+	}()
+	testutil.Eventually(t, 10*time.Second, func() error {
+		if r.Heartbeat().InFlight != 1 {
+			return errNotYet
+		}
+		return nil
+	})
+	short, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
+	defer cancel()
+	if _, _, err := r.Invoke(short, reactor.request("POST"), []byte("count")); err != context.DeadlineExceeded {
+		t.Fatalf("Invoke while the slot is taken: %v, want the context's deadline", err)
+	}
+
+	// Stop waits for the call in flight; after it, no call is taken.
+	if err := r.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-slow:
+		if err != nil {
+			t.Fatalf("call in flight during drain: %v", err)
+		}
+	default:
+		t.Fatal("Stop returned before the call in flight ended")
+	}
+	if _, _, err := r.Invoke(ctx, reactor.request("POST"), []byte("count")); err != wire.ErrNotTaking {
+		t.Fatalf("Invoke after Stop: %v, want ErrNotTaking", err)
+	}
+}

@@ -51,8 +51,11 @@ type benchCase struct {
 // greet) a 100-byte body.
 var benchCases = []benchCase{
 	{"bare-nethttp", "POST of the body to a plain net/http server on loopback that reverses it natively: the ceiling", (*bencher).bareNetHTTP},
-	{"wazero-inprocess", "hearth_handle call of the reverse reactor (Go) on a pooled wazero instance in this process, no network; the runner's wazero settings", (*bencher).wazeroInProcess},
-	{"hearth-warm-reactor", "POST /v1/functions/reverse/invoke: gateway → NATS → runner → pooled reverse reactor (Go) → back", (*bencher).warmReactor},
+	{"wazero-inprocess", "hearth_handle call of the reverse-c reactor (C, 14 KB) on a pooled wazero instance in this process, no network; the runner's wazero settings", wazeroInProcess("reverse-c")},
+	{"wazero-inprocess-go", "the same with the Go reverse reactor (2.2 MB, built with sdk/guest)", wazeroInProcess("reverse")},
+	{"hearth-warm-reactor", "POST /v1/functions/reverse-c/invoke: gateway → runner in the same process (`hearth dev`) → pooled reverse-c reactor (C) → back", warmReactor("reverse-c", false)},
+	{"hearth-warm-reactor-go", "the same with the Go reverse reactor", warmReactor("reverse", false)},
+	{"hearth-warm-reactor-nats", "POST /v1/functions/reverse-c/invoke on a gateway that sends every call through NATS (gateway → NATS → runner → NATS → gateway), as when the gateway and the runners run apart", warmReactor("reverse-c", true)},
 	{"hearth-warm-command", "POST /v1/functions/hello/invoke: the C hello command, a fresh instance per call (its compiled code is warm)", (*bencher).warmCommand},
 	{"cold-start-c", "first call of the just-deployed C hello (31 KB) on a runner with an empty disk cache: fetch from S3, compile, run; req/s = 1/mean", coldStart("hello", false)},
 	{"cold-start-go", "first call of the just-deployed Go echo command (2.5 MB), same; req/s = 1/mean", coldStart("echo", false)},
@@ -311,6 +314,7 @@ type bencher struct {
 	dataDir string
 	body    []byte
 	dev     *stack // gateway, runner, NATS, S3 and the examples; dispatcher on
+	natsURL string // a second gateway on dev that sends every call through NATS
 	current string // the case running
 }
 
@@ -337,6 +341,20 @@ func (b *bencher) platform(ctx context.Context) (*stack, error) {
 	}
 	b.dev = s
 	return s, nil
+}
+
+// natsGateway starts, on first use, a second gateway on the platform's
+// NATS, registry and store that sends every call through NATS even to the
+// runner in this process (gateway.Config.NoLocal), and returns its URL.
+func (b *bencher) natsGateway(ctx context.Context, s *stack) (string, error) {
+	if b.natsURL == "" {
+		url, err := s.startExtraGateway(ctx, gateway.Config{NoLocal: true, NoDispatcher: true, NoTriggers: true})
+		if err != nil {
+			return "", err
+		}
+		b.natsURL = url
+	}
+	return b.natsURL, nil
 }
 
 // startPlatform starts `hearth dev` on random loopback ports in a
@@ -557,13 +575,21 @@ func (r *reactorInstance) call(ctx context.Context, meta, body []byte) ([]byte, 
 	return bytes.Clone(out), nil
 }
 
-func (b *bencher) wazeroInProcess(ctx context.Context) (benchResult, error) {
+// wazeroInProcess measures pooled reactor calls of an example in this
+// process, without a network.
+func wazeroInProcess(example string) func(b *bencher, ctx context.Context) (benchResult, error) {
+	return func(b *bencher, ctx context.Context) (benchResult, error) {
+		return b.wazeroInProcess(ctx, example)
+	}
+}
+
+func (b *bencher) wazeroInProcess(ctx context.Context, example string) (benchResult, error) {
 	// The runner's wazero settings: compiler, memory limit, and
 	// WithCloseOnContextDone, which lets a deadline stop a running guest.
 	rt := wazero.NewRuntimeWithConfig(ctx, runner.RuntimeConfig(nil, runner.DefaultMemoryMB))
 	defer rt.Close(context.Background())
 	wasi_snapshot_preview1.MustInstantiate(ctx, rt)
-	compiled, err := rt.CompileModule(ctx, benchExample("reverse"))
+	compiled, err := rt.CompileModule(ctx, benchExample(example))
 	if err != nil {
 		return benchResult{}, err
 	}
@@ -605,16 +631,43 @@ func (b *bencher) wazeroInProcess(ctx context.Context) (benchResult, error) {
 	return r, nil
 }
 
-func (b *bencher) warmReactor(ctx context.Context) (benchResult, error) {
-	s, err := b.platform(ctx)
+// warmReactor measures warm sync calls of a reactor example through the
+// gateway; with viaNATS, on a gateway that sends every call through NATS
+// even to the runner in its own process.
+func warmReactor(example string, viaNATS bool) func(b *bencher, ctx context.Context) (benchResult, error) {
+	return func(b *bencher, ctx context.Context) (benchResult, error) {
+		s, err := b.platform(ctx)
+		if err != nil {
+			return benchResult{}, err
+		}
+		url := s.gatewayURL
+		if viaNATS {
+			if url, err = b.natsGateway(ctx, s); err != nil {
+				return benchResult{}, err
+			}
+		}
+		return b.syncLoad(ctx, url, url+"/v1/functions/"+example+"/invoke", reversed(b.body))
+	}
+}
+
+// syncLoad measures sync calls of url on the gateway at base, and notes
+// whether every call's record was written.
+func (b *bencher) syncLoad(ctx context.Context, base, url string, want []byte) (benchResult, error) {
+	before, err := recordsDropped(ctx, base)
 	if err != nil {
 		return benchResult{}, err
 	}
-	res, err := b.httpLoad(ctx, s.gatewayURL+"/v1/functions/reverse/invoke", nil, http.StatusOK, reversed(b.body))
+	res, err := b.httpLoad(ctx, url, nil, http.StatusOK, want)
 	if err != nil {
 		return benchResult{}, err
 	}
-	return throughput(res), nil
+	after, err := recordsDropped(ctx, base)
+	if err != nil {
+		return benchResult{}, err
+	}
+	r := throughput(res)
+	r.Note = fmt.Sprintf("invocation records dropped by the gateway's writer: %.0f", after-before)
+	return r, nil
 }
 
 func (b *bencher) warmCommand(ctx context.Context) (benchResult, error) {
@@ -623,11 +676,7 @@ func (b *bencher) warmCommand(ctx context.Context) (benchResult, error) {
 		return benchResult{}, err
 	}
 	want := []byte("Hello, " + string(b.body) + "!\n")
-	res, err := b.httpLoad(ctx, s.gatewayURL+"/v1/functions/hello/invoke", nil, http.StatusOK, want)
-	if err != nil {
-		return benchResult{}, err
-	}
-	return throughput(res), nil
+	return b.syncLoad(ctx, s.gatewayURL, s.gatewayURL+"/v1/functions/hello/invoke", want)
 }
 
 // coldStart measures the first call of a deployed module on a new engine
@@ -801,32 +850,50 @@ func (b *bencher) asyncEndToEnd(ctx context.Context) (benchResult, error) {
 // asyncFinished reads hearth_async_finished_total of a function from the
 // gateway's metrics: all final statuses, and the dead ones.
 func asyncFinished(ctx context.Context, client *http.Client, base, function string) (total, dead float64, err error) {
+	err = scrapeMetrics(ctx, client, base, "hearth_async_finished_total{", func(line string, v float64) {
+		if strings.Contains(line, `function="`+function+`"`) {
+			total += v
+			if strings.Contains(line, `status="dead"`) {
+				dead += v
+			}
+		}
+	})
+	return total, dead, err
+}
+
+// recordsDropped reads hearth_records_dropped_total from the gateway's
+// metrics: sync records the background writer could not keep up with.
+func recordsDropped(ctx context.Context, base string) (dropped float64, err error) {
+	err = scrapeMetrics(ctx, http.DefaultClient, base, "hearth_records_dropped_total", func(_ string, v float64) { dropped += v })
+	return dropped, err
+}
+
+// scrapeMetrics calls sample for every sample of the gateway's /metrics
+// whose line starts with prefix.
+func scrapeMetrics(ctx context.Context, client *http.Client, base, prefix string, sample func(line string, v float64)) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/metrics", nil)
 	if err != nil {
-		return 0, 0, err
+		return err
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		return 0, 0, fmt.Errorf("metrics: %w", err)
+		return fmt.Errorf("metrics: %w", err)
 	}
 	defer resp.Body.Close()
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
 		line := sc.Text()
-		if !strings.HasPrefix(line, "hearth_async_finished_total{") || !strings.Contains(line, `function="`+function+`"`) {
+		if !strings.HasPrefix(line, prefix) {
 			continue
 		}
 		v, err := strconv.ParseFloat(line[strings.LastIndexByte(line, ' ')+1:], 64)
 		if err != nil {
-			return 0, 0, fmt.Errorf("metrics: %q: %w", line, err)
+			return fmt.Errorf("metrics: %q: %w", line, err)
 		}
-		total += v
-		if strings.Contains(line, `status="dead"`) {
-			dead += v
-		}
+		sample(line, v)
 	}
-	return total, dead, sc.Err()
+	return sc.Err()
 }
 
 func (b *bencher) scheduler1000(ctx context.Context) (benchResult, error) {

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hearthfn/hearth/gateway"
 	"github.com/hearthfn/hearth/sdk/client"
 )
 
@@ -81,8 +82,9 @@ func TestDevEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(fns) != 3 || fns[0].Name != "echo" || fns[1].Name != "hello" || fns[2].Name != "reverse" || fns[2].ABI != "reactor" {
-		t.Fatalf("examples deployed: %+v, want echo, hello and reverse (a reactor)", fns)
+	if len(fns) != 4 || fns[0].Name != "echo" || fns[1].Name != "hello" || fns[2].Name != "reverse" || fns[2].ABI != "reactor" ||
+		fns[3].Name != "reverse-c" || fns[3].ABI != "reactor" {
+		t.Fatalf("examples deployed: %+v, want echo, hello, reverse and reverse-c (reactors)", fns)
 	}
 
 	// Deploy hello over HTTP as a new version.
@@ -200,15 +202,21 @@ func TestDevHealthAndMetrics(t *testing.T) {
 // waitFor is a generous bound for calls that must end by themselves.
 const waitFor = 30 * time.Second
 
-// TestLargePayloadRoundTrip sends 32 MiB through a function and back: both
-// ways the payload is above the NATS message limit and travels through S3.
+// TestLargePayloadRoundTrip sends 32 MiB through a function and back over
+// NATS (a gateway that does not hand calls to the runner in its process):
+// both ways the payload is above the NATS message limit and travels
+// through S3.
 func TestLargePayloadRoundTrip(t *testing.T) {
 	s := startTestDev(t, t.TempDir())
+	viaNATS, err := s.startExtraGateway(context.Background(), gateway.Config{NoLocal: true, NoDispatcher: true, NoTriggers: true})
+	if err != nil {
+		t.Fatal(err)
+	}
 	big := make([]byte, 32<<20)
 	for i := range big {
 		big[i] = byte(i * 7)
 	}
-	resp, body := call(t, http.MethodPost, s.gatewayURL+"/v1/functions/echo/invoke", "application/octet-stream", big)
+	resp, body := call(t, http.MethodPost, viaNATS+"/v1/functions/echo/invoke", "application/octet-stream", big)
 	if resp.StatusCode != http.StatusOK || !bytes.Equal(body, big) {
 		t.Fatalf("32 MiB echo: status %d, %d bytes back, equal=%v", resp.StatusCode, len(body), bytes.Equal(body, big))
 	}

@@ -38,6 +38,7 @@ type stack struct {
 
 	natsServer *server.Server  // dev only
 	s3Server   *embeds3.Server // dev only
+	conn       connConfig      // where NATS and the object store are
 	gatewayURL string          // http://host:port once the gateway listens
 	serveErr   chan error      // the gateway's Serve result
 	closers    []func(context.Context) error
@@ -87,7 +88,7 @@ func (s *stack) connect(ctx context.Context, cfg connConfig, name string) error 
 	if err != nil {
 		return fmt.Errorf("connect to NATS at %s: %w (is nats-server running? pass --nats)", cfg.NATSURL, err)
 	}
-	s.nc = nc
+	s.nc, s.conn = nc, cfg
 	s.onClose(func(context.Context) error {
 		if err := nc.Drain(); err != nil {
 			nc.Close()
@@ -127,7 +128,11 @@ func (s *stack) startGateway(ctx context.Context, cfg gateway.Config) error {
 	if err != nil {
 		return fmt.Errorf("gateway: listen on %s: %w (is another hearth running? use --listen)", cfg.Listen, err)
 	}
-	gw, err := gateway.New(ctx, cfg, gateway.Deps{NATS: s.nc, Registry: s.registry, Storage: s.store, Log: s.log, Provider: s.provider})
+	deps := gateway.Deps{NATS: s.nc, Registry: s.registry, Storage: s.store, Log: s.log, Provider: s.provider}
+	if s.runner != nil { // a runner in this process: calls placed on it skip NATS
+		deps.Local = s.runner
+	}
+	gw, err := gateway.New(ctx, cfg, deps)
 	if err != nil {
 		ln.Close()
 		return err
@@ -144,6 +149,35 @@ func (s *stack) startGateway(ctx context.Context, cfg gateway.Config) error {
 		return err
 	})
 	return nil
+}
+
+// startExtraGateway starts another gateway on the stack's connections and
+// registry, on a random loopback port, and returns its URL; it stops with
+// the stack. The stack's runner is its local runner unless cfg.NoLocal.
+func (s *stack) startExtraGateway(ctx context.Context, cfg gateway.Config) (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	deps := gateway.Deps{NATS: s.nc, Registry: s.registry, Storage: s.store, Log: s.log, Provider: s.provider}
+	if s.runner != nil {
+		deps.Local = s.runner
+	}
+	gw, err := gateway.New(ctx, cfg, deps)
+	if err != nil {
+		ln.Close()
+		return "", err
+	}
+	served := make(chan error, 1)
+	go func() { served <- gw.Serve(ln) }()
+	s.onClose(func(ctx context.Context) error {
+		err := gw.Shutdown(ctx)
+		if serveErr := <-served; err == nil {
+			err = serveErr
+		}
+		return err
+	})
+	return "http://" + ln.Addr().String(), nil
 }
 
 // startRunner starts a runner that takes work from NATS.

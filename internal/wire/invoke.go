@@ -50,6 +50,11 @@ const (
 	CodeInternal          = "internal"
 )
 
+// ErrNotTaking is what a runner handed a call in its own process answers
+// when it is not taking work (draining or stopped): the call goes to
+// another runner.
+var ErrNotTaking = errors.New("runner: not taking work")
+
 // Request asks a runner to run one invocation.
 type Request struct {
 	InvocationID string              `json:"id"`

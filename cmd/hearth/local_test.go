@@ -1,0 +1,160 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/hearthfn/hearth/gateway"
+	"github.com/hearthfn/hearth/internal/testutil"
+	"github.com/hearthfn/hearth/internal/wire"
+	"github.com/hearthfn/hearth/runner"
+)
+
+// countInvocations counts the invocation messages that cross NATS to any
+// runner from now on.
+func countInvocations(t *testing.T, s *stack) (count func() int64) {
+	t.Helper()
+	var n atomic.Int64
+	for _, subject := range []string{wire.RunnerSubject("*"), wire.InvokeSubject} {
+		sub, err := s.nc.Subscribe(subject, func(*nats.Msg) { n.Add(1) })
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = sub.Unsubscribe() })
+	}
+	if err := s.nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	return func() int64 {
+		if err := s.nc.Flush(); err != nil { // what was published has arrived
+			t.Fatal(err)
+		}
+		return n.Load()
+	}
+}
+
+// TestDevCallsSkipNATS: in `hearth dev` the gateway hands calls placed on
+// the runner of its own process over directly; a gateway with NoLocal
+// sends them through NATS. Both answer the same.
+func TestDevCallsSkipNATS(t *testing.T) {
+	s := startTestDev(t, t.TempDir())
+	crossed := countInvocations(t, s)
+	for _, fn := range []string{"reverse-c", "reverse", "hello"} {
+		resp, body := call(t, http.MethodPost, s.gatewayURL+"/v1/functions/"+fn+"/invoke", "text/plain", []byte("Hearth"))
+		if resp.StatusCode != http.StatusOK || resp.Header.Get("Hearth-Runner") != s.runner.ID() {
+			t.Fatalf("%s: status %d, runner %q (want %q): %s", fn, resp.StatusCode, resp.Header.Get("Hearth-Runner"), s.runner.ID(), body)
+		}
+	}
+	// 32 MiB in and out: no claim check is needed when no message carries it.
+	big := bytes.Repeat([]byte("0123456789abcdef"), 2<<20)
+	resp, body := call(t, http.MethodPost, s.gatewayURL+"/v1/functions/echo/invoke", "application/octet-stream", big)
+	if resp.StatusCode != http.StatusOK || !bytes.Equal(body, big) {
+		t.Fatalf("32 MiB echo: status %d, %d bytes back", resp.StatusCode, len(body))
+	}
+	if n := crossed(); n != 0 {
+		t.Fatalf("%d invocations crossed NATS, want 0", n)
+	}
+
+	viaNATS, err := s.startExtraGateway(context.Background(), gateway.Config{NoLocal: true, NoDispatcher: true, NoTriggers: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, body = call(t, http.MethodPost, viaNATS+"/v1/functions/reverse-c/invoke", "text/plain", []byte("Hearth"))
+	if resp.StatusCode != http.StatusOK || string(body) != "htraeH" {
+		t.Fatalf("through NATS: status %d: %s", resp.StatusCode, body)
+	}
+	if n := crossed(); n != 1 {
+		t.Fatalf("%d invocations crossed NATS, want 1", n)
+	}
+}
+
+// TestDevLocalRunnerDrains: once the runner of the gateway's process
+// drains, calls go to another runner through NATS, and none fails.
+func TestDevLocalRunnerDrains(t *testing.T) {
+	s := startTestDev(t, t.TempDir())
+	other := runnerRole(t, s.conn, runner.Config{})
+	waitRunners(t, s.gatewayURL, 2)
+	if err := s.runner.Stop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for range 20 {
+		resp, body := call(t, http.MethodPost, s.gatewayURL+"/v1/functions/reverse-c/invoke", "text/plain", []byte("Hearth"))
+		if resp.StatusCode != http.StatusOK || string(body) != "htraeH" || resp.Header.Get("Hearth-Runner") != other.runner.ID() {
+			t.Fatalf("after the local runner stopped: status %d, runner %q: %s", resp.StatusCode, resp.Header.Get("Hearth-Runner"), body)
+		}
+	}
+}
+
+// TestSyncRecordsUnderLoad: a burst of concurrent sync calls, some of them
+// with logs, leaves a record for every one of them; the batched writer
+// drops none.
+func TestSyncRecordsUnderLoad(t *testing.T) {
+	s := startTestDev(t, t.TempDir())
+	const calls, workers = 600, 16
+	ids := make(chan string, calls)
+	var wg sync.WaitGroup
+	var failed atomic.Int64
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			fn := "reverse-c"
+			if w%4 == 0 {
+				fn = "hello" // logs a line to stderr on every call
+			}
+			for range calls / workers {
+				resp, err := http.Post(s.gatewayURL+"/v1/functions/"+fn+"/invoke", "text/plain", strings.NewReader("Hearth"))
+				if err != nil {
+					failed.Add(1)
+					continue
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK {
+					failed.Add(1)
+					continue
+				}
+				ids <- fn + " " + resp.Header.Get("Hearth-Invocation-Id")
+			}
+		}()
+	}
+	wg.Wait()
+	close(ids)
+	if n := failed.Load(); n > 0 {
+		t.Fatalf("%d calls failed", n)
+	}
+	for entry := range ids {
+		fn, id, _ := strings.Cut(entry, " ")
+		var rec gateway.Record
+		testutil.Eventually(t, waitFor, func() error {
+			resp, body := call(t, http.MethodGet, s.gatewayURL+"/v1/invocations/"+id, "", nil)
+			if resp.StatusCode != http.StatusOK {
+				return fmt.Errorf("GET invocation %s: %d %s", id, resp.StatusCode, body)
+			}
+			return json.Unmarshal(body, &rec)
+		})
+		if rec.Function != fn || rec.Status != gateway.StatusSucceeded || rec.Mode != "sync" || rec.Runner != s.runner.ID() {
+			t.Fatalf("record of %s: %+v", id, rec)
+		}
+		if fn == "hello" {
+			resp, logs := call(t, http.MethodGet, s.gatewayURL+"/v1/invocations/"+id+"/logs", "", nil)
+			if resp.StatusCode != http.StatusOK || !strings.Contains(string(logs), "hello: greeted 6 bytes") {
+				t.Fatalf("logs of %s: %d %q", id, resp.StatusCode, logs)
+			}
+		}
+	}
+	_, metrics := call(t, http.MethodGet, s.gatewayURL+"/metrics", "", nil)
+	if !strings.Contains(string(metrics), "\nhearth_records_dropped_total 0\n") {
+		t.Fatal("records were dropped, or the metric is missing")
+	}
+}
