@@ -1,9 +1,10 @@
 // Package wire holds the messages that the gateway and the runners exchange
 // over NATS. It is the only thing the two roles share.
 //
-// An invocation travels as one NATS message: the metadata as JSON in the
-// Hearth-Meta header, the payload as the raw message data, so payload bytes
-// are never re-encoded.
+// An invocation travels as one NATS message without headers: a short
+// binary encoding of the metadata, then the payload as it is (codec.go), so
+// payload bytes are never re-encoded. Messages of earlier versions, with
+// the metadata as JSON in the Hearth-Meta header, are still read.
 package wire
 
 import (
@@ -24,7 +25,8 @@ const (
 	// RunnerSubjectPrefix + id + ".invoke" reaches one runner: the
 	// scheduler's choice.
 	RunnerSubjectPrefix = "hearth.runner."
-	// MetaHeader carries the JSON metadata of a Request or Response.
+	// MetaHeader carried the JSON metadata of a Request or Response before
+	// the binary format; decoders still accept it.
 	MetaHeader = "Hearth-Meta"
 )
 
@@ -114,50 +116,58 @@ type Error struct {
 
 func (e *Error) Error() string { return e.Code + ": " + e.Message }
 
-// EncodeRequest builds the NATS message for req with body as its data.
+// EncodeRequest builds the NATS message for req with body as its payload.
 func EncodeRequest(subject string, req *Request, body []byte) (*nats.Msg, error) {
-	return encode(subject, req, body)
+	return &nats.Msg{Subject: subject, Data: frame(func(b []byte) []byte { return appendRequest(b, req) }, body)}, nil
 }
 
 // DecodeRequest reads a Request and its body from msg.
 func DecodeRequest(msg *nats.Msg) (*Request, []byte, error) {
 	var req Request
-	if err := decode(msg, &req); err != nil {
+	if meta := msg.Header.Get(MetaHeader); meta != "" { // JSON in a header: Hearth before format 1
+		if err := decodeJSON(meta, &req); err != nil {
+			return nil, nil, err
+		}
+		return &req, msg.Data, nil
+	}
+	d, body, err := unframe(msg.Data)
+	if err != nil {
 		return nil, nil, err
 	}
-	return &req, msg.Data, nil
+	d.request(&req)
+	if err := d.end(); err != nil {
+		return nil, nil, fmt.Errorf("wire: request: %w", err)
+	}
+	return &req, body, nil
 }
 
-// EncodeResponse builds the reply message for resp with output as its data.
+// EncodeResponse builds the reply message for resp with output as its
+// payload.
 func EncodeResponse(subject string, resp *Response, output []byte) (*nats.Msg, error) {
-	return encode(subject, resp, output)
+	return &nats.Msg{Subject: subject, Data: frame(func(b []byte) []byte { return appendResponse(b, resp) }, output)}, nil
 }
 
 // DecodeResponse reads a Response and the output from msg.
 func DecodeResponse(msg *nats.Msg) (*Response, []byte, error) {
 	var resp Response
-	if err := decode(msg, &resp); err != nil {
+	if meta := msg.Header.Get(MetaHeader); meta != "" { // JSON in a header: Hearth before format 1
+		if err := decodeJSON(meta, &resp); err != nil {
+			return nil, nil, err
+		}
+		return &resp, msg.Data, nil
+	}
+	d, output, err := unframe(msg.Data)
+	if err != nil {
 		return nil, nil, err
 	}
-	return &resp, msg.Data, nil
+	d.response(&resp)
+	if err := d.end(); err != nil {
+		return nil, nil, fmt.Errorf("wire: response: %w", err)
+	}
+	return &resp, output, nil
 }
 
-func encode(subject string, meta any, data []byte) (*nats.Msg, error) {
-	b, err := json.Marshal(meta)
-	if err != nil {
-		return nil, fmt.Errorf("wire: encode: %w", err)
-	}
-	msg := nats.NewMsg(subject)
-	msg.Header.Set(MetaHeader, string(b))
-	msg.Data = data
-	return msg, nil
-}
-
-func decode(msg *nats.Msg, into any) error {
-	meta := msg.Header.Get(MetaHeader)
-	if meta == "" {
-		return errors.New("wire: message has no " + MetaHeader + " header")
-	}
+func decodeJSON(meta string, into any) error {
 	if err := json.Unmarshal([]byte(meta), into); err != nil {
 		return fmt.Errorf("wire: decode %s: %w", MetaHeader, err)
 	}

@@ -2,51 +2,148 @@ package wire
 
 import (
 	"bytes"
+	"encoding/json"
+	"reflect"
 	"testing"
 
 	"github.com/nats-io/nats.go"
 )
 
+func fullRequest() *Request {
+	return &Request{InvocationID: "inv1", Namespace: "default", Function: "hello", Version: 7,
+		Digest: "ab12", ABI: ABIReactor, Concurrency: 4, TimeoutMs: 5000, MemoryMB: 64,
+		Env: map[string]string{"A": "1", "EMPTY": ""}, Method: "POST", Path: "/x/y", Query: "a=b&c",
+		Headers: map[string][]string{"X-A": {"1", "2"}, "Content-Type": {"text/plain"}, "X-None": {}},
+		BodyRef: "payloads/inv1"}
+}
+
+func fullResponse() *Response {
+	return &Response{Status: 201, Headers: map[string][]string{"Location": {"/a"}},
+		Error: &Error{Code: CodeTimeout, Message: "too slow"}, Stderr: "log\nlines", Cold: true,
+		InitMicros: 1234, RunMicros: -1, Runner: "r1", OutputRef: "results/inv1"}
+}
+
 func TestRequestRoundTrip(t *testing.T) {
-	req := &Request{InvocationID: "inv1", Function: "hello", Digest: "ab", TimeoutMs: 5,
-		Headers: map[string][]string{"X-A": {"1", "2"}}}
-	msg, err := EncodeRequest(InvokeSubject, req, []byte("body"))
-	if err != nil {
-		t.Fatal(err)
+	for _, req := range []*Request{fullRequest(), {}} {
+		for _, body := range [][]byte{[]byte("body"), nil, bytes.Repeat([]byte{0, 1, 0xff}, 1000)} {
+			msg, err := EncodeRequest(InvokeSubject, req, body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if msg.Subject != InvokeSubject || len(msg.Header) != 0 {
+				t.Fatalf("message subject %q, headers %v", msg.Subject, msg.Header)
+			}
+			got, gotBody, err := DecodeRequest(msg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, req) || !bytes.Equal(gotBody, body) {
+				t.Fatalf("round trip changed the request:\n got %+v %q\nwant %+v %q", got, gotBody, req, body)
+			}
+		}
 	}
+}
+
+func TestResponseRoundTrip(t *testing.T) {
+	for _, resp := range []*Response{fullResponse(), {Runner: "r"}} {
+		msg, err := EncodeResponse("_INBOX.x", resp, []byte("out"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, out, err := DecodeResponse(msg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, resp) || string(out) != "out" {
+			t.Fatalf("round trip changed the response:\n got %+v\nwant %+v", got, resp)
+		}
+	}
+}
+
+// TestDecodeJSONHeader: messages of Hearth versions before the binary
+// format, with JSON metadata in a header, are still read.
+func TestDecodeJSONHeader(t *testing.T) {
+	req := fullRequest()
+	meta, _ := json.Marshal(req)
+	msg := nats.NewMsg(InvokeSubject)
+	msg.Header.Set(MetaHeader, string(meta))
+	msg.Data = []byte("body")
 	got, body, err := DecodeRequest(msg)
-	if err != nil {
-		t.Fatal(err)
+	if err != nil || !reflect.DeepEqual(got, req) || string(body) != "body" {
+		t.Fatalf("JSON request: %+v %q %v", got, body, err)
 	}
-	if got.Function != "hello" || got.TimeoutMs != 5 || got.Headers["X-A"][1] != "2" || !bytes.Equal(body, []byte("body")) {
-		t.Fatalf("round trip changed the request: %+v %q", got, body)
+	resp := fullResponse()
+	meta, _ = json.Marshal(resp)
+	msg.Header.Set(MetaHeader, string(meta))
+	gotResp, _, err := DecodeResponse(msg)
+	if err != nil || !reflect.DeepEqual(gotResp, resp) {
+		t.Fatalf("JSON response: %+v %v", gotResp, err)
 	}
 }
 
 func TestDecodeRejectsBadMessages(t *testing.T) {
-	for name, msg := range map[string]*nats.Msg{
-		"no header": {Data: []byte("x")},
-		"bad json":  {Header: nats.Header{MetaHeader: []string{"{"}}},
+	good, _ := EncodeRequest(InvokeSubject, fullRequest(), []byte("body"))
+	metaLen := len(good.Data) - len("body")
+	for name, data := range map[string][]byte{
+		"empty":              nil,
+		"unknown format":     append([]byte{2}, good.Data[1:]...),
+		"no length":          {formatV1},
+		"length past end":    {formatV1, 100, 1, 2},
+		"huge length":        {formatV1, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01},
+		"truncated metadata": append([]byte{formatV1, byte(metaLen - 3)}, good.Data[2:metaLen-1]...),
+		"huge map count":     {formatV1, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0x03},
+		"bad boolean":        {formatV1, 1, 7},
 	} {
+		msg := &nats.Msg{Data: data}
 		if _, _, err := DecodeRequest(msg); err == nil {
-			t.Errorf("%s: want error", name)
+			t.Errorf("request %s: want an error", name)
 		}
 		if _, _, err := DecodeResponse(msg); err == nil {
-			t.Errorf("%s: want error", name)
+			t.Errorf("response %s: want an error", name)
 		}
+	}
+	bad := &nats.Msg{Header: nats.Header{MetaHeader: []string{"{"}}}
+	if _, _, err := DecodeRequest(bad); err == nil {
+		t.Error("bad JSON header: want an error")
 	}
 }
 
+// FuzzDecodeRequest: any data decodes to an error or to a request that
+// encodes back to a message that decodes to the same request and body.
 func FuzzDecodeRequest(f *testing.F) {
-	f.Add(`{"id":"x","function":"hello","timeout_ms":10}`, []byte("hi"))
-	f.Add(`{`, []byte(nil))
-	f.Fuzz(func(t *testing.T, meta string, data []byte) {
-		msg := nats.NewMsg("s")
-		msg.Header.Set(MetaHeader, meta)
-		msg.Data = data
-		req, body, err := DecodeRequest(msg)
-		if err == nil && (req == nil || !bytes.Equal(body, data)) {
-			t.Fatalf("decoded without a request or lost the body")
+	msg, _ := EncodeRequest(InvokeSubject, fullRequest(), []byte("hi"))
+	f.Add(msg.Data)
+	f.Add([]byte{formatV1, 0})
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		req, body, err := DecodeRequest(&nats.Msg{Data: data})
+		if err != nil {
+			return
+		}
+		again, err := EncodeRequest(InvokeSubject, req, body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req2, body2, err := DecodeRequest(again)
+		if err != nil || !reflect.DeepEqual(req, req2) || !bytes.Equal(body, body2) {
+			t.Fatalf("re-encoding changed the request: %+v %v", req2, err)
+		}
+	})
+}
+
+func FuzzDecodeResponse(f *testing.F) {
+	msg, _ := EncodeResponse("r", fullResponse(), []byte("out"))
+	f.Add(msg.Data)
+	f.Add([]byte{formatV1, 0})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		resp, out, err := DecodeResponse(&nats.Msg{Data: data})
+		if err != nil {
+			return
+		}
+		again, _ := EncodeResponse("r", resp, out)
+		resp2, out2, err := DecodeResponse(again)
+		if err != nil || !reflect.DeepEqual(resp, resp2) || !bytes.Equal(out, out2) {
+			t.Fatalf("re-encoding changed the response: %+v %v", resp2, err)
 		}
 	})
 }
