@@ -28,11 +28,14 @@ type Runner struct {
 	engine *Engine
 	log    *slog.Logger
 
-	sem      chan struct{}
-	inflight sync.WaitGroup
-	running  atomic.Int64
-	draining atomic.Bool
-	subs     []*nats.Subscription
+	sem  chan struct{}
+	work chan *nats.Msg // to idle workers
+	// workersDone, closed when the runner has stopped, ends idle workers.
+	workersDone chan struct{}
+	inflight    sync.WaitGroup
+	running     atomic.Int64
+	draining    atomic.Bool
+	subs        []*nats.Subscription
 	// accepting orders Invoke's admission against Stop: once Stop has set
 	// draining under the write lock, no Invoke adds to inflight.
 	accepting sync.RWMutex
@@ -69,12 +72,14 @@ func New(cfg Config, nc *nats.Conn, store Store, log *slog.Logger) (*Runner, err
 		}
 	}
 	r := &Runner{
-		cfg:    cfg,
-		nc:     nc,
-		store:  store,
-		engine: NewEngine(StoreSource(store), cache),
-		log:    log.With("component", "runner", "runner", cfg.ID),
-		sem:    make(chan struct{}, cfg.Concurrency),
+		cfg:         cfg,
+		nc:          nc,
+		store:       store,
+		engine:      NewEngine(StoreSource(store), cache),
+		log:         log.With("component", "runner", "runner", cfg.ID),
+		sem:         make(chan struct{}, cfg.Concurrency),
+		work:        make(chan *nats.Msg),
+		workersDone: make(chan struct{}),
 	}
 	if ownCache {
 		r.ownedCache = cache
@@ -139,11 +144,40 @@ func (r *Runner) Start() error {
 func (r *Runner) dispatch(msg *nats.Msg) {
 	r.sem <- struct{}{}
 	r.inflight.Add(1)
-	r.running.Add(1)
-	go func() {
-		defer func() { r.running.Add(-1); <-r.sem; r.inflight.Done() }()
+	select {
+	case r.work <- msg: // an idle worker takes it
+	default:
+		go r.worker(msg)
+	}
+}
+
+// workerIdle is how long a worker goroutine waits for more work before it
+// exits.
+const workerIdle = 10 * time.Second
+
+// worker handles msg, then further messages, until it has been idle for
+// workerIdle or the runner stops. Reusing goroutines keeps their stacks
+// grown: a fresh goroutine per call grew (copied) its stack on the way
+// into wazero on every call. At most Concurrency workers exist, as each
+// holds a slot while it works.
+func (r *Runner) worker(msg *nats.Msg) {
+	idle := time.NewTimer(workerIdle)
+	defer idle.Stop()
+	for {
+		r.running.Add(1)
 		r.handle(msg)
-	}()
+		r.running.Add(-1)
+		<-r.sem
+		r.inflight.Done()
+		idle.Reset(workerIdle)
+		select {
+		case msg = <-r.work:
+		case <-idle.C:
+			return
+		case <-r.workersDone:
+			return
+		}
+	}
 }
 
 func (r *Runner) handle(msg *nats.Msg) {
@@ -325,6 +359,7 @@ func (r *Runner) stop(ctx context.Context) error {
 		r.stopLoops()
 		r.loopsDone.Wait()
 	}
+	close(r.workersDone)
 	hb := r.Heartbeat()
 	hb.State = wire.StateStopped
 	r.publishHeartbeat(hb)
