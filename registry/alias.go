@@ -107,7 +107,7 @@ func ValidateAliasName(name string) error {
 	if name == LatestAlias {
 		return invalid(CodeInvalidAlias, "the alias %q is Hearth's own: it always names the newest version; choose another name", LatestAlias)
 	}
-	if !namePattern.MatchString(name) {
+	if !validName(name) {
 		return invalid(CodeInvalidAlias, "alias name %q is not valid: use 1 to 63 lowercase letters, digits and '-', starting with a letter", name)
 	}
 	return nil
@@ -295,7 +295,7 @@ func ParseRef(s string) (Ref, error) {
 		n, _ := strconv.Atoi(rest)
 		return Ref{Name: name, Version: n}, nil
 	case ':':
-		if rest != LatestAlias && !namePattern.MatchString(rest) {
+		if rest != LatestAlias && !validName(rest) {
 			return Ref{}, invalid(CodeInvalidName, "%q: the alias %q is not valid: aliases are 1 to 63 lowercase letters, digits and '-', starting with a letter", s, rest)
 		}
 		return Ref{Name: name, Alias: rest}, nil

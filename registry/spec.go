@@ -51,9 +51,21 @@ const (
 	ABIReactor = wire.ABIReactor // hearth_alloc + hearth_handle, pooled instances (docs/abi.md)
 )
 
-// namePattern is what function names, namespaces and aliases must match
-// (API.md).
-var namePattern = regexp.MustCompile(`^[a-z][a-z0-9-]{0,62}$`)
+// validName reports whether s can be a function name, namespace or alias:
+// 1 to 63 lowercase letters, digits and '-', starting with a letter (the
+// regular expression ^[a-z][a-z0-9-]{0,62}$, checked by hand because it
+// runs on every invocation).
+func validName(s string) bool {
+	if len(s) == 0 || len(s) > 63 || s[0] < 'a' || s[0] > 'z' {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		if c := s[i]; !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
 
 // Spec is how a function runs. Zero values mean "the default"; Deploy
 // stores every version's spec with its defaults filled in.
@@ -314,7 +326,7 @@ func (v Version) DigestHex() string { return v.Digest[len("sha256:"):] }
 
 // ValidateName checks a function name or namespace against the API's rule.
 func ValidateName(kind, name string) error {
-	if !namePattern.MatchString(name) {
+	if !validName(name) {
 		return invalid(CodeInvalidName, "%s %q is not valid: use 1 to 63 lowercase letters, digits and '-', starting with a letter", kind, name)
 	}
 	return nil
