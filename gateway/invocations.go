@@ -72,28 +72,23 @@ func (g *Gateway) writeRecords() {
 }
 
 // writeBatch stores a batch of records, and their logs, and waits until
-// JetStream has them.
+// JetStream has them. Only the last message of the batch to each bucket
+// asks for an acknowledgement: JetStream stores a connection's messages to
+// one stream in order, so its ack says the ones before it were processed,
+// and the others cost no ack message each way.
 func (g *Gateway) writeBatch(batch []pendingRecord) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	type pending struct {
-		id     string
-		future jetstream.PubAckFuture
+	type message struct {
+		id, subject string
+		data        []byte
 	}
-	acks := make([]pending, 0, 2*len(batch))
-	publish := func(id, subject string, data []byte) {
-		f, err := g.js.PublishAsync(subject, data)
-		if err != nil {
-			g.log.Warn("could not write an invocation record", "invocation", id, "error", err)
-			return
-		}
-		acks = append(acks, pending{id, f})
-	}
+	var records, logs []message
 	for _, p := range batch {
 		if p.logs != nil {
 			if len(p.logs) <= inlineOutputMax {
 				ref := g.outputs.logsRef(p.rec.ID, len(p.logs))
-				publish(p.rec.ID, g.outputs.subject(ref), p.logs)
+				logs = append(logs, message{p.rec.ID, g.outputs.subject(ref), p.logs})
 				p.rec.Logs = ref
 			} else if ref, err := g.outputs.putLogs(ctx, p.rec.ID, p.logs); err == nil {
 				p.rec.Logs = ref
@@ -104,15 +99,32 @@ func (g *Gateway) writeBatch(batch []pendingRecord) {
 			g.log.Warn("could not encode an invocation record", "invocation", p.rec.ID, "error", err)
 			continue
 		}
-		publish(p.rec.ID, g.records.subject(p.rec), data)
+		records = append(records, message{p.rec.ID, g.records.subject(p.rec), data})
 	}
-	for _, a := range acks {
+	var acks []jetstream.PubAckFuture
+	for _, msgs := range [][]message{logs, records} {
+		for i, m := range msgs {
+			if i < len(msgs)-1 {
+				if err := g.nc.Publish(m.subject, m.data); err != nil {
+					g.log.Warn("could not write an invocation record", "invocation", m.id, "error", err)
+				}
+				continue
+			}
+			f, err := g.js.PublishAsync(m.subject, m.data)
+			if err != nil {
+				g.log.Warn("could not write an invocation record", "invocation", m.id, "error", err)
+				continue
+			}
+			acks = append(acks, f)
+		}
+	}
+	for _, f := range acks {
 		select {
-		case <-a.future.Ok():
-		case err := <-a.future.Err():
-			g.log.Warn("could not write an invocation record", "invocation", a.id, "error", err)
+		case <-f.Ok():
+		case err := <-f.Err():
+			g.log.Warn("could not write invocation records", "records", len(batch), "error", err)
 		case <-ctx.Done():
-			g.log.Warn("could not write an invocation record", "invocation", a.id, "error", ctx.Err())
+			g.log.Warn("could not write invocation records", "records", len(batch), "error", ctx.Err())
 		}
 	}
 }
