@@ -124,6 +124,21 @@ func (s *Store) Get(ctx context.Context, key string) ([]byte, error) {
 	return data, nil
 }
 
+// Open streams the object stored under key; the caller closes it. A
+// missing object is ErrNotFound from Open itself, not from the first Read.
+func (s *Store) Open(ctx context.Context, key string) (io.ReadCloser, error) {
+	obj, err := s.client.GetObject(ctx, s.bucket, key, minio.GetObjectOptions{})
+	if err != nil {
+		return nil, s.wrap("get", key, err)
+	}
+	// Stat sends the request and keeps its response for the reads.
+	if _, err := obj.Stat(); err != nil {
+		obj.Close()
+		return nil, s.wrap("get", key, err)
+	}
+	return obj, nil
+}
+
 // Exists reports whether an object is stored under key.
 func (s *Store) Exists(ctx context.Context, key string) (bool, error) {
 	_, err := s.client.StatObject(ctx, s.bucket, key, minio.StatObjectOptions{})

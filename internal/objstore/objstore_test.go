@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"io"
 	"testing"
 
 	"github.com/hearthfn/hearth/internal/embeds3"
@@ -59,6 +60,9 @@ func TestStore(t *testing.T) {
 			if _, err := store.Get(ctx, key); !errors.Is(err, objstore.ErrNotFound) {
 				t.Fatalf("Get of a missing object: %v, want ErrNotFound", err)
 			}
+			if _, err := store.Open(ctx, key); !errors.Is(err, objstore.ErrNotFound) {
+				t.Fatalf("Open of a missing object: %v, want ErrNotFound", err)
+			}
 			big := make([]byte, 40<<20) // 40 MiB: goes multipart
 			if _, err := rand.Read(big); err != nil {
 				t.Fatal(err)
@@ -75,6 +79,15 @@ func TestStore(t *testing.T) {
 			}
 			if ok, err := store.Exists(ctx, key); err != nil || !ok {
 				t.Fatalf("Exists after Put = %v, %v", ok, err)
+			}
+			r, err := store.Open(ctx, key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			streamed, err := io.ReadAll(r)
+			r.Close()
+			if err != nil || !bytes.Equal(streamed, big) {
+				t.Fatalf("Open streamed %d bytes (equal=%v), %v", len(streamed), bytes.Equal(streamed, big), err)
 			}
 			if err := store.Delete(ctx, key); err != nil {
 				t.Fatal(err)
