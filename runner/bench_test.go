@@ -59,39 +59,38 @@ func BenchmarkWarmCall(b *testing.B) {
 }
 
 // BenchmarkColdStart measures the first call of a just-deployed module on a
-// runner with an empty disk cache: fetch from S3 and compile, or fetch the
-// compiled code another runner shared.
+// runner with an empty disk cache: fetch from S3 and start on the
+// interpreter while the compiler works (tiered, the default), or fetch and
+// compile (untiered), or fetch the compiled code another runner shared.
 func BenchmarkColdStart(b *testing.B) {
 	for _, m := range []struct{ name, example, abi string }{
 		{"c", "hello", wire.ABICommand},
 		{"go", "echo", wire.ABICommand},
 	} {
-		for _, shared := range []bool{false, true} {
-			name := m.name + "/compile"
-			if shared {
-				name = m.name + "/shared-cache"
-			}
-			b.Run(name, func(b *testing.B) {
+		for _, mode := range []string{"tiered", "untiered", "shared-cache"} {
+			b.Run(m.name+"/"+mode, func(b *testing.B) {
 				store := newStore(b)
 				f := fn{name: m.example, digest: upload(b, store, example(m.example)), abi: m.abi}
+				shared := mode == "shared-cache"
 				if shared { // a first runner compiles and shares
-					e := NewEngine(StoreSource(store), nil)
-					e.shared = newSharedCache(store, b.TempDir(), quietLog())
-					e.cache = mustDirCache(b, e.shared.dir)
+					e, err := NewEngineWithCacheDir(store, b.TempDir(), true, quietLog())
+					if err != nil {
+						b.Fatal(err)
+					}
 					if res := run(e, f, ""); res.Err != nil {
 						b.Fatal(res.Err)
 					}
+					waitCompiled(b, e, f)
 					e.Close(context.Background())
 				}
 				var init int64
 				for b.Loop() {
 					b.StopTimer()
-					dir := b.TempDir()
-					cache, _ := wazero.NewCompilationCacheWithDir(dir)
-					e := NewEngine(StoreSource(store), cache)
-					if shared {
-						e.shared = newSharedCache(store, dir, quietLog())
+					e, err := NewEngineWithCacheDir(store, b.TempDir(), shared, quietLog())
+					if err != nil {
+						b.Fatal(err)
 					}
+					e.SetTieredStart(mode != "untiered")
 					b.StartTimer()
 					res := run(e, f, "")
 					b.StopTimer()
@@ -99,8 +98,7 @@ func BenchmarkColdStart(b *testing.B) {
 						b.Fatalf("cold call: %v cold=%v", res.Err, res.Cold)
 					}
 					init += res.Init.Microseconds()
-					e.Close(context.Background())
-					cache.Close(context.Background())
+					e.Close(context.Background()) // waits for or stops a background compile
 					b.StartTimer()
 				}
 				b.ReportMetric(float64(init)/float64(b.N)/1000, "init-ms/op")

@@ -20,7 +20,7 @@ import (
 // fresh instance with the body on stdin, stdout as the output and stderr
 // captured, the request described in CGI-style environment variables.
 func (e *Engine) runCommand(c *call, stop context.CancelFunc) Result {
-	res := Result{Cold: c.cold, Init: c.init}
+	res := Result{Cold: c.cold, Init: c.init, Interpreted: c.tier.interpreted}
 	stdout := &limitedBuffer{limit: c.outputLimit, onOverflow: stop}
 	stderr := &tailBuffer{limit: StderrTailLimit}
 	cfg := wazero.NewModuleConfig().
@@ -38,7 +38,7 @@ func (e *Engine) runCommand(c *call, stop context.CancelFunc) Result {
 	}
 
 	start := time.Now()
-	mod, err := c.rt.InstantiateModule(c.ctx, c.compiled, cfg)
+	mod, err := c.tier.rt.InstantiateModule(c.ctx, c.tier.compiled, cfg)
 	res.Run = time.Since(start)
 	if mod != nil {
 		_ = mod.Close(context.Background())

@@ -5,12 +5,15 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"log/slog"
 	"sort"
 	"sync"
 	"time"
 
 	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/experimental"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 
 	"github.com/hearthfn/hearth/internal/objstore"
@@ -29,14 +32,32 @@ type ModuleSource interface {
 // per memory class (the memory limit is fixed when a module is compiled),
 // the compiled modules of each, fetched and compiled once per runner, and a
 // pool of warm instances per reactor function version.
+//
+// With tiered start (the default), a module that has to be compiled is
+// also compiled for wazero's interpreter, which takes about a tenth of the
+// time: calls run on the interpreter until the optimizing compiler, working
+// in the background, is done; then new instances use the compiled code.
+// Whichever is ready first serves the first call, so a module whose
+// compiled code is already in the compilation cache skips the interpreter.
 type Engine struct {
 	source    ModuleSource
 	cache     wazero.CompilationCache
 	ownsCache bool
 	shared    *sharedCache // compiled code shared through S3; nil = off
+	tiered    bool         // start cold modules on the interpreter
+	log       *slog.Logger
+	// testHookOptimize, when set, runs before a tiered start's optimizing
+	// compile: tests hold the compiled tier back with it, or make the
+	// compile fail by returning an error.
+	testHookOptimize func(ctx context.Context) error
+
+	// Compiles that outlive the call that started them; Close stops them.
+	background     sync.WaitGroup
+	backgroundCtx  context.Context
+	stopBackground context.CancelFunc
 
 	mu       sync.Mutex
-	runtimes map[int]wazero.Runtime     // by memory MB
+	runtimes map[runtimeKey]wazero.Runtime
 	modules  map[moduleKey]*moduleEntry // compiled modules
 	pools    map[poolKey]*pool          // reactor instances
 	inflight map[poolKey]int            // calls running, for the concurrency cap
@@ -48,31 +69,99 @@ type moduleKey struct {
 	memoryMB int
 }
 
-// moduleEntry is a compiled module, or the promise of one while the first
+// runtimeKey names a runtime: a memory class, compiled or interpreted.
+type runtimeKey struct {
+	memoryMB    int
+	interpreted bool
+}
+
+// moduleEntry is a loaded module, or the promise of one while the first
 // caller fetches and compiles it.
 type moduleEntry struct {
-	ready    chan struct{}
-	compiled wazero.CompiledModule
-	rt       wazero.Runtime
-	err      error
+	ready     chan struct{} // closed once the module can run, or err is set
+	err       error
+	optimized chan struct{} // closed once the compiled tier is in place or could not be made
+
+	mu   sync.Mutex
+	tier *moduleTier // what new instances are made from
+}
+
+// moduleTier is one executable form of a module: compiled by the optimizing
+// compiler, or for the interpreter.
+type moduleTier struct {
+	compiled    wazero.CompiledModule
+	rt          wazero.Runtime
+	interpreted bool
+	users       int  // calls holding it (guarded by the entry's mu)
+	retired     bool // replaced: closed once the last user is done
+}
+
+// acquire returns the current tier, held until release: a retired tier's
+// compiled module stays open while a call may still instantiate it.
+func (m *moduleEntry) acquire() *moduleTier {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.tier.users++
+	return m.tier
+}
+
+func (m *moduleEntry) release(t *moduleTier) {
+	m.mu.Lock()
+	t.users--
+	done := t.retired && t.users == 0
+	m.mu.Unlock()
+	if done {
+		_ = t.compiled.Close(context.Background())
+	}
+}
+
+// interpreted reports whether new instances still use the interpreter.
+func (m *moduleEntry) interpreted() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.tier != nil && m.tier.interpreted
+}
+
+// promote makes t the tier of new instances, retiring the previous one.
+func (m *moduleEntry) promote(t *moduleTier) {
+	m.mu.Lock()
+	old := m.tier
+	m.tier = t
+	done := false
+	if old != nil {
+		old.retired = true
+		done = old.users == 0
+	}
+	m.mu.Unlock()
+	if done {
+		_ = old.compiled.Close(context.Background())
+	}
 }
 
 // NewEngine makes an engine that fetches modules from source and keeps
 // compiled code in cache; a nil cache means a private in-memory one.
+// Tiered start is on.
 func NewEngine(source ModuleSource, cache wazero.CompilationCache) *Engine {
 	e := &Engine{
 		source:   source,
 		cache:    cache,
-		runtimes: make(map[int]wazero.Runtime),
+		tiered:   true,
+		log:      slog.Default(),
+		runtimes: make(map[runtimeKey]wazero.Runtime),
 		modules:  make(map[moduleKey]*moduleEntry),
 		pools:    make(map[poolKey]*pool),
 		inflight: make(map[poolKey]int),
 	}
+	e.backgroundCtx, e.stopBackground = context.WithCancel(context.Background())
 	if cache == nil {
 		e.cache, e.ownsCache = wazero.NewCompilationCache(), true
 	}
 	return e
 }
+
+// SetTieredStart turns tiered start on or off (see Engine); call it before
+// the first Run. Off, a cold call waits for the optimizing compiler.
+func (e *Engine) SetTieredStart(on bool) { e.tiered = on }
 
 // RuntimeConfig is the wazero configuration of a memory class. The
 // registry's validator uses the same settings, so that code it compiles
@@ -88,14 +177,29 @@ func RuntimeConfig(cache wazero.CompilationCache, memoryMB int) wazero.RuntimeCo
 	return cfg
 }
 
+// interpreterConfig is the configuration of a memory class's interpreter
+// runtime: the same limits as RuntimeConfig, wazero's interpreter instead
+// of its compiler. The interpreter stops a guest at its deadline too
+// (WithCloseOnContextDone adds the checks to its loops and calls).
+func interpreterConfig(memoryMB int) wazero.RuntimeConfig {
+	cfg := wazero.NewRuntimeConfigInterpreter().WithCloseOnContextDone(true)
+	if memoryMB > 0 {
+		cfg = cfg.WithMemoryLimitPages(uint32(memoryMB) * 16)
+	}
+	return cfg
+}
+
 // Result is what one call produced.
 type Result struct {
 	Response *CGIResponse // the output, read as CGI; nil on error
 	Stderr   string       // log tail, at most StderrTailLimit bytes
 	Cold     bool         // the module had to be loaded or an instance started
-	Init     time.Duration
-	Run      time.Duration
-	Err      *wire.Error
+	// Interpreted: the call ran on wazero's interpreter, the module's
+	// compiled code not being ready yet (tiered start).
+	Interpreted bool
+	Init        time.Duration
+	Run         time.Duration
+	Err         *wire.Error
 }
 
 // call is one invocation on its way through the engine.
@@ -105,8 +209,8 @@ type call struct {
 	body        []byte
 	timeout     time.Duration
 	outputLimit int
-	compiled    wazero.CompiledModule
-	rt          wazero.Runtime
+	entry       *moduleEntry
+	tier        *moduleTier // held for the call
 	cold        bool
 	init        time.Duration
 }
@@ -146,12 +250,38 @@ func (e *Engine) Run(ctx context.Context, req *wire.Request, body []byte, output
 	if err != nil {
 		return Result{Cold: cold, Init: c.init, Err: &wire.Error{Code: wire.CodeModuleUnavailable, Message: err.Error()}}
 	}
-	c.compiled, c.rt = entry.compiled, entry.rt
+	c.entry = entry
+	res := e.attempt(ctx, c)
+	if !res.Interpreted || res.Err == nil {
+		return res
+	}
+	// A call that failed on the interpreter runs again on compiled code,
+	// so that every answer is the one compiled code gives: the interpreter
+	// is slower (a call may run out of time there) and its stack limit
+	// differs. Running again is safe: a guest has no effect outside its
+	// own output (WASI without files or sockets), which is discarded.
+	waited := time.Now()
+	select {
+	case <-entry.optimized:
+	case <-ctx.Done():
+		return res
+	}
+	if entry.interpreted() { // the compile failed: the interpreter's answer stands
+		return res
+	}
+	c.cold, c.init = true, res.Init+res.Run+time.Since(waited)
+	return e.attempt(ctx, c)
+}
 
+// attempt runs the call once, on the module's current tier, under the
+// call's timeout.
+func (e *Engine) attempt(ctx context.Context, c *call) Result {
+	c.tier = c.entry.acquire()
+	defer c.entry.release(c.tier)
 	var cancel context.CancelFunc
-	c.ctx, cancel = context.WithTimeout(ctx, timeout)
+	c.ctx, cancel = context.WithTimeout(ctx, c.timeout)
 	defer cancel()
-	if req.ABI == wire.ABIReactor {
+	if c.req.ABI == wire.ABIReactor {
 		return e.runReactor(c)
 	}
 	return e.runCommand(c, cancel)
@@ -176,32 +306,58 @@ func (e *Engine) release(k poolKey) {
 	}
 }
 
-// runtimeLocked returns the runtime of a memory class, creating it on first
-// use. Callers hold e.mu.
-func (e *Engine) runtimeLocked(ctx context.Context, memoryMB int) wazero.Runtime {
-	if rt, ok := e.runtimes[memoryMB]; ok {
-		return rt
+// runtime returns the compiled or interpreted runtime of a memory class,
+// creating it on first use.
+func (e *Engine) runtime(ctx context.Context, k runtimeKey) (wazero.Runtime, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return nil, errEngineClosed
 	}
-	rt := wazero.NewRuntimeWithConfig(ctx, RuntimeConfig(e.cache, memoryMB))
+	if rt, ok := e.runtimes[k]; ok {
+		return rt, nil
+	}
+	cfg := RuntimeConfig(e.cache, k.memoryMB)
+	if k.interpreted {
+		cfg = interpreterConfig(k.memoryMB)
+	}
+	rt := wazero.NewRuntimeWithConfig(ctx, cfg)
 	wasi_snapshot_preview1.MustInstantiate(ctx, rt)
-	e.runtimes[memoryMB] = rt
-	return rt
+	e.runtimes[k] = rt
+	return rt, nil
 }
 
-// compiled returns the compiled module for digest in memory class memoryMB,
+var errEngineClosed = errors.New("runner: engine closed")
+
+// goBackground runs f in a goroutine that Close waits for, unless the
+// engine is closed.
+func (e *Engine) goBackground(f func(ctx context.Context)) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return false
+	}
+	e.background.Add(1)
+	go func() {
+		defer e.background.Done()
+		f(e.backgroundCtx)
+	}()
+	return true
+}
+
+// compiled returns the loaded module for digest in memory class memoryMB,
 // fetching and compiling it on first use. cold reports whether this call did
-// that work; concurrent callers for the same module wait for one compile.
+// that work; concurrent callers for the same module wait for one load.
 func (e *Engine) compiled(ctx context.Context, digest string, memoryMB int) (entry *moduleEntry, cold bool, err error) {
 	key := moduleKey{digest, memoryMB}
 	e.mu.Lock()
 	if e.closed {
 		e.mu.Unlock()
-		return nil, false, fmt.Errorf("runner: engine closed")
+		return nil, false, errEngineClosed
 	}
-	rt := e.runtimeLocked(ctx, memoryMB)
 	entry, ok := e.modules[key]
 	if !ok {
-		entry = &moduleEntry{ready: make(chan struct{}), rt: rt}
+		entry = &moduleEntry{ready: make(chan struct{}), optimized: make(chan struct{})}
 		e.modules[key] = entry
 	}
 	e.mu.Unlock()
@@ -215,21 +371,154 @@ func (e *Engine) compiled(ctx context.Context, digest string, memoryMB int) (ent
 		}
 	}
 
-	entry.compiled, entry.err = e.load(ctx, rt, digest)
+	entry.err = e.load(ctx, entry, digest, memoryMB)
 	if entry.err != nil {
 		e.mu.Lock()
 		delete(e.modules, key) // let the next call try again
 		e.mu.Unlock()
+		close(entry.optimized)
 	}
 	close(entry.ready)
 	return entry, true, entry.err
 }
 
-func (e *Engine) load(ctx context.Context, rt wazero.Runtime, digest string) (wazero.CompiledModule, error) {
+type compileResult struct {
+	compiled wazero.CompiledModule
+	err      error
+}
+
+// load fetches a module and gives entry its first tier: the compiled code
+// when it is in the shared cache (or tiered start is off), else whichever
+// of the compiled and the interpreted code is ready first; the compiled
+// tier then replaces an interpreted one from the background.
+func (e *Engine) load(ctx context.Context, entry *moduleEntry, digest string, memoryMB int) error {
 	// Fetch and compile detached from the caller's deadline: the result is
 	// shared with every later call, so one short timeout must not spoil it.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
 	defer cancel()
+	rt, err := e.runtime(ctx, runtimeKey{memoryMB: memoryMB})
+	if err != nil {
+		return err
+	}
+	// Shared compiled code downloads while the module does.
+	sharedHit := make(chan bool, 1)
+	if e.shared != nil {
+		go func() { sharedHit <- e.shared.fetch(ctx, digest) }()
+	} else {
+		sharedHit <- false
+	}
+	wasm, err := e.fetch(ctx, digest)
+	hit := <-sharedHit
+	if err != nil {
+		return err
+	}
+	compile := func(ctx context.Context) (wazero.CompiledModule, error) {
+		build := func() (wazero.CompiledModule, error) { return rt.CompileModule(ctx, wasm) }
+		if e.shared != nil && !hit {
+			return e.shared.compileAndShare(ctx, digest, build)
+		}
+		return build()
+	}
+	if !e.tiered || hit {
+		compiled, err := compile(ctx)
+		if err != nil {
+			return fmt.Errorf("compile module %s: %w", digest, err)
+		}
+		entry.promote(&moduleTier{compiled: compiled, rt: rt})
+		close(entry.optimized)
+		return nil
+	}
+
+	irt, err := e.runtime(ctx, runtimeKey{memoryMB: memoryMB, interpreted: true})
+	if err != nil {
+		return err
+	}
+	optimized := make(chan compileResult, 1)
+	interpreted := make(chan compileResult) // unbuffered: see below
+	lost := make(chan struct{})             // the interpreted code is not wanted
+	defer close(lost)
+	started := e.goBackground(func(ctx context.Context) {
+		ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+		defer cancel()
+		if e.testHookOptimize != nil {
+			if err := e.testHookOptimize(ctx); err != nil {
+				optimized <- compileResult{err: err}
+				return
+			}
+		}
+		// Two workers: the compile ends sooner, and only a parallel
+		// compile stops when its context is canceled (Close).
+		compiled, err := compile(experimental.WithCompilationWorkers(ctx, 2))
+		optimized <- compileResult{compiled, err}
+	}) && e.goBackground(func(ctx context.Context) {
+		compiled, err := irt.CompileModule(ctx, wasm)
+		select {
+		case interpreted <- compileResult{compiled, err}:
+		case <-lost: // the compiled code was ready first
+			if err == nil {
+				_ = compiled.Close(context.Background())
+			}
+		}
+	})
+	if !started { // closing: a background compile may have started; it ends soon
+		return errEngineClosed
+	}
+
+	// The first of the two to succeed serves; a compile error counts only
+	// when both fail (the compiler's says why). A compiled tier that fails
+	// after the interpreter's is there leaves the module on the interpreter.
+	var failed error
+	for pending := 2; ; pending-- {
+		if pending == 0 {
+			return fmt.Errorf("compile module %s: %w", digest, failed)
+		}
+		select {
+		case r := <-optimized:
+			if r.err != nil {
+				failed = r.err
+				optimized = nil // received: nothing to wait for below
+				continue
+			}
+			entry.promote(&moduleTier{compiled: r.compiled, rt: rt})
+			close(entry.optimized)
+			return nil
+		case r := <-interpreted:
+			if r.err != nil {
+				if failed == nil {
+					failed = r.err
+				}
+				interpreted = nil
+				continue
+			}
+			entry.promote(&moduleTier{compiled: r.compiled, rt: irt, interpreted: true})
+		}
+		break
+	}
+	if optimized == nil { // the compile failed already
+		e.log.Warn("compiling failed; the module stays on the interpreter", "digest", digest, "error", failed)
+		close(entry.optimized)
+		return nil
+	}
+	// Switch to the compiled code when it is ready. Started under the
+	// background WaitGroup's rules: if the engine is closing, the compile
+	// above was canceled, and the interpreted tier stays until the end.
+	if !e.goBackground(func(ctx context.Context) {
+		defer close(entry.optimized)
+		r := <-optimized
+		switch {
+		case r.err == nil:
+			entry.promote(&moduleTier{compiled: r.compiled, rt: rt})
+		case ctx.Err() == nil:
+			e.log.Warn("compiling in the background failed; the module stays on the interpreter", "digest", digest, "error", r.err)
+		}
+	}) {
+		close(entry.optimized)
+	}
+	return nil
+}
+
+// fetch returns the module's bytes, checked against its digest.
+func (e *Engine) fetch(ctx context.Context, digest string) ([]byte, error) {
 	wasm, err := e.source.Module(ctx, digest)
 	if err != nil {
 		return nil, fmt.Errorf("fetch module %s: %w", digest, err)
@@ -238,17 +527,7 @@ func (e *Engine) load(ctx context.Context, rt wazero.Runtime, digest string) (wa
 	if got := hex.EncodeToString(sum[:]); got != digest {
 		return nil, fmt.Errorf("module %s: stored bytes have digest %s", digest, got)
 	}
-	compile := func() (wazero.CompiledModule, error) { return rt.CompileModule(ctx, wasm) }
-	var compiled wazero.CompiledModule
-	if e.shared != nil {
-		compiled, err = e.shared.compile(ctx, digest, compile)
-	} else {
-		compiled, err = compile()
-	}
-	if err != nil {
-		return nil, fmt.Errorf("compile module %s: %w", digest, err)
-	}
-	return compiled, nil
+	return wasm, nil
 }
 
 // pool returns the instance pool of the call's function version.
@@ -276,15 +555,22 @@ func (e *Engine) Prewarm(ctx context.Context, req *wire.Request, n int) (int, er
 	if err != nil {
 		return 0, err
 	}
+	// Warm instances are for the calls to come: made from compiled code.
+	select {
+	case <-entry.optimized:
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	}
 	if req.ABI != wire.ABIReactor {
 		return 0, nil
 	}
-	c := &call{req: req, compiled: entry.compiled, rt: entry.rt}
-	p := e.pool(c)
+	tier := entry.acquire()
+	defer entry.release(tier)
+	p := e.pool(&call{req: req})
 	idle, _, _ := p.counts()
 	started := 0
 	for ; idle+started < n; started++ {
-		inst, err := newInstance(ctx, entry.rt, entry.compiled, req.Env, req.Function)
+		inst, err := newInstance(ctx, tier, req.Env, req.Function)
 		if err != nil {
 			return started, fmt.Errorf("prewarm %s: %w", req.Function, err)
 		}
@@ -350,14 +636,19 @@ func (e *Engine) Warm() ([]wire.WarmModule, uint64) {
 	return warm, memory
 }
 
-// Close releases every instance, runtime and compiled module.
+// Close stops background compiles and releases every instance, runtime
+// and compiled module.
 func (e *Engine) Close(ctx context.Context) error {
+	e.mu.Lock()
+	e.closed = true
+	e.mu.Unlock()
+	e.stopBackground()
+	e.background.Wait()
 	for _, p := range e.poolList() {
 		p.closeAll(ctx)
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.closed = true
 	for _, rt := range e.runtimes {
 		_ = rt.Close(ctx)
 	}

@@ -37,6 +37,18 @@ func newTestEngine(t testing.TB, store *objstore.Store) *Engine {
 	return e
 }
 
+// newSharingEngine makes an engine like a runner's with a cache directory:
+// compiled code on disk, shared with other runners through store.
+func newSharingEngine(t testing.TB, store *objstore.Store) *Engine {
+	t.Helper()
+	e, err := NewEngineWithCacheDir(store, t.TempDir(), true, quietLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = e.Close(context.Background()) })
+	return e
+}
+
 func example(name string) []byte {
 	for _, ex := range functions.Examples() {
 		if ex.Name == name {
@@ -256,11 +268,10 @@ func TestSharedCompiledCache(t *testing.T) {
 	var results []Result
 	var caches []*sharedCache
 	for i := 0; i < 2; i++ { // two runners, each with its own disk cache
-		e := newTestEngine(t, store)
-		e.shared = newSharedCache(store, t.TempDir(), quietLog())
-		e.cache = mustDirCache(t, e.shared.dir)
+		e := newSharingEngine(t, store)
 		res := run(e, f, "shared")
 		wantOK(t, res, "shared")
+		waitCompiled(t, e, f) // the first runner compiles and shares in the background
 		results = append(results, res)
 		caches = append(caches, e.shared)
 	}
@@ -270,9 +281,55 @@ func TestSharedCompiledCache(t *testing.T) {
 	if caches[1].downloads.Load() != 1 || caches[1].uploads.Load() != 0 {
 		t.Fatalf("second runner: %d downloads %d uploads, want 1 and 0", caches[1].downloads.Load(), caches[1].uploads.Load())
 	}
-	keys, err := store.List(context.Background(), SharedCachePrefix(digest))
-	if err != nil || len(keys) == 0 {
-		t.Fatalf("shared compiled code in S3: %v %v", keys, err)
+	if results[1].Interpreted {
+		t.Fatal("the second runner ran the call on the interpreter; the shared compiled code was there")
 	}
-	t.Logf("cold start of a 2.5 MB Go module: compiled %s, from the shared cache %s", results[0].Init, results[1].Init)
+	if ok, err := store.Exists(context.Background(), SharedCacheKey(digest)); err != nil || !ok {
+		t.Fatalf("shared compiled code in S3: %v %v", ok, err)
+	}
+	t.Logf("cold start of a 2.5 MB Go module: first runner %s (interpreted: %v), from the shared cache %s",
+		results[0].Init, results[0].Interpreted, results[1].Init)
+}
+
+// waitCompiled waits until the module of f has its compiled tier in place.
+func waitCompiled(t testing.TB, e *Engine, f fn) {
+	t.Helper()
+	memoryMB := f.memoryMB
+	if memoryMB <= 0 {
+		memoryMB = DefaultMemoryMB
+	}
+	e.mu.Lock()
+	entry := e.modules[moduleKey{f.digest, memoryMB}]
+	e.mu.Unlock()
+	if entry == nil {
+		t.Fatal("the module is not loaded")
+	}
+	select {
+	case <-entry.optimized:
+	case <-time.After(time.Minute):
+		t.Fatal("no compiled tier after a minute")
+	}
+	if entry.interpreted() {
+		t.Fatal("the compiled tier failed; the module stayed on the interpreter")
+	}
+}
+
+// A broken shared archive costs a compile, not the call; the runner then
+// shares its own compiled code in its place.
+func TestSharedCompiledCacheBroken(t *testing.T) {
+	store := newStore(t)
+	f := fn{name: "hello", digest: upload(t, store, example("hello")), abi: wire.ABICommand}
+	if err := store.Put(context.Background(), SharedCacheKey(f.digest), []byte("not an archive"), "application/x-s2"); err != nil {
+		t.Fatal(err)
+	}
+	e := newSharingEngine(t, store)
+	wantOK(t, run(e, f, "anyway"), "Hello, anyway!\n")
+	waitCompiled(t, e, f)
+	if e.shared.uploads.Load() != 1 {
+		t.Fatalf("%d uploads, want the broken archive replaced", e.shared.uploads.Load())
+	}
+	next := newSharingEngine(t, store)
+	if res := run(next, f, "shared"); res.Err != nil || res.Interpreted || next.shared.downloads.Load() != 1 {
+		t.Fatalf("next runner: err %v interpreted %v downloads %d; want the replaced archive used", res.Err, res.Interpreted, next.shared.downloads.Load())
+	}
 }

@@ -37,20 +37,33 @@ type instance struct {
 	input    uint32        // the guest's input buffer (from hearth_alloc) and its size
 	inputCap uint32
 	lastUsed time.Time
+	// interpreted: made from the interpreter tier (tiered start); such an
+	// instance is not reused once the compiled tier is in place.
+	interpreted bool
 }
 
 // take returns an idle instance, or nil when there is none; either way the
-// caller counts as busy until put or discard.
-func (p *pool) take() *instance {
+// caller counts as busy until put or discard. With compiled, idle
+// instances of the interpreter tier are stale: take closes them.
+func (p *pool) take(compiled bool) *instance {
 	p.mu.Lock()
-	defer p.mu.Unlock()
 	p.busy++
-	if n := len(p.idle); n > 0 {
-		inst := p.idle[n-1]
-		p.idle = p.idle[:n-1]
-		return inst
+	var inst *instance
+	var stale []*instance
+	for inst == nil && len(p.idle) > 0 {
+		last := p.idle[len(p.idle)-1]
+		p.idle = p.idle[:len(p.idle)-1]
+		if compiled && last.interpreted {
+			stale = append(stale, last)
+			continue
+		}
+		inst = last
 	}
-	return nil
+	p.mu.Unlock()
+	for _, s := range stale {
+		_ = s.mod.Close(context.Background())
+	}
+	return inst
 }
 
 // put returns a healthy instance to the pool after a call.
@@ -127,8 +140,9 @@ func (p *pool) closeAll(ctx context.Context) {
 	}
 }
 
-// newInstance instantiates a reactor module and runs its _initialize.
-func newInstance(ctx context.Context, rt wazero.Runtime, compiled wazero.CompiledModule, env map[string]string, name string) (*instance, error) {
+// newInstance instantiates a reactor module from a tier and runs its
+// _initialize.
+func newInstance(ctx context.Context, tier *moduleTier, env map[string]string, name string) (*instance, error) {
 	log := &switchWriter{}
 	cfg := wazero.NewModuleConfig().
 		WithName("").
@@ -143,7 +157,7 @@ func newInstance(ctx context.Context, rt wazero.Runtime, compiled wazero.Compile
 	for _, kv := range sortedEnv(env) {
 		cfg = cfg.WithEnv(kv[0], kv[1])
 	}
-	mod, err := rt.InstantiateModule(ctx, compiled, cfg)
+	mod, err := tier.rt.InstantiateModule(ctx, tier.compiled, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -154,10 +168,11 @@ func newInstance(ctx context.Context, rt wazero.Runtime, compiled wazero.Compile
 		}
 	}
 	inst := &instance{
-		mod:    mod,
-		alloc:  mod.ExportedFunction(ReactorAlloc),
-		handle: mod.ExportedFunction(ReactorHandle),
-		log:    log,
+		mod:         mod,
+		alloc:       mod.ExportedFunction(ReactorAlloc),
+		handle:      mod.ExportedFunction(ReactorHandle),
+		log:         log,
+		interpreted: tier.interpreted,
 	}
 	if inst.alloc == nil || inst.handle == nil {
 		_ = mod.Close(context.Background())

@@ -23,13 +23,13 @@ var errNotReactor = errors.New("module does not export " + ReactorAlloc + " and 
 // handler and copies the response out. An instance that trapped or timed
 // out is closed, never reused.
 func (e *Engine) runReactor(c *call) Result {
-	res := Result{Cold: c.cold, Init: c.init}
+	res := Result{Cold: c.cold, Init: c.init, Interpreted: c.tier.interpreted}
 	p := e.pool(c)
-	inst := p.take()
+	inst := p.take(!c.tier.interpreted)
 	if inst == nil {
 		start := time.Now()
 		var err error
-		inst, err = newInstance(c.ctx, c.rt, c.compiled, c.req.Env, c.req.Function)
+		inst, err = newInstance(c.ctx, c.tier, c.req.Env, c.req.Function)
 		res.Init += time.Since(start)
 		res.Cold = true
 		if err != nil {
@@ -39,6 +39,7 @@ func (e *Engine) runReactor(c *call) Result {
 			return res
 		}
 	}
+	res.Interpreted = inst.interpreted
 	logs := &tailBuffer{limit: StderrTailLimit}
 	inst.log.set(logs)
 
@@ -46,12 +47,16 @@ func (e *Engine) runReactor(c *call) Result {
 	out, err := callHandler(c.ctx, inst, c.meta(), c.body)
 	res.Run = time.Since(start)
 	res.Stderr = logs.String()
-	if err != nil {
+	switch {
+	case err != nil:
 		p.discard(inst)
 		res.Err = callError(err, c.timeout)
 		return res
+	case inst.interpreted && !c.entry.interpreted(): // the compiled tier is ready
+		p.discard(inst)
+	default:
+		p.put(inst)
 	}
-	p.put(inst)
 	if len(out) > c.outputLimit {
 		res.Err = &wire.Error{Code: wire.CodeOutputTooLarge, Message: fmt.Sprintf("function answered %d bytes; the limit is %d", len(out), c.outputLimit)}
 		return res

@@ -1,0 +1,220 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/hearthfn/hearth/internal/testmodules"
+	"github.com/hearthfn/hearth/internal/testutil"
+	"github.com/hearthfn/hearth/internal/wire"
+)
+
+// holdCompiledTier makes e's optimizing compiles wait until the returned
+// function is called (or the engine closes), so that calls meanwhile run
+// on the interpreter tier.
+func holdCompiledTier(e *Engine) (release func()) {
+	gate := make(chan struct{})
+	e.testHookOptimize = func(ctx context.Context) error {
+		select {
+		case <-gate:
+		case <-ctx.Done():
+		}
+		return nil
+	}
+	return func() { close(gate) }
+}
+
+// failCompiledTier makes e's optimizing compiles fail: modules stay on the
+// interpreter tier.
+func failCompiledTier(e *Engine) {
+	e.log = quietLog()
+	e.testHookOptimize = func(context.Context) error { return errors.New("compile failed on purpose") }
+}
+
+func TestTieredStartCommand(t *testing.T) {
+	store := newStore(t)
+	e := newTestEngine(t, store)
+	release := holdCompiledTier(e)
+	f := fn{name: "hello", digest: upload(t, store, example("hello")), abi: wire.ABICommand}
+
+	for i := 0; i < 2; i++ {
+		res := run(e, f, "tiers")
+		wantOK(t, res, "Hello, tiers!\n")
+		if !res.Interpreted || res.Cold != (i == 0) {
+			t.Fatalf("call %d: interpreted=%v cold=%v; want the interpreter while the compiled code is held back", i, res.Interpreted, res.Cold)
+		}
+	}
+	release()
+	waitCompiled(t, e, f)
+	res := run(e, f, "tiers")
+	wantOK(t, res, "Hello, tiers!\n")
+	if res.Interpreted || res.Cold {
+		t.Fatalf("after the compile: interpreted=%v cold=%v; want warm compiled code", res.Interpreted, res.Cold)
+	}
+}
+
+func TestTieredStartReactorPool(t *testing.T) {
+	store := newStore(t)
+	e := newTestEngine(t, store)
+	release := holdCompiledTier(e)
+	f := fn{name: "r", digest: upload(t, store, testmodules.Reactor), abi: wire.ABIReactor}
+
+	for i, want := range []string{"1", "2"} { // one interpreted instance, reused
+		res := run(e, f, "count")
+		wantOK(t, res, want)
+		if !res.Interpreted {
+			t.Fatalf("call %d ran on compiled code while it was held back", i)
+		}
+	}
+	release()
+	waitCompiled(t, e, f)
+	// The interpreted instance is not reused: a compiled one starts fresh.
+	res := run(e, f, "count")
+	wantOK(t, res, "1")
+	if res.Interpreted || !res.Cold {
+		t.Fatalf("first call after the compile: interpreted=%v cold=%v; want a new compiled instance", res.Interpreted, res.Cold)
+	}
+	res = run(e, f, "count")
+	wantOK(t, res, "2")
+	if warm, _ := e.Warm(); len(warm) != 1 || warm[0].Idle != 1 {
+		t.Fatalf("warm set %+v, want one idle (compiled) instance", warm)
+	}
+}
+
+// The interpreter tier keeps every limit of the compiled one.
+func TestTieredStartLimits(t *testing.T) {
+	store := newStore(t)
+	tests := []struct {
+		name      string
+		wasm      []byte
+		memory    int
+		limit     int
+		timeoutMs int
+		code      string
+	}{
+		{"endless loop", testmodules.Loop, 0, DefaultOutputLimit, 200, wire.CodeTimeout},
+		{"memory bomb", testmodules.MemoryBomb, 16, DefaultOutputLimit, 10_000, wire.CodeFunctionFailed},
+		{"endless output", testmodules.BigOutput, 0, 1 << 20, 10_000, wire.CodeOutputTooLarge},
+		{"trap", testmodules.Trap, 0, DefaultOutputLimit, 10_000, wire.CodeFunctionFailed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newTestEngine(t, store)
+			failCompiledTier(e)
+			f := fn{name: "bad", digest: upload(t, store, tt.wasm), abi: wire.ABICommand, timeoutMs: tt.timeoutMs, memoryMB: tt.memory}
+			start := time.Now()
+			res := e.Run(context.Background(), f.request("POST"), nil, tt.limit)
+			wantErr(t, res, tt.code)
+			if !res.Interpreted {
+				t.Fatal("the call ran on compiled code; the compile was made to fail")
+			}
+			if elapsed := time.Since(start); tt.code == wire.CodeTimeout && elapsed > 5*time.Second {
+				t.Fatalf("the call took %s; the 200 ms timeout should have stopped it", elapsed)
+			}
+		})
+	}
+
+	t.Run("reactor timeout", func(t *testing.T) {
+		e := newTestEngine(t, store)
+		failCompiledTier(e)
+		f := fn{name: "r", digest: upload(t, store, testmodules.Reactor), abi: wire.ABIReactor, timeoutMs: 2000}
+		wantOK(t, run(e, f, "count"), "1")
+		res := run(e, f, "loop")
+		wantErr(t, res, wire.CodeTimeout)
+		if !res.Interpreted {
+			t.Fatal("the call ran on compiled code; the compile was made to fail")
+		}
+	})
+}
+
+// A call that fails on the interpreter runs again on compiled code, with
+// its full timeout there: the caller gets compiled code's answer.
+func TestTieredStartRetriesFailuresOnCompiledCode(t *testing.T) {
+	store := newStore(t)
+	e := newTestEngine(t, store)
+	release := holdCompiledTier(e)
+	f := fn{name: "loop", digest: upload(t, store, testmodules.Loop), abi: wire.ABICommand, timeoutMs: 200}
+
+	done := make(chan Result, 1)
+	start := time.Now()
+	go func() { done <- run(e, f, "") }()
+	// Once the call runs on the interpreter, let the compiler finish.
+	testutil.Eventually(t, 10*time.Second, func() error {
+		e.mu.Lock()
+		entry := e.modules[moduleKey{f.digest, DefaultMemoryMB}]
+		e.mu.Unlock()
+		if entry == nil || !entry.interpreted() {
+			return errNotYet
+		}
+		return nil
+	})
+	release()
+	res := <-done
+	wantErr(t, res, wire.CodeTimeout)
+	if res.Interpreted || !res.Cold {
+		t.Fatalf("interpreted=%v cold=%v; want the answer of the compiled code, on a cold call", res.Interpreted, res.Cold)
+	}
+	if elapsed := time.Since(start); elapsed < 400*time.Millisecond {
+		t.Fatalf("answered after %s; two attempts of 200 ms each take longer", elapsed)
+	}
+}
+
+func TestTieredStartOff(t *testing.T) {
+	store := newStore(t)
+	e := newTestEngine(t, store)
+	e.SetTieredStart(false)
+	f := fn{name: "hello", digest: upload(t, store, example("hello")), abi: wire.ABICommand}
+	res := run(e, f, "off")
+	wantOK(t, res, "Hello, off!\n")
+	if res.Interpreted || !res.Cold {
+		t.Fatalf("interpreted=%v cold=%v; want a cold call on compiled code", res.Interpreted, res.Cold)
+	}
+}
+
+// A module whose compiled code is already in the compilation cache skips
+// the interpreter: the cache hit is ready first.
+func TestTieredStartSkipsInterpreterOnCacheHit(t *testing.T) {
+	store := newStore(t)
+	f := fn{name: "echo", digest: upload(t, store, example("echo")), abi: wire.ABICommand}
+	dir := t.TempDir()
+	for i := 0; i < 2; i++ { // the same cache directory: a restarted runner
+		e, err := NewEngineWithCacheDir(store, dir, false, quietLog())
+		if err != nil {
+			t.Fatal(err)
+		}
+		res := run(e, f, "again")
+		wantOK(t, res, "again")
+		if i == 1 && res.Interpreted {
+			t.Fatal("the second engine ran on the interpreter; the compiled code was on disk")
+		}
+		waitCompiled(t, e, f)
+		if err := e.Close(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// Close stops an optimizing compile still running in the background.
+func TestTieredStartCloseDuringCompile(t *testing.T) {
+	store := newStore(t)
+	e := NewEngine(StoreSource(store), nil)
+	f := fn{name: "echo", digest: upload(t, store, example("echo")), abi: wire.ABICommand}
+	release := holdCompiledTier(e)
+	defer release()
+	wantOK(t, run(e, f, "x"), "x")
+	done := make(chan error, 1)
+	go func() { done <- e.Close(context.Background()) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("Close did not return: the background compile was not stopped")
+	}
+	if res := run(e, f, "x"); res.Err == nil {
+		t.Fatal("a call after Close succeeded")
+	}
+}
