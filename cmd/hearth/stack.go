@@ -159,15 +159,23 @@ func (s *stack) startExtraGateway(ctx context.Context, cfg gateway.Config) (stri
 	if err != nil {
 		return "", err
 	}
-	deps := gateway.Deps{NATS: s.nc, Registry: s.registry, Storage: s.store, Log: s.log, Provider: s.provider}
+	// A connection of its own, as a gateway in another process would have.
+	nc, err := nats.Connect(s.nc.ConnectedUrl(), nats.Name("hearth-extra-gateway"))
+	if err != nil {
+		ln.Close()
+		return "", err
+	}
+	deps := gateway.Deps{NATS: nc, Registry: s.registry, Storage: s.store, Log: s.log, Provider: s.provider}
 	if s.runner != nil {
 		deps.Local = s.runner
 	}
 	gw, err := gateway.New(ctx, cfg, deps)
 	if err != nil {
 		ln.Close()
+		nc.Close()
 		return "", err
 	}
+	s.onClose(func(context.Context) error { nc.Close(); return nil })
 	served := make(chan error, 1)
 	go func() { served <- gw.Serve(ln) }()
 	s.onClose(func(ctx context.Context) error {
