@@ -199,7 +199,13 @@ func TestCommandLimits(t *testing.T) {
 	hello := fn{name: "hello", digest: upload(t, store, example("hello")), abi: wire.ABICommand}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := fn{name: "bad", digest: upload(t, store, tt.wasm), abi: wire.ABICommand, timeoutMs: 200, memoryMB: tt.memory}
+			// Only the endless loop should meet the timeout; the others get
+			// time to hit their own limit even on a slow machine (-race).
+			timeout := 10000
+			if tt.code == wire.CodeTimeout {
+				timeout = 200
+			}
+			f := fn{name: "bad", digest: upload(t, store, tt.wasm), abi: wire.ABICommand, timeoutMs: timeout, memoryMB: tt.memory}
 			res := e.Run(context.Background(), f.request("POST"), nil, tt.limit)
 			wantErr(t, res, tt.code)
 			wantOK(t, run(e, hello, "again"), "Hello, again!\n")
