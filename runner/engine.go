@@ -251,40 +251,99 @@ func (e *Engine) Run(ctx context.Context, req *wire.Request, body []byte, output
 		return Result{Cold: cold, Init: c.init, Err: &wire.Error{Code: wire.CodeModuleUnavailable, Message: err.Error()}}
 	}
 	c.entry = entry
-	res := e.attempt(ctx, c)
-	if !res.Interpreted || res.Err == nil {
-		return res
+	tier := entry.acquire()
+	if tier.interpreted {
+		return e.runTiered(ctx, c, tier)
 	}
-	// A call that failed on the interpreter runs again on compiled code,
-	// so that every answer is the one compiled code gives: the interpreter
-	// is slower (a call may run out of time there) and its stack limit
-	// differs. Running again is safe: a guest has no effect outside its
-	// own output (WASI without files or sockets), which is discarded.
-	waited := time.Now()
-	select {
-	case <-entry.optimized:
-	case <-ctx.Done():
-		return res
-	}
-	if entry.interpreted() { // the compile failed: the interpreter's answer stands
-		return res
-	}
-	c.cold, c.init = true, res.Init+res.Run+time.Since(waited)
-	return e.attempt(ctx, c)
+	defer entry.release(tier)
+	return e.attempt(ctx, *c, tier)
 }
 
-// attempt runs the call once, on the module's current tier, under the
-// call's timeout.
-func (e *Engine) attempt(ctx context.Context, c *call) Result {
-	c.tier = c.entry.acquire()
-	defer c.entry.release(c.tier)
+// runTiered runs a call that starts on the interpreter tier. If the
+// compiled tier becomes ready while it runs, the call starts on compiled
+// code too, with its full timeout there, and the first success answers; a
+// call that failed on the interpreter runs again on compiled code. So a
+// failure is always compiled code's (the interpreter is slower, so a call
+// may run out of time there, and its stack limit differs), and no call
+// takes longer than without tiered start: the compile, then the run.
+// Running a call twice is safe: a guest has no effect outside its own
+// output (WASI without files or sockets), and the loser's is discarded.
+func (e *Engine) runTiered(ctx context.Context, c *call, tier *moduleTier) Result {
+	start := time.Now()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel() // stops the attempt that lost
+	defer context.AfterFunc(e.backgroundCtx, cancel)()
+	closed := Result{Cold: c.cold, Init: c.init, Err: &wire.Error{Code: wire.CodeModuleUnavailable, Message: errEngineClosed.Error()}}
+
+	interpreted := e.goAttempt(ctx, *c, tier)
+	if interpreted == nil {
+		return closed
+	}
+	var failed Result
+	select {
+	case res := <-interpreted:
+		if res.Err == nil || !res.Interpreted {
+			return res
+		}
+		failed, interpreted = res, nil
+		select {
+		case <-c.entry.optimized:
+		case <-ctx.Done():
+			return failed
+		}
+	case <-c.entry.optimized:
+	}
+	compiledTier := c.entry.acquire()
+	if compiledTier.interpreted { // the compile failed: the interpreter answers
+		c.entry.release(compiledTier)
+		if interpreted != nil {
+			return <-interpreted
+		}
+		return failed
+	}
+	again := *c
+	again.cold, again.init = true, c.init+time.Since(start)
+	compiled := e.goAttempt(ctx, again, compiledTier)
+	if compiled == nil {
+		return closed
+	}
+	if interpreted != nil {
+		select {
+		case res := <-interpreted:
+			if res.Err == nil {
+				return res
+			}
+		case res := <-compiled:
+			return res
+		}
+	}
+	return <-compiled
+}
+
+// attempt runs the call once on tier, under the call's timeout.
+func (e *Engine) attempt(ctx context.Context, c call, tier *moduleTier) Result {
+	c.tier = tier
 	var cancel context.CancelFunc
 	c.ctx, cancel = context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	if c.req.ABI == wire.ABIReactor {
-		return e.runReactor(c)
+		return e.runReactor(&c)
 	}
-	return e.runCommand(c, cancel)
+	return e.runCommand(&c, cancel)
+}
+
+// goAttempt runs an attempt in a goroutine that Close waits for, and
+// releases tier after it; nil when the engine is closed.
+func (e *Engine) goAttempt(ctx context.Context, c call, tier *moduleTier) <-chan Result {
+	out := make(chan Result, 1)
+	if !e.goBackground(func(context.Context) {
+		defer c.entry.release(tier)
+		out <- e.attempt(ctx, c, tier)
+	}) {
+		c.entry.release(tier)
+		return nil
+	}
+	return out
 }
 
 // acquire counts a call against the function's concurrency cap (0 = none).
