@@ -36,6 +36,10 @@ type Config struct {
 	IdleTTL time.Duration
 	// HeartbeatInterval; default wire.HeartbeatInterval.
 	HeartbeatInterval time.Duration
+	// NoTieredStart turns off tiered start: a module not in a cache is
+	// compiled before its first call runs, instead of starting on wazero's
+	// interpreter while it compiles (see Engine).
+	NoTieredStart bool
 }
 
 func (c Config) withDefaults() Config {

@@ -84,6 +84,8 @@ func New(cfg Config, nc *nats.Conn, store Store, log *slog.Logger) (*Runner, err
 	if ownCache {
 		r.ownedCache = cache
 	}
+	r.engine.SetTieredStart(!cfg.NoTieredStart)
+	r.engine.log = r.log
 	if cfg.CacheDir != "" {
 		r.engine.shared = newSharedCache(store, cfg.CacheDir, r.log)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"testing"
 	"time"
 
@@ -262,5 +263,22 @@ func TestInvokeInProcess(t *testing.T) {
 	}
 	if _, _, err := r.Invoke(ctx, reactor.request("POST"), []byte("count")); err != wire.ErrNotTaking {
 		t.Fatalf("Invoke after Stop: %v, want ErrNotTaking", err)
+	}
+}
+
+// TestConfigNoTieredStart: the runner's config reaches its engine.
+func TestConfigNoTieredStart(t *testing.T) {
+	for _, off := range []bool{false, true} {
+		r, err := New(Config{NoTieredStart: off}, nil, nil, quietLog())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.engine.Close(context.Background())
+		if r.engine.tiered == off {
+			t.Errorf("NoTieredStart %v: engine tiered %v", off, r.engine.tiered)
+		}
+		if r.engine.log == slog.Default() {
+			t.Error("the engine logs to slog.Default, not the runner's logger")
+		}
 	}
 }

@@ -160,6 +160,7 @@ func runRunner(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.StringVar(&cfg.ID, "id", envOr("HEARTH_RUNNER_ID", ""), "runner id (default hostname-pid)")
 	fs.StringVar(&cfg.CacheDir, "cache-dir", envOr("HEARTH_CACHE_DIR", "./.hearth/cache"), "compilation cache directory")
 	fs.IntVar(&cfg.Concurrency, "concurrency", 0, "invocations run at once (default 16 per CPU)")
+	fs.BoolVar(&cfg.NoTieredStart, "no-tiered-start", false, "compile a module before its first call instead of starting it on the interpreter meanwhile")
 	if _, err := parseInterspersed(fs, args); err != nil {
 		return err
 	}
