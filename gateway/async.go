@@ -123,7 +123,7 @@ func (g *Gateway) enqueue(ctx context.Context, inv *invocation, mode, callback, 
 	if callback != "" {
 		rec.Callback = &CallbackInfo{URL: callback}
 	}
-	recData, _ := json.Marshal(rec)
+	recData := rec.appendJSON(make([]byte, 0, 512))
 	// Both writes in flight at once; the invocation is accepted when the
 	// stream has it.
 	streamAck, err := g.js.PublishMsgAsync(msg, jetstream.WithMsgID(msgID))

@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"strconv"
@@ -94,12 +93,7 @@ func (g *Gateway) writeBatch(batch []pendingRecord) {
 				p.rec.Logs = ref
 			}
 		}
-		data, err := json.Marshal(p.rec)
-		if err != nil {
-			g.log.Warn("could not encode an invocation record", "invocation", p.rec.ID, "error", err)
-			continue
-		}
-		records = append(records, message{p.rec.ID, g.records.subject(p.rec), data})
+		records = append(records, message{p.rec.ID, g.records.subject(p.rec), p.rec.appendJSON(make([]byte, 0, 512))})
 	}
 	var acks []jetstream.PubAckFuture
 	for _, msgs := range [][]message{logs, records} {

@@ -124,11 +124,7 @@ var errNoRecord = errors.New("no such invocation")
 func (rs *records) subject(r *Record) string { return "$KV." + RecordsBucket + "." + r.key() }
 
 func (rs *records) put(ctx context.Context, r *Record) error {
-	data, err := json.Marshal(r)
-	if err != nil {
-		return err
-	}
-	_, err = rs.kv.Put(ctx, r.key(), data)
+	_, err := rs.kv.Put(ctx, r.key(), r.appendJSON(make([]byte, 0, 512)))
 	return err
 }
 

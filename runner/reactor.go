@@ -111,22 +111,35 @@ func callHandler(ctx context.Context, inst *instance, meta, body []byte) ([]byte
 // reactorMeta is the request line and headers as the reactor ABI passes
 // them: "METHOD PATH[?QUERY]\n" then "Name: value\n" lines.
 func reactorMeta(req *wire.Request) []byte {
-	var b strings.Builder
-	b.WriteString(orDefault(req.Method, "POST"))
-	b.WriteByte(' ')
-	b.WriteString(orDefault(req.Path, "/"))
-	if req.Query != "" {
-		b.WriteByte('?')
-		b.WriteString(req.Query)
-	}
-	b.WriteByte('\n')
+	method, path := orDefault(req.Method, "POST"), orDefault(req.Path, "/")
+	size := len(method) + len(path) + len(req.Query) + 3
 	for name, values := range req.Headers {
 		for _, v := range values {
-			b.WriteString(name)
-			b.WriteString(": ")
-			b.WriteString(strings.NewReplacer("\n", " ", "\r", " ").Replace(v))
-			b.WriteByte('\n')
+			size += len(name) + len(v) + 3
 		}
 	}
-	return []byte(b.String())
+	b := make([]byte, 0, size)
+	b = append(b, method...)
+	b = append(b, ' ')
+	b = append(b, path...)
+	if req.Query != "" {
+		b = append(b, '?')
+		b = append(b, req.Query...)
+	}
+	b = append(b, '\n')
+	for name, values := range req.Headers {
+		for _, v := range values {
+			b = append(b, name...)
+			b = append(b, ": "...)
+			if strings.ContainsAny(v, "\r\n") { // one line per value
+				v = lineBreaks.Replace(v)
+			}
+			b = append(b, v...)
+			b = append(b, '\n')
+		}
+	}
+	return b
 }
+
+// lineBreaks turns the line breaks of a header value into spaces.
+var lineBreaks = strings.NewReplacer("\n", " ", "\r", " ")
