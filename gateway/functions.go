@@ -193,14 +193,19 @@ func boolParam(c echo.Context, name string) (bool, error) {
 }
 
 // readLimited reads r up to limit bytes; more is a 413.
-func readLimited(r io.Reader, limit int64, what string) ([]byte, error) {
-	data, err := io.ReadAll(io.LimitReader(r, limit+1))
+// readError maps a failed read of a request's body to an API error.
+func readError(err error, what string) error {
 	if mbe := (*http.MaxBytesError)(nil); errors.As(err, &mbe) {
 		// The function's max_payload (limitBody) cut the body off.
-		return nil, newError(http.StatusRequestEntityTooLarge, "payload_too_large", "the %s is larger than the function's max_payload of %d bytes", what, mbe.Limit)
+		return newError(http.StatusRequestEntityTooLarge, "payload_too_large", "the %s is larger than the function's max_payload of %d bytes", what, mbe.Limit)
 	}
+	return newError(http.StatusBadRequest, "bad_request", "read %s: %v", what, err)
+}
+
+func readLimited(r io.Reader, limit int64, what string) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(r, limit+1))
 	if err != nil {
-		return nil, newError(http.StatusBadRequest, "bad_request", "read %s: %v", what, err)
+		return nil, readError(err, what)
 	}
 	if int64(len(data)) > limit {
 		code := "payload_too_large"

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -86,19 +87,24 @@ func (g *Gateway) prepare(c echo.Context, path string) (*invocation, error) {
 		return nil, err
 	}
 	name := fn.Name
-	body, err := readLimited(c.Request().Body, int64(g.cfg.MaxPayload), "request body")
+	r := c.Request()
+	body, err := readBody(r, int64(g.cfg.MaxPayload))
 	if err != nil {
 		return nil, err
 	}
 	id := nuid.Next()
 	c.Response().Header().Set(headerInvocationID, id)
-	r := c.Request()
-	headers := make(map[string][]string, len(r.Header))
-	for k, v := range r.Header {
-		if k == "Authorization" || k == "Cookie" {
-			continue // credentials for the platform are not the function's
+	// The function sees the request's headers but not credentials meant
+	// for the platform; without any, the request's own map is shared (it
+	// is only read, and only while the request is served).
+	headers := r.Header
+	if r.Header.Get("Authorization") != "" || r.Header.Get("Cookie") != "" {
+		headers = make(map[string][]string, len(r.Header))
+		for k, v := range r.Header {
+			if k != "Authorization" && k != "Cookie" {
+				headers[k] = v
+			}
 		}
-		headers[k] = v
 	}
 	return &invocation{
 		ns: ns, name: name, fn: fn, body: body, start: start,
@@ -112,6 +118,21 @@ func (g *Gateway) prepare(c echo.Context, path string) (*invocation, error) {
 			Headers:      headers,
 		}, version),
 	}, nil
+}
+
+// readBody reads an invocation's body, at most limit bytes. With a known
+// Content-Length it reads into one buffer of that size (net/http stops the
+// body there) instead of growing one as it goes.
+func readBody(r *http.Request, limit int64) ([]byte, error) {
+	n := r.ContentLength
+	if n < 0 || n > limit {
+		return readLimited(r.Body, limit, "request body") // chunked, or too large: its error
+	}
+	body := make([]byte, n)
+	if _, err := io.ReadFull(r.Body, body); err != nil {
+		return nil, readError(err, "request body")
+	}
+	return body, nil
 }
 
 // withVersion sets what a runner needs to know of the function version.

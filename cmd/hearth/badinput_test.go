@@ -1,11 +1,15 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"mime/multipart"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -138,6 +142,23 @@ func TestBadRequests(t *testing.T) {
 			wantError(t, resp, body, tt.status, tt.code)
 		})
 	}
+	t.Run("body shorter than its Content-Length", func(t *testing.T) {
+		conn, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		fmt.Fprint(conn, "POST /v1/functions/echo/invoke HTTP/1.1\r\nHost: hearth\r\nContent-Length: 100\r\n\r\nonly this")
+		_ = conn.(*net.TCPConn).CloseWrite() // the client gives up sending
+		_ = conn.SetReadDeadline(time.Now().Add(waitFor))
+		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		wantError(t, resp, body, 400, "bad_request")
+	})
 }
 
 func TestFailingFunctions(t *testing.T) {
