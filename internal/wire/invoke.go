@@ -123,22 +123,7 @@ func EncodeRequest(subject string, req *Request, body []byte) (*nats.Msg, error)
 
 // DecodeRequest reads a Request and its body from msg.
 func DecodeRequest(msg *nats.Msg) (*Request, []byte, error) {
-	var req Request
-	if meta := msg.Header.Get(MetaHeader); meta != "" { // JSON in a header: Hearth before format 1
-		if err := decodeJSON(meta, &req); err != nil {
-			return nil, nil, err
-		}
-		return &req, msg.Data, nil
-	}
-	d, body, err := unframe(msg.Data)
-	if err != nil {
-		return nil, nil, err
-	}
-	d.request(&req)
-	if err := d.end(); err != nil {
-		return nil, nil, fmt.Errorf("wire: request: %w", err)
-	}
-	return &req, body, nil
+	return decodeMessage(msg, "request", (*decoder).request)
 }
 
 // EncodeResponse builds the reply message for resp with output as its
@@ -149,22 +134,29 @@ func EncodeResponse(subject string, resp *Response, output []byte) (*nats.Msg, e
 
 // DecodeResponse reads a Response and the output from msg.
 func DecodeResponse(msg *nats.Msg) (*Response, []byte, error) {
-	var resp Response
-	if meta := msg.Header.Get(MetaHeader); meta != "" { // JSON in a header: Hearth before format 1
-		if err := decodeJSON(meta, &resp); err != nil {
+	return decodeMessage(msg, "response", (*decoder).response)
+}
+
+// decodeMessage reads a message's metadata into a new T with fields, or
+// from the JSON header of messages before format 1, and returns it with
+// the payload.
+func decodeMessage[T any](msg *nats.Msg, what string, fields func(*decoder, *T)) (*T, []byte, error) {
+	v := new(T)
+	if meta := msg.Header.Get(MetaHeader); meta != "" {
+		if err := decodeJSON(meta, v); err != nil {
 			return nil, nil, err
 		}
-		return &resp, msg.Data, nil
+		return v, msg.Data, nil
 	}
-	d, output, err := unframe(msg.Data)
+	d, payload, err := unframe(msg.Data)
 	if err != nil {
 		return nil, nil, err
 	}
-	d.response(&resp)
+	fields(d, v)
 	if err := d.end(); err != nil {
-		return nil, nil, fmt.Errorf("wire: response: %w", err)
+		return nil, nil, fmt.Errorf("wire: %s: %w", what, err)
 	}
-	return &resp, output, nil
+	return v, payload, nil
 }
 
 func decodeJSON(meta string, into any) error {
