@@ -158,3 +158,47 @@ func TestSyncRecordsUnderLoad(t *testing.T) {
 		t.Fatal("records were dropped, or the metric is missing")
 	}
 }
+
+// TestGatewayWithRunner: `hearth gateway --with-runner` on a cluster. Calls
+// the scheduler places on the gateway's own runner skip NATS; calls placed
+// on another node's runner cross it.
+func TestGatewayWithRunner(t *testing.T) {
+	conn := externalConn(t)
+	node := &stack{log: quietLogger()}
+	t.Cleanup(func() { _ = node.Close(context.Background()) })
+	err := node.startGatewayRole(context.Background(), conn,
+		gateway.Config{Listen: "127.0.0.1:0", Strategy: "round-robin"}, &runner.Config{CacheDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := runnerRole(t, conn, runner.Config{})
+	waitRunners(t, node.gatewayURL, 2)
+	mustDeploy(t, node.gatewayURL, "rev", exampleWasm(t, "reverse-c"), "")
+
+	var toLocal atomic.Int64
+	sub, err := node.nc.Subscribe(wire.RunnerSubject(node.runner.ID()), func(*nats.Msg) { toLocal.Add(1) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Unsubscribe()
+	if err := node.nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	served := map[string]int{}
+	for range 10 {
+		resp, body := call(t, http.MethodPost, node.gatewayURL+"/v1/functions/rev/invoke", "text/plain", []byte("Hearth"))
+		if resp.StatusCode != http.StatusOK || string(body) != "htraeH" {
+			t.Fatalf("status %d: %s", resp.StatusCode, body)
+		}
+		served[resp.Header.Get("Hearth-Runner")]++
+	}
+	if served[node.runner.ID()] == 0 || served[other.runner.ID()] == 0 || len(served) != 2 {
+		t.Fatalf("calls served by %v; want both the local runner %s and %s", served, node.runner.ID(), other.runner.ID())
+	}
+	if err := node.nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if n := toLocal.Load(); n != 0 {
+		t.Fatalf("%d calls to the gateway's own runner crossed NATS, want 0", n)
+	}
+}

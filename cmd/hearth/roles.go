@@ -121,8 +121,16 @@ func runGateway(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs.BoolVar(&cfg.NoDispatcher, "no-dispatcher", false, "do not run async invocations in this gateway")
 	fs.BoolVar(&cfg.NoTriggers, "no-triggers", false, "do not run NATS and cron triggers in this gateway")
 	fs.StringVar(&cfg.Autoscale, "autoscale", "", "take part in autoscaling with this keep-alive policy: predictive, hybrid or fixed-K (default off)")
+	withRunner := fs.Bool("with-runner", false, "also run a runner in this process; calls placed on it skip NATS")
+	var rcfg runner.Config
+	fs.StringVar(&rcfg.CacheDir, "runner-cache-dir", envOr("HEARTH_CACHE_DIR", "./.hearth/cache"), "with --with-runner: the runner's compilation cache directory")
+	fs.IntVar(&rcfg.Concurrency, "runner-concurrency", 0, "with --with-runner: invocations the runner runs at once (default 16 per CPU)")
 	if _, err := parseInterspersed(fs, args); err != nil {
 		return err
+	}
+	var local *runner.Config
+	if *withRunner {
+		local = &rcfg
 	}
 	if err := cf.validate(); err != nil {
 		return err
@@ -132,20 +140,31 @@ func runGateway(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	s := &stack{log: log}
-	if err := s.startGatewayRole(ctx, cf.cfg, cfg); err != nil {
+	if err := s.startGatewayRole(ctx, cf.cfg, cfg, local); err != nil {
 		_ = s.Close(context.WithoutCancel(ctx))
 		return err
 	}
 	fmt.Fprintf(stdout, "Hearth gateway listening on %s\n", s.gatewayURL)
+	if s.runner != nil {
+		fmt.Fprintf(stdout, "Hearth runner %s in the same process\n", s.runner.ID())
+	}
 	return waitAndClose(ctx, s)
 }
 
-func (s *stack) startGatewayRole(ctx context.Context, conn connConfig, cfg gateway.Config) error {
+// startGatewayRole starts a gateway on the cluster's NATS and S3; with
+// local, also a runner in this process, started first so that the gateway
+// hands calls placed on it over directly (decision 0006).
+func (s *stack) startGatewayRole(ctx context.Context, conn connConfig, cfg gateway.Config, local *runner.Config) error {
 	if err := s.connect(ctx, conn, "hearth-gateway"); err != nil {
 		return err
 	}
 	if err := s.openRegistry(ctx, registry.Config{}); err != nil {
 		return err
+	}
+	if local != nil {
+		if err := s.startRunner(*local); err != nil {
+			return err
+		}
 	}
 	return s.startGateway(ctx, cfg)
 }

@@ -40,7 +40,7 @@ func gatewayRole(t *testing.T, conn connConfig, cfg gateway.Config) *stack {
 	cfg.Listen = "127.0.0.1:0"
 	gw := &stack{log: quietLogger()}
 	t.Cleanup(func() { _ = gw.Close(context.Background()) })
-	if err := gw.startGatewayRole(context.Background(), conn, cfg); err != nil {
+	if err := gw.startGatewayRole(context.Background(), conn, cfg, nil); err != nil {
 		t.Fatal(err)
 	}
 	return gw
