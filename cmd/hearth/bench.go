@@ -26,6 +26,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/google/pprof/profile"
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
@@ -89,6 +90,10 @@ type benchResult struct {
 	// CPUPerOp is the whole process's CPU time per operation: server and
 	// load generator (and, for hearth cases, NATS and S3) together.
 	CPUPerOp *float64 `json:"cpu_us_per_op,omitempty"`
+	// ServerCPUPerOp is CPUPerOp less the load generator's share, told
+	// apart by a CPU profile of the case (HTTP cases): the server's CPU
+	// per request, ±3 % (profile sampling).
+	ServerCPUPerOp *float64 `json:"server_cpu_us_per_op,omitempty"`
 	// CPUCores is the process's CPU time per second of the measured period:
 	// how many cores the case kept busy. Below GOMAXPROCS, the case was
 	// bound by latency, or other processes took the CPUs (see Load1).
@@ -315,6 +320,9 @@ type bencher struct {
 	body    []byte
 	dev     *stack // gateway, runner, NATS, S3 and the examples; dispatcher on
 	natsURL string // a second gateway on dev that sends every call through NATS
+	// clientShare is the load generator's share of the last case's CPU
+	// profile; NaN when it was not profiled.
+	clientShare float64
 	current string // the case running
 }
 
@@ -371,10 +379,17 @@ func (b *bencher) startPlatform(ctx context.Context, dir string, gw gateway.Conf
 }
 
 // load runs the load generator with the bench's concurrency and duration
-// (unless cfg sets them), a warm-up, the progress bar and, for the profiled
-// case, the CPU profile.
+// (unless cfg sets them), a warm-up and the progress bar. With split, a CPU
+// profile of the measured period tells the load generator's share of the
+// process's CPU apart (b.clientShare); --cpuprofile writes the profile of
+// its case to a file.
 func (b *bencher) load(ctx context.Context, cfg loadgen.Config, op loadgen.Op) (*loadgen.Result, error) {
+	return b.loadSplit(ctx, cfg, op, false)
+}
+
+func (b *bencher) loadSplit(ctx context.Context, cfg loadgen.Config, op loadgen.Op, split bool) (*loadgen.Result, error) {
 	name := b.current
+	b.clientShare = math.NaN()
 	if cfg.Concurrency == 0 {
 		cfg.Concurrency = b.cfg.Concurrency
 	}
@@ -382,24 +397,20 @@ func (b *bencher) load(ctx context.Context, cfg loadgen.Config, op loadgen.Op) (
 		cfg.Duration = b.cfg.Duration
 	}
 	cfg.Progress = b.bar.update
+	toFile := b.cfg.CPUProfile != "" && name == b.cfg.ProfileCase
+	var prof bytes.Buffer
 	profiling := false
-	if b.cfg.CPUProfile != "" && name == b.cfg.ProfileCase {
-		f, err := os.Create(b.cfg.CPUProfile)
-		if err != nil {
-			return nil, fmt.Errorf("--cpuprofile: %w", err)
-		}
-		defer f.Close()
+	if split || toFile {
 		var once sync.Once
-		start := func() {
+		cfg.OnMeasure = func() {
 			once.Do(func() {
-				if err := pprof.StartCPUProfile(f); err != nil {
+				if err := pprof.StartCPUProfile(&prof); err != nil {
 					b.log.Error("CPU profile", "error", err)
 					return
 				}
 				profiling = true
 			})
 		}
-		cfg.OnMeasure = start
 		defer func() {
 			if profiling {
 				pprof.StopCPUProfile()
@@ -409,6 +420,21 @@ func (b *bencher) load(ctx context.Context, cfg loadgen.Config, op loadgen.Op) (
 	res, err := loadgen.Run(ctx, cfg, op)
 	if err != nil {
 		return nil, err
+	}
+	if profiling {
+		pprof.StopCPUProfile()
+		profiling = false
+		if toFile {
+			if err := os.WriteFile(b.cfg.CPUProfile, prof.Bytes(), 0o644); err != nil {
+				return nil, fmt.Errorf("--cpuprofile: %w", err)
+			}
+		}
+		if split {
+			if b.clientShare, err = clientShare(prof.Bytes()); err != nil {
+				b.log.Warn("could not tell the load generator's CPU apart", "case", name, "error", err)
+				b.clientShare = math.NaN()
+			}
+		}
 	}
 	if res.Errors > 0 {
 		b.log.Warn("some operations failed", "case", name, "failed", res.Errors, "succeeded", res.Ops, "first_error", res.FirstErr)
@@ -442,6 +468,47 @@ func throughput(res *loadgen.Result) benchResult {
 	return r
 }
 
+// httpThroughput is throughput with the server's share of the CPU: the
+// process's CPU per request less the load generator's share of the case's
+// CPU profile.
+func (b *bencher) httpThroughput(res *loadgen.Result) benchResult {
+	r := throughput(res)
+	if r.CPUPerOp != nil && !math.IsNaN(b.clientShare) {
+		r.ServerCPUPerOp = ptr(math.Round(10**r.CPUPerOp*(1-b.clientShare)) / 10)
+	}
+	return r
+}
+
+// clientShare is the share of a CPU profile's samples that the load
+// generator took: those labeled loadgen=worker.
+func clientShare(data []byte) (float64, error) {
+	p, err := profile.ParseData(data)
+	if err != nil {
+		return 0, err
+	}
+	cpu := -1
+	for i, st := range p.SampleType {
+		if st.Type == "cpu" {
+			cpu = i
+		}
+	}
+	if cpu < 0 {
+		return 0, errors.New("the profile has no cpu samples")
+	}
+	var all, client int64
+	for _, sample := range p.Sample {
+		v := sample.Value[cpu]
+		all += v
+		if slices.Contains(sample.Label["loadgen"], "worker") {
+			client += v
+		}
+	}
+	if all == 0 {
+		return 0, errors.New("the profile is empty")
+	}
+	return float64(client) / float64(all), nil
+}
+
 func micros(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
 
 func ptr[T any](v T) *T { return &v }
@@ -469,7 +536,7 @@ func benchClient(concurrency int) *http.Client {
 func (b *bencher) httpLoad(ctx context.Context, url string, header http.Header, wantStatus int, want []byte) (*loadgen.Result, error) {
 	client := benchClient(b.cfg.Concurrency)
 	defer client.CloseIdleConnections()
-	return b.load(ctx, loadgen.Config{Warmup: b.warmup()}, func(ctx context.Context, w *loadgen.Worker) error {
+	return b.loadSplit(ctx, loadgen.Config{Warmup: b.warmup()}, func(ctx context.Context, w *loadgen.Worker) error {
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(b.body))
 		if err != nil {
 			return err
@@ -493,7 +560,7 @@ func (b *bencher) httpLoad(ctx context.Context, url string, header http.Header, 
 			return fmt.Errorf("answer %.100q, want %.100q", body, want)
 		}
 		return nil
-	})
+	}, true)
 }
 
 func (b *bencher) bareNetHTTP(ctx context.Context) (benchResult, error) {
@@ -518,7 +585,7 @@ func (b *bencher) bareNetHTTP(ctx context.Context) (benchResult, error) {
 	if err != nil {
 		return benchResult{}, err
 	}
-	return throughput(res), nil
+	return b.httpThroughput(res), nil
 }
 
 // reactorInstance is one instance of a reactor module, called through the
@@ -665,7 +732,7 @@ func (b *bencher) syncLoad(ctx context.Context, base, url string, want []byte) (
 	if err != nil {
 		return benchResult{}, err
 	}
-	r := throughput(res)
+	r := b.httpThroughput(res)
 	r.Note = fmt.Sprintf("invocation records dropped by the gateway's writer: %.0f", after-before)
 	return r, nil
 }
@@ -778,7 +845,7 @@ func (b *bencher) asyncAccept(ctx context.Context) (benchResult, error) {
 	if err != nil {
 		return benchResult{}, err
 	}
-	return throughput(res), nil
+	return b.httpThroughput(res), nil
 }
 
 func (b *bencher) asyncEndToEnd(ctx context.Context) (benchResult, error) {
@@ -993,15 +1060,15 @@ func buildVersions() (wazeroVersion, revision string) {
 // writeBenchMarkdown prints the table, the CPU comparison and the notes.
 func writeBenchMarkdown(w io.Writer, r *benchReport) error {
 	var buf bytes.Buffer
-	fmt.Fprintf(&buf, "| case | req/s | p50 µs | p99 µs | ratio to bare-nethttp | CPU µs/op (process) | cores busy | load avg |\n")
-	fmt.Fprintf(&buf, "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
+	fmt.Fprintf(&buf, "| case | req/s | p50 µs | p99 µs | ratio to bare-nethttp | CPU µs/op (process) | CPU µs/op (server) | cores busy | load avg |\n")
+	fmt.Fprintf(&buf, "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
 	for _, c := range r.Cases {
 		if c.Failed != "" {
-			fmt.Fprintf(&buf, "| %s | failed: %s | | | | | | |\n", c.Name, strings.ReplaceAll(strings.SplitN(c.Failed, "\n", 2)[0], "|", "\\|"))
+			fmt.Fprintf(&buf, "| %s | failed: %s | | | | | | | |\n", c.Name, strings.ReplaceAll(strings.SplitN(c.Failed, "\n", 2)[0], "|", "\\|"))
 			continue
 		}
-		fmt.Fprintf(&buf, "| %s | %s | %s | %s | %s | %s | %s | %s |\n", c.Name, formatRate(c.RPS), formatOpt(c.P50, 0), formatOpt(c.P99, 0),
-			formatRatio(c.Ratio), formatOpt(c.CPUPerOp, 1), formatFixed(c.CPUCores, 2), formatFixed(c.Load1, 2))
+		fmt.Fprintf(&buf, "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", c.Name, formatRate(c.RPS), formatOpt(c.P50, 0), formatOpt(c.P99, 0),
+			formatRatio(c.Ratio), formatOpt(c.CPUPerOp, 1), formatOpt(c.ServerCPUPerOp, 1), formatFixed(c.CPUCores, 2), formatFixed(c.Load1, 2))
 	}
 	fmt.Fprintf(&buf, "\n%s, %s/%s, %d CPUs (GOMAXPROCS %d)%s; concurrency %d, %s per case, %d-byte body; wazero %s; %s.\n",
 		r.GoVersion, r.OS, r.Arch, r.NumCPU, r.GOMAXPROCS, orEmpty(", "+r.CPU, r.CPU != ""), r.Concurrency, r.Duration, r.BodyBytes, orEmpty(r.Wazero, r.Wazero != ""), r.Date)
@@ -1016,6 +1083,17 @@ func writeBenchMarkdown(w io.Writer, r *benchReport) error {
 		}
 		if len(lines) > 0 {
 			fmt.Fprintf(&buf, "\nCPU per request, whole process (load generator, HTTP client and server, NATS, runner): bare-nethttp %.1f µs; %s. The client's share is the same in every HTTP case, so the difference is what Hearth adds.\n", *base.CPUPerOp, strings.Join(lines, "; "))
+		}
+	}
+	if base != nil && base.ServerCPUPerOp != nil {
+		var lines []string
+		for _, c := range r.Cases {
+			if c.Name != base.Name && c.ServerCPUPerOp != nil && *c.ServerCPUPerOp > 0 {
+				lines = append(lines, fmt.Sprintf("%s %.1f µs (%.2f×)", c.Name, *c.ServerCPUPerOp, *base.ServerCPUPerOp / *c.ServerCPUPerOp))
+			}
+		}
+		if len(lines) > 0 {
+			fmt.Fprintf(&buf, "\nServer CPU per request (the process's CPU less the load generator's share of the case's CPU profile, ±3 %%), and bare-nethttp's as a ratio to it: bare-nethttp %.1f µs; %s.\n", *base.ServerCPUPerOp, strings.Join(lines, "; "))
 		}
 	}
 	fmt.Fprintf(&buf, "\ncores busy: the process's CPU time per second of the case (at most GOMAXPROCS); below it, the case was bound by latency or other processes had the CPUs. load avg: the system's one-minute load average at the end of the case.\n")
