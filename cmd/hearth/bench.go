@@ -323,7 +323,7 @@ type bencher struct {
 	// clientShare is the load generator's share of the last case's CPU
 	// profile; NaN when it was not profiled.
 	clientShare float64
-	current string // the case running
+	current     string // the case running
 }
 
 func (b *bencher) close() {
