@@ -91,7 +91,9 @@ func (g *Gateway) accept(c echo.Context, inv *invocation, mode string) error {
 		return err
 	}
 	c.Response().Header().Set(echo.HeaderLocation, "/v1/invocations/"+id)
-	return c.JSON(http.StatusAccepted, map[string]string{"id": id, "status": StatusQueued})
+	body := appendJSONString(append(make([]byte, 0, 64), `{"id":`...), id)
+	body = append(body, `,"status":"`+StatusQueued+`"}`+"\n"...)
+	return c.Blob(http.StatusAccepted, echo.MIMEApplicationJSON, body)
 }
 
 // enqueue publishes an invocation to the async stream (the body inline, or
@@ -109,12 +111,8 @@ func (g *Gateway) enqueue(ctx context.Context, inv *invocation, mode, callback, 
 		}
 		meta.Req.BodyRef, body = key, nil
 	}
-	data, err := json.Marshal(meta)
-	if err != nil {
-		return "", err
-	}
 	msg := nats.NewMsg(asyncSubject(inv.ns, inv.name))
-	msg.Header.Set(headerAsyncMeta, string(data))
+	msg.Header.Set(headerAsyncMeta, string(meta.appendJSON(make([]byte, 0, 1024))))
 	msg.Data = body
 	if msgID == "" {
 		msgID = id

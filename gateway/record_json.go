@@ -4,6 +4,8 @@ import (
 	"strconv"
 	"time"
 	"unicode/utf8"
+
+	"github.com/hearthfn/hearth/internal/wire"
 )
 
 // appendJSON appends the record as JSON, the same document json.Marshal
@@ -156,4 +158,100 @@ func appendJSONString(b []byte, s string) []byte {
 		i += size
 	}
 	return append(b, '"')
+}
+
+// appendJSON appends the async metadata as JSON, the same document
+// json.Marshal makes of it (TestAsyncMetaJSON keeps them equal): every
+// async accept encodes one.
+func (m *asyncMeta) appendJSON(b []byte) []byte {
+	b = append(b, `{"req":`...)
+	if m.Req == nil {
+		b = append(b, "null"...)
+	} else {
+		b = appendRequestJSON(b, m.Req)
+	}
+	b = append(b, `,"mode":`...)
+	b = appendJSONString(b, m.Mode)
+	if m.CallbackURL != "" {
+		b = append(b, `,"callback_url":`...)
+		b = appendJSONString(b, m.CallbackURL)
+	}
+	b = append(b, `,"queued_at":`...)
+	b = appendJSONTime(b, m.QueuedAt)
+	b = append(b, `,"max_attempts":`...)
+	b = strconv.AppendInt(b, int64(m.MaxAttempts), 10)
+	return append(b, '}')
+}
+
+// appendRequestJSON appends a wire.Request as json.Marshal does.
+func appendRequestJSON(b []byte, r *wire.Request) []byte {
+	b = append(b, `{"id":`...)
+	b = appendJSONString(b, r.InvocationID)
+	b = append(b, `,"namespace":`...)
+	b = appendJSONString(b, r.Namespace)
+	b = append(b, `,"function":`...)
+	b = appendJSONString(b, r.Function)
+	b = append(b, `,"version":`...)
+	b = strconv.AppendInt(b, int64(r.Version), 10)
+	b = append(b, `,"digest":`...)
+	b = appendJSONString(b, r.Digest)
+	b = append(b, `,"abi":`...)
+	b = appendJSONString(b, r.ABI)
+	if r.Concurrency != 0 {
+		b = append(b, `,"concurrency":`...)
+		b = strconv.AppendInt(b, int64(r.Concurrency), 10)
+	}
+	b = append(b, `,"timeout_ms":`...)
+	b = strconv.AppendInt(b, int64(r.TimeoutMs), 10)
+	b = append(b, `,"memory_mb":`...)
+	b = strconv.AppendInt(b, int64(r.MemoryMB), 10)
+	if len(r.Env) > 0 {
+		b = append(b, `,"env":{`...)
+		first := true
+		for k, v := range r.Env {
+			if !first {
+				b = append(b, ',')
+			}
+			first = false
+			b = appendJSONString(b, k)
+			b = append(b, ':')
+			b = appendJSONString(b, v)
+		}
+		b = append(b, '}')
+	}
+	for _, f := range [...]struct{ name, value string }{{`,"method":`, r.Method}, {`,"path":`, r.Path}, {`,"query":`, r.Query}} {
+		if f.value != "" {
+			b = append(b, f.name...)
+			b = appendJSONString(b, f.value)
+		}
+	}
+	if len(r.Headers) > 0 {
+		b = append(b, `,"headers":{`...)
+		first := true
+		for k, vs := range r.Headers {
+			if !first {
+				b = append(b, ',')
+			}
+			first = false
+			b = appendJSONString(b, k)
+			if vs == nil {
+				b = append(b, ":null"...)
+				continue
+			}
+			b = append(b, ":["...)
+			for i, v := range vs {
+				if i > 0 {
+					b = append(b, ',')
+				}
+				b = appendJSONString(b, v)
+			}
+			b = append(b, ']')
+		}
+		b = append(b, '}')
+	}
+	if r.BodyRef != "" {
+		b = append(b, `,"body_ref":`...)
+		b = appendJSONString(b, r.BodyRef)
+	}
+	return append(b, '}')
 }

@@ -3,8 +3,11 @@ package gateway
 import (
 	"encoding/json"
 	"reflect"
+	"strconv"
 	"testing"
 	"time"
+
+	"github.com/hearthfn/hearth/internal/wire"
 )
 
 // fill sets every field reachable from v to a value derived from s and n,
@@ -30,8 +33,23 @@ func fill(t *testing.T, v reflect.Value, s string, n int) {
 		for i := range v.NumField() {
 			fill(t, v.Field(i), s, n+i)
 		}
+	case reflect.Map:
+		m := reflect.MakeMap(v.Type())
+		for i := range 2 {
+			k, e := reflect.New(v.Type().Key()).Elem(), reflect.New(v.Type().Elem()).Elem()
+			fill(t, k, s+strconv.Itoa(i), n+i)
+			fill(t, e, s, n+i)
+			m.SetMapIndex(k, e)
+		}
+		v.Set(m)
+	case reflect.Slice:
+		sl := reflect.MakeSlice(v.Type(), 2, 2)
+		for i := range 2 {
+			fill(t, sl.Index(i), s+strconv.Itoa(i), n+i)
+		}
+		v.Set(sl)
 	default:
-		t.Fatalf("fill: no rule for %s; teach it, and Record.appendJSON, the new field", v.Type())
+		t.Fatalf("fill: no rule for %s; teach it, and the appendJSON that encodes the new field", v.Type())
 	}
 }
 
@@ -76,4 +94,30 @@ func FuzzRecordJSON(f *testing.F) {
 			Error: &errorDetail{Code: id, Message: msg, Stderr: stderr}, Logs: &ObjectRef{Key: stderr, Size: code}}
 		sameAsEncodingJSON(t, r)
 	})
+}
+
+func TestAsyncMetaJSON(t *testing.T) {
+	check := func(m *asyncMeta) {
+		t.Helper()
+		want, err := json.Marshal(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := m.appendJSON(nil)
+		var a, b asyncMeta
+		if err := json.Unmarshal(got, &a); err != nil {
+			t.Fatalf("%v in %s", err, got)
+		}
+		if err := json.Unmarshal(want, &b); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(a, b) {
+			t.Fatalf("appendJSON decodes differently:\n got %s\nwant %s", got, want)
+		}
+	}
+	full := &asyncMeta{}
+	fill(t, reflect.ValueOf(full).Elem(), "x\"\\\n\x01é\xff", 2)
+	check(full)
+	check(&asyncMeta{})
+	check(&asyncMeta{Req: &wire.Request{Headers: map[string][]string{"A": nil, "B": {}}}})
 }
