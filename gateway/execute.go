@@ -96,6 +96,7 @@ func (g *Gateway) execute(ctx context.Context, inv *invocation, class scheduler.
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 
+	inv.req.Gateway = g.id // runners count their calls in flight per gateway
 	body := inv.body
 	if inv.req.BodyRef != "" {
 		body = nil

@@ -17,6 +17,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/nats-io/nuid"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/hearthfn/hearth/gateway/autoscaler/provider"
@@ -165,6 +166,7 @@ type Gateway struct {
 	sched    *scheduler.Scheduler
 	echo     *echo.Echo
 	local    LocalRunner // a runner in this process; nil if none
+	id       string      // this gateway's id in its calls to runners
 	server   *http.Server
 
 	js             jetstream.JetStream
@@ -212,7 +214,9 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Gateway, error) {
 		sched: scheduler.New(scheduler.NewTable(cfg.HeartbeatInterval), scheduler.Config{
 			Strategy: strategy, QueueWait: cfg.QueueWait,
 		}),
+		id: nuid.Next(),
 	}
+	g.sched.Table().SetGateway(g.id)
 	if !cfg.NoLocal {
 		g.local = deps.Local
 	}

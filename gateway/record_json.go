@@ -253,5 +253,9 @@ func appendRequestJSON(b []byte, r *wire.Request) []byte {
 		b = append(b, `,"body_ref":`...)
 		b = appendJSONString(b, r.BodyRef)
 	}
+	if r.Gateway != "" {
+		b = append(b, `,"gateway":`...)
+		b = appendJSONString(b, r.Gateway)
+	}
 	return append(b, '}')
 }

@@ -33,9 +33,12 @@ type Runner struct {
 	// workersDone, closed when the runner has stopped, ends idle workers.
 	workersDone chan struct{}
 	inflight    sync.WaitGroup
-	running     atomic.Int64
 	draining    atomic.Bool
-	subs        []*nats.Subscription
+	// calls counts the calls running now by the gateway that sent them
+	// (heartbeats report it).
+	callsMu sync.Mutex
+	calls   map[string]int
+	subs    []*nats.Subscription
 	// accepting orders Invoke's admission against Stop: once Stop has set
 	// draining under the write lock, no Invoke adds to inflight.
 	accepting sync.RWMutex
@@ -78,6 +81,7 @@ func New(cfg Config, nc *nats.Conn, store Store, log *slog.Logger) (*Runner, err
 		engine:      NewEngine(StoreSource(store), cache),
 		log:         log.With("component", "runner", "runner", cfg.ID),
 		sem:         make(chan struct{}, cfg.Concurrency),
+		calls:       make(map[string]int),
 		work:        make(chan *nats.Msg),
 		workersDone: make(chan struct{}),
 	}
@@ -166,9 +170,7 @@ func (r *Runner) worker(msg *nats.Msg) {
 	idle := time.NewTimer(workerIdle)
 	defer idle.Stop()
 	for {
-		r.running.Add(1)
 		r.handle(msg)
-		r.running.Add(-1)
 		<-r.sem
 		r.inflight.Done()
 		idle.Reset(workerIdle)
@@ -214,8 +216,7 @@ func (r *Runner) Invoke(ctx context.Context, req *wire.Request, body []byte) (*w
 	case <-ctx.Done():
 		return nil, nil, ctx.Err()
 	}
-	r.running.Add(1)
-	defer func() { r.running.Add(-1); <-r.sem }()
+	defer func() { <-r.sem }()
 	resp, output := r.run(context.WithoutCancel(ctx), req, body, 0)
 	return resp, output, nil
 }
@@ -223,6 +224,8 @@ func (r *Runner) Invoke(ctx context.Context, req *wire.Request, body []byte) (*w
 // run executes one invocation and builds its answer. Outputs above
 // inlineLimit (0: no limit) go to the object store (claim check).
 func (r *Runner) run(ctx context.Context, req *wire.Request, body []byte, inlineLimit int) (*wire.Response, []byte) {
+	r.count(req.Gateway, 1)
+	defer r.count(req.Gateway, -1)
 	if req.BodyRef != "" { // claim check: the body waits in the object store
 		var err error
 		if body, err = r.store.Get(ctx, req.BodyRef); err != nil {
@@ -270,11 +273,39 @@ func (r *Runner) reply(msg *nats.Msg, resp *wire.Response, output []byte) {
 	}
 }
 
+// count adds delta to the calls in flight from gateway.
+func (r *Runner) count(gateway string, delta int) {
+	r.callsMu.Lock()
+	defer r.callsMu.Unlock()
+	if n := r.calls[gateway] + delta; n > 0 {
+		r.calls[gateway] = n
+	} else {
+		delete(r.calls, gateway)
+	}
+}
+
+// inFlight is the number of calls running now, in all and by gateway.
+func (r *Runner) inFlight() (int, map[string]int) {
+	r.callsMu.Lock()
+	defer r.callsMu.Unlock()
+	if len(r.calls) == 0 {
+		return 0, nil
+	}
+	by := make(map[string]int, len(r.calls))
+	total := 0
+	for g, n := range r.calls {
+		by[g] = n
+		total += n
+	}
+	return total, by
+}
+
 // inlineLimit is the largest output sent inside the NATS reply.
 func (r *Runner) inlineLimit() int { return wire.InlineLimit(r.nc.MaxPayload()) }
 
 // Heartbeat is the runner's current report.
 func (r *Runner) Heartbeat() wire.Heartbeat {
+	inFlight, by := r.inFlight()
 	warm, memory := r.engine.Warm()
 	state := wire.StateReady
 	if r.draining.Load() {
@@ -284,7 +315,8 @@ func (r *Runner) Heartbeat() wire.Heartbeat {
 		ID:          r.cfg.ID,
 		State:       state,
 		Capacity:    r.cfg.Concurrency,
-		InFlight:    int(r.running.Load()),
+		InFlight:    inFlight,
+		InFlightBy:  by,
 		MemoryBytes: memory,
 		Warm:        warm,
 		Time:        time.Now().UTC(),

@@ -231,7 +231,9 @@ func TestInvokeInProcess(t *testing.T) {
 	sleepy := fn{name: "sleepy", digest: upload(t, store, testmodules.Sleep), abi: wire.ABICommand}
 	slow := make(chan error, 1)
 	go func() {
-		resp, out, err := r.Invoke(ctx, sleepy.request("POST"), []byte("300"))
+		req := sleepy.request("POST")
+		req.Gateway = "gw-a"
+		resp, out, err := r.Invoke(ctx, req, []byte("300"))
 		if err == nil && (resp.Error != nil || string(out) != "slept 300\n") {
 			err = fmt.Errorf("%+v %q", resp, out)
 		}
@@ -243,6 +245,9 @@ func TestInvokeInProcess(t *testing.T) {
 		}
 		return nil
 	})
+	if hb := r.Heartbeat(); hb.InFlightBy["gw-a"] != 1 || len(hb.InFlightBy) != 1 {
+		t.Fatalf("in flight by gateway %v, want gw-a: 1", hb.InFlightBy)
+	}
 	short, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
 	defer cancel()
 	if _, _, err := r.Invoke(short, reactor.request("POST"), []byte("count")); err != context.DeadlineExceeded {

@@ -94,6 +94,8 @@ type Table struct {
 	// instances of it, so the warm check is one lookup, not one per runner.
 	warmMu  sync.RWMutex
 	warmIdx map[string]map[*Runner]struct{}
+
+	gateway string // this gateway's id in its calls (SetGateway)
 }
 
 // NewTable makes an empty table for runners that beat every interval.
@@ -102,6 +104,11 @@ func NewTable(interval time.Duration) *Table {
 	t.list.Store(&[]*Runner{})
 	return t
 }
+
+// SetGateway tells the table the id this gateway puts in its calls
+// (wire.Request.Gateway), so that heartbeats' per-gateway counts tell its
+// own calls from the others'. Call it before the first Observe.
+func (t *Table) SetGateway(id string) { t.gateway = id }
 
 // Observe records a heartbeat received at now.
 func (t *Table) Observe(hb wire.Heartbeat, now time.Time) {
@@ -122,7 +129,15 @@ func (t *Table) Observe(hb wire.Heartbeat, now time.Time) {
 		t.runners[hb.ID] = r
 	}
 	nb := newBeat(hb, now)
-	nb.others = max(0, hb.InFlight-int(r.inflight.Load()))
+	if hb.InFlightBy != nil || hb.InFlight == 0 {
+		// Counted by the runner at one instant: exact.
+		nb.others = max(0, hb.InFlight-hb.InFlightBy[t.gateway])
+	} else {
+		// A runner that does not split its calls by gateway: this
+		// gateway's calls now stand in for those at the heartbeat, which
+		// is off by the calls that ended or began in between.
+		nb.others = max(0, hb.InFlight-int(r.inflight.Load()))
+	}
 	old := r.hb.Swap(nb)
 	if !ok {
 		t.rebuildLocked()

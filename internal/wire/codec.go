@@ -42,7 +42,8 @@ func appendRequest(b []byte, r *Request) []byte {
 	b = appendString(b, r.Path)
 	b = appendString(b, r.Query)
 	b = appendHeaders(b, r.Headers)
-	return appendString(b, r.BodyRef)
+	b = appendString(b, r.BodyRef)
+	return appendString(b, r.Gateway)
 }
 
 func (d *decoder) request(r *Request) {
@@ -67,6 +68,7 @@ func (d *decoder) request(r *Request) {
 	r.Query = d.string()
 	r.Headers = d.headers()
 	r.BodyRef = d.string()
+	r.Gateway = d.string()
 }
 
 func appendResponse(b []byte, r *Response) []byte {

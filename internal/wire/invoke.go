@@ -76,6 +76,9 @@ type Request struct {
 	// BodyRef, when set, is the object-store key of a body too large for a
 	// NATS message (claim check); the message data is then empty.
 	BodyRef string `json:"body_ref,omitempty"`
+	// Gateway is the id of the gateway that sent the call: runners report
+	// their calls in flight per gateway (Heartbeat.InFlightBy).
+	Gateway string `json:"gateway,omitempty"`
 }
 
 // Response is a runner's answer. On success Error is nil and the message

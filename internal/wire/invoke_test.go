@@ -14,7 +14,7 @@ func fullRequest() *Request {
 		Digest: "ab12", ABI: ABIReactor, Concurrency: 4, TimeoutMs: 5000, MemoryMB: 64,
 		Env: map[string]string{"A": "1", "EMPTY": ""}, Method: "POST", Path: "/x/y", Query: "a=b&c",
 		Headers: map[string][]string{"X-A": {"1", "2"}, "Content-Type": {"text/plain"}, "X-None": {}},
-		BodyRef: "payloads/inv1"}
+		BodyRef: "payloads/inv1", Gateway: "gw-1"}
 }
 
 func fullResponse() *Response {
