@@ -21,17 +21,17 @@ const (
 // Heartbeat is a runner's periodic report: what it can take and what it
 // has warm. The scheduler and the autoscaler consume it.
 type Heartbeat struct {
-	ID          string       `json:"id"`
-	State       string       `json:"state"`
-	Capacity    int          `json:"capacity"`     // invocations at once
-	InFlight    int          `json:"in_flight"`    // invocations running now
+	ID       string `json:"id"`
+	State    string `json:"state"`
+	Capacity int    `json:"capacity"`  // invocations at once
+	InFlight int    `json:"in_flight"` // invocations running now
 	// InFlightBy splits InFlight by the gateway that sent the calls
 	// (Request.Gateway; "" for calls without one), counted at the same
 	// instant, so that a gateway can tell its own calls from the others'.
-	InFlightBy map[string]int `json:"in_flight_by,omitempty"`
-	MemoryBytes uint64       `json:"memory_bytes"` // linear memory of live instances
-	Warm        []WarmModule `json:"warm,omitempty"`
-	Time        time.Time    `json:"time"`
+	InFlightBy  map[string]int `json:"in_flight_by,omitempty"`
+	MemoryBytes uint64         `json:"memory_bytes"` // linear memory of live instances
+	Warm        []WarmModule   `json:"warm,omitempty"`
+	Time        time.Time      `json:"time"`
 }
 
 // WarmModule is a module a runner has compiled, with its instance counts.
