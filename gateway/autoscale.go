@@ -273,7 +273,7 @@ func (a *autoscale) scaleRunners(ctx context.Context) {
 	if p == nil || !a.scaling.TryLock() {
 		return
 	}
-	load, capacity := 0, 0
+	load, capacity := int(a.g.unplaced.Load()), 0
 	for _, r := range a.g.sched.Table().Runners() {
 		load += r.Load()
 		capacity = max(capacity, r.Capacity())

@@ -111,8 +111,10 @@ func (g *Gateway) execute(ctx context.Context, inv *invocation, class scheduler.
 		switch {
 		case err == nil:
 		case errors.Is(err, scheduler.ErrNoRunners) && len(excluded) == 0:
-			// No heartbeats yet (a gateway just started): any runner.
-			d, release = scheduler.Decision{Reason: "any"}, func() {}
+			// No heartbeats yet (a gateway just started): any runner. The
+			// autoscaler counts these calls, which no runner entry holds.
+			g.unplaced.Add(1)
+			d, release = scheduler.Decision{Reason: "any"}, func() { g.unplaced.Add(-1) }
 		case errors.Is(err, scheduler.ErrOverloaded):
 			out.err = newError(http.StatusTooManyRequests, "overloaded", "every runner is at capacity; retry after a second")
 			return out

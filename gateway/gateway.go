@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -165,8 +166,9 @@ type Gateway struct {
 	metrics  *metrics
 	sched    *scheduler.Scheduler
 	echo     *echo.Echo
-	local    LocalRunner // a runner in this process; nil if none
-	id       string      // this gateway's id in its calls to runners
+	local    LocalRunner  // a runner in this process; nil if none
+	id       string       // this gateway's id in its calls to runners
+	unplaced atomic.Int64 // calls in flight sent to any runner (no heartbeats yet)
 	server   *http.Server
 
 	js             jetstream.JetStream
