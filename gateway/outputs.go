@@ -54,13 +54,16 @@ func (o *outputs) putResult(ctx context.Context, id string, data []byte, ctype s
 
 // putLogs stores an invocation's log.
 func (o *outputs) putLogs(ctx context.Context, id string, data []byte) (*ObjectRef, error) {
-	return o.put(ctx, "l."+id, wire.LogKey(id), data, "text/plain")
+	return o.put(ctx, logsKVKey(id), wire.LogKey(id), data, "text/plain")
 }
+
+// logsKVKey is the outputs bucket's key of a log up to inlineOutputMax.
+func logsKVKey(id string) string { return "l." + id }
 
 // logsRef is where a log of size bytes, up to inlineOutputMax, is kept in
 // the outputs bucket.
 func (o *outputs) logsRef(id string, size int) *ObjectRef {
-	return &ObjectRef{Key: kvPrefix + "l." + id, Size: size}
+	return &ObjectRef{Key: kvPrefix + logsKVKey(id), Size: size}
 }
 
 // subject is the KV subject of a ref in the outputs bucket, for writers
