@@ -128,43 +128,42 @@ func (s *stack) startGateway(ctx context.Context, cfg gateway.Config) error {
 	if err != nil {
 		return fmt.Errorf("gateway: listen on %s: %w (is another hearth running? use --listen)", cfg.Listen, err)
 	}
-	deps := gateway.Deps{NATS: s.nc, Registry: s.registry, Storage: s.store, Log: s.log, Provider: s.provider}
-	if s.runner != nil { // a runner in this process: calls placed on it skip NATS
-		deps.Local = s.runner
-	}
-	gw, err := gateway.New(ctx, cfg, deps)
+	s.serveErr = make(chan error, 1)
+	gw, err := s.serveGateway(ctx, cfg, s.nc, ln, s.serveErr)
 	if err != nil {
-		ln.Close()
 		return err
 	}
 	s.gateway = gw
 	s.gatewayURL = "http://" + ln.Addr().String()
-	s.serveErr = make(chan error, 1)
-	go func() { s.serveErr <- s.gateway.Serve(ln) }()
-	s.onClose(func(ctx context.Context) error {
-		err := s.gateway.Shutdown(ctx)
-		if serveErr := <-s.serveErr; serveErr != nil && err == nil {
-			err = serveErr
-		}
-		return err
-	})
 	return nil
 }
 
-// startExtraGateway starts another gateway on the stack's connections and
-// registry, on a random loopback port, and returns its URL; it stops with
-// the stack. The stack's runner is its local runner unless cfg.NoLocal.
+// startExtraGateway starts another gateway on the stack's registry and
+// store, with a NATS connection of its own as a gateway in another process
+// has, on a random loopback port, and returns its URL; it stops with the
+// stack. The stack's runner is its local runner unless cfg.NoLocal.
 func (s *stack) startExtraGateway(ctx context.Context, cfg gateway.Config) (string, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return "", err
 	}
-	// A connection of its own, as a gateway in another process would have.
 	nc, err := nats.Connect(s.nc.ConnectedUrl(), nats.Name("hearth-extra-gateway"))
 	if err != nil {
 		ln.Close()
 		return "", err
 	}
+	s.onClose(func(context.Context) error { nc.Close(); return nil })
+	if _, err := s.serveGateway(ctx, cfg, nc, ln, make(chan error, 1)); err != nil {
+		return "", err
+	}
+	return "http://" + ln.Addr().String(), nil
+}
+
+// serveGateway makes a gateway on nc and the stack's registry, store,
+// provider and runner (its local runner: calls placed on it skip NATS),
+// serves it on ln, sending Serve's result to served, and stops it with the
+// stack. It closes ln when it fails.
+func (s *stack) serveGateway(ctx context.Context, cfg gateway.Config, nc *nats.Conn, ln net.Listener, served chan error) (*gateway.Gateway, error) {
 	deps := gateway.Deps{NATS: nc, Registry: s.registry, Storage: s.store, Log: s.log, Provider: s.provider}
 	if s.runner != nil {
 		deps.Local = s.runner
@@ -172,20 +171,17 @@ func (s *stack) startExtraGateway(ctx context.Context, cfg gateway.Config) (stri
 	gw, err := gateway.New(ctx, cfg, deps)
 	if err != nil {
 		ln.Close()
-		nc.Close()
-		return "", err
+		return nil, err
 	}
-	s.onClose(func(context.Context) error { nc.Close(); return nil })
-	served := make(chan error, 1)
 	go func() { served <- gw.Serve(ln) }()
 	s.onClose(func(ctx context.Context) error {
 		err := gw.Shutdown(ctx)
-		if serveErr := <-served; err == nil {
+		if serveErr := <-served; serveErr != nil && err == nil {
 			err = serveErr
 		}
 		return err
 	})
-	return "http://" + ln.Addr().String(), nil
+	return gw, nil
 }
 
 // startRunner starts a runner that takes work from NATS.
