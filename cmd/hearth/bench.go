@@ -320,10 +320,7 @@ type bencher struct {
 	body    []byte
 	dev     *stack // gateway, runner, NATS, S3 and the examples; dispatcher on
 	natsURL string // a second gateway on dev that sends every call through NATS
-	// clientShare is the load generator's share of the last case's CPU
-	// profile; NaN when it was not profiled.
-	clientShare float64
-	current     string // the case running
+	current string // the case running
 }
 
 func (b *bencher) close() {
@@ -381,15 +378,16 @@ func (b *bencher) startPlatform(ctx context.Context, dir string, gw gateway.Conf
 // load runs the load generator with the bench's concurrency and duration
 // (unless cfg sets them), a warm-up and the progress bar. With split, a CPU
 // profile of the measured period tells the load generator's share of the
-// process's CPU apart (b.clientShare); --cpuprofile writes the profile of
-// its case to a file.
+// process's CPU apart (its share; NaN without split); --cpuprofile writes
+// the profile of its case to a file.
 func (b *bencher) load(ctx context.Context, cfg loadgen.Config, op loadgen.Op) (*loadgen.Result, error) {
-	return b.loadSplit(ctx, cfg, op, false)
+	res, _, err := b.loadSplit(ctx, cfg, op, false)
+	return res, err
 }
 
-func (b *bencher) loadSplit(ctx context.Context, cfg loadgen.Config, op loadgen.Op, split bool) (*loadgen.Result, error) {
+func (b *bencher) loadSplit(ctx context.Context, cfg loadgen.Config, op loadgen.Op, split bool) (*loadgen.Result, float64, error) {
 	name := b.current
-	b.clientShare = math.NaN()
+	share := math.NaN()
 	if cfg.Concurrency == 0 {
 		cfg.Concurrency = b.cfg.Concurrency
 	}
@@ -419,20 +417,20 @@ func (b *bencher) loadSplit(ctx context.Context, cfg loadgen.Config, op loadgen.
 	}
 	res, err := loadgen.Run(ctx, cfg, op)
 	if err != nil {
-		return nil, err
+		return nil, share, err
 	}
 	if profiling {
 		pprof.StopCPUProfile()
 		profiling = false
 		if toFile {
 			if err := os.WriteFile(b.cfg.CPUProfile, prof.Bytes(), 0o644); err != nil {
-				return nil, fmt.Errorf("--cpuprofile: %w", err)
+				return nil, share, fmt.Errorf("--cpuprofile: %w", err)
 			}
 		}
 		if split {
-			if b.clientShare, err = clientShare(prof.Bytes()); err != nil {
+			if share, err = clientShare(prof.Bytes()); err != nil {
 				b.log.Warn("could not tell the load generator's CPU apart", "case", name, "error", err)
-				b.clientShare = math.NaN()
+				share = math.NaN()
 			}
 		}
 	}
@@ -441,11 +439,11 @@ func (b *bencher) loadSplit(ctx context.Context, cfg loadgen.Config, op loadgen.
 	}
 	if res.Ops == 0 {
 		if res.FirstErr != nil {
-			return res, fmt.Errorf("every operation failed: %w", res.FirstErr)
+			return res, share, fmt.Errorf("every operation failed: %w", res.FirstErr)
 		}
-		return res, errors.New("no operation completed")
+		return res, share, errors.New("no operation completed")
 	}
-	return res, nil
+	return res, share, nil
 }
 
 // warmup is the unrecorded start of a throughput case.
@@ -464,17 +462,6 @@ func throughput(res *loadgen.Result) benchResult {
 	}
 	if res.CPU > 0 && res.Elapsed > 0 {
 		r.CPUCores = ptr(math.Round(100*res.CPU.Seconds()/res.Elapsed.Seconds()) / 100)
-	}
-	return r
-}
-
-// httpThroughput is throughput with the server's share of the CPU: the
-// process's CPU per request less the load generator's share of the case's
-// CPU profile.
-func (b *bencher) httpThroughput(res *loadgen.Result) benchResult {
-	r := throughput(res)
-	if r.CPUPerOp != nil && !math.IsNaN(b.clientShare) {
-		r.ServerCPUPerOp = ptr(math.Round(10**r.CPUPerOp*(1-b.clientShare)) / 10)
 	}
 	return r
 }
@@ -531,12 +518,13 @@ func benchClient(concurrency int) *http.Client {
 	}}
 }
 
-// httpLoad posts the body to url at the bench's concurrency and checks each
-// answer's status and body.
-func (b *bencher) httpLoad(ctx context.Context, url string, header http.Header, wantStatus int, want []byte) (*loadgen.Result, error) {
+// httpLoad posts the body to url at the bench's concurrency, checks each
+// answer's status and body, and tells the server's CPU per request from
+// the load generator's (a CPU profile of the measured period).
+func (b *bencher) httpLoad(ctx context.Context, url string, header http.Header, wantStatus int, want []byte) (benchResult, error) {
 	client := benchClient(b.cfg.Concurrency)
 	defer client.CloseIdleConnections()
-	return b.loadSplit(ctx, loadgen.Config{Warmup: b.warmup()}, func(ctx context.Context, w *loadgen.Worker) error {
+	res, share, err := b.loadSplit(ctx, loadgen.Config{Warmup: b.warmup()}, func(ctx context.Context, w *loadgen.Worker) error {
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(b.body))
 		if err != nil {
 			return err
@@ -561,6 +549,14 @@ func (b *bencher) httpLoad(ctx context.Context, url string, header http.Header, 
 		}
 		return nil
 	}, true)
+	if err != nil {
+		return benchResult{}, err
+	}
+	r := throughput(res)
+	if r.CPUPerOp != nil && !math.IsNaN(share) {
+		r.ServerCPUPerOp = ptr(math.Round(10**r.CPUPerOp*(1-share)) / 10)
+	}
+	return r, nil
 }
 
 func (b *bencher) bareNetHTTP(ctx context.Context) (benchResult, error) {
@@ -581,11 +577,7 @@ func (b *bencher) bareNetHTTP(ctx context.Context) (benchResult, error) {
 	go func() { served <- srv.Serve(ln) }()
 	defer func() { srv.Close(); <-served }()
 
-	res, err := b.httpLoad(ctx, "http://"+ln.Addr().String()+"/", nil, http.StatusOK, reversed(b.body))
-	if err != nil {
-		return benchResult{}, err
-	}
-	return b.httpThroughput(res), nil
+	return b.httpLoad(ctx, "http://"+ln.Addr().String()+"/", nil, http.StatusOK, reversed(b.body))
 }
 
 // reactorInstance is one instance of a reactor module, called through the
@@ -724,7 +716,7 @@ func (b *bencher) syncLoad(ctx context.Context, base, url string, want []byte) (
 	if err != nil {
 		return benchResult{}, err
 	}
-	res, err := b.httpLoad(ctx, url, nil, http.StatusOK, want)
+	r, err := b.httpLoad(ctx, url, nil, http.StatusOK, want)
 	if err != nil {
 		return benchResult{}, err
 	}
@@ -732,7 +724,6 @@ func (b *bencher) syncLoad(ctx context.Context, base, url string, want []byte) (
 	if err != nil {
 		return benchResult{}, err
 	}
-	r := b.httpThroughput(res)
 	r.Note = fmt.Sprintf("invocation records dropped by the gateway's writer: %.0f", after-before)
 	return r, nil
 }
@@ -841,11 +832,7 @@ func (b *bencher) asyncAccept(ctx context.Context) (benchResult, error) {
 		}
 	}()
 	header := http.Header{"Prefer": {"respond-async"}}
-	res, err := b.httpLoad(ctx, s.gatewayURL+"/v1/functions/hello/invoke", header, http.StatusAccepted, nil)
-	if err != nil {
-		return benchResult{}, err
-	}
-	return b.httpThroughput(res), nil
+	return b.httpLoad(ctx, s.gatewayURL+"/v1/functions/hello/invoke", header, http.StatusAccepted, nil)
 }
 
 func (b *bencher) asyncEndToEnd(ctx context.Context) (benchResult, error) {
