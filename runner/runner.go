@@ -200,8 +200,8 @@ func (r *Runner) handle(msg *nats.Msg) {
 // waiting for one until ctx ends, and counts in the runner's drain. The
 // invocation runs to its own time limit even if ctx ends meanwhile, as a
 // NATS delivery does. It returns wire.ErrNotTaking when the runner is not
-// taking work (not started, draining or stopped). Outputs are never claim-checked, since no message
-// carries them.
+// taking work (not started, draining or stopped). Outputs are never
+// claim-checked, since no message carries them.
 func (r *Runner) Invoke(ctx context.Context, req *wire.Request, body []byte) (*wire.Response, []byte, error) {
 	r.accepting.RLock()
 	if !r.started || r.draining.Load() {
