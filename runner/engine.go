@@ -459,24 +459,44 @@ func (e *Engine) load(ctx context.Context, entry *moduleEntry, digest string, me
 	if err != nil {
 		return err
 	}
-	// Shared compiled code downloads while the module does.
-	sharedHit := make(chan bool, 1)
+	// Shared compiled code downloads while the module does, and goes on
+	// downloading while wazero validates the module (sharedCache.fetch).
+	type sharedFetch struct {
+		wait func() bool
+		ok   bool
+	}
+	fetched := make(chan sharedFetch, 1)
 	if e.shared != nil {
-		go func() { sharedHit <- e.shared.fetch(ctx, digest) }()
+		go func() {
+			wait, ok := e.shared.fetch(ctx, digest)
+			fetched <- sharedFetch{wait, ok}
+		}()
 	} else {
-		sharedHit <- false
+		fetched <- sharedFetch{}
 	}
 	wasm, err := e.fetch(ctx, digest)
-	hit := <-sharedHit
+	shared := <-fetched
+	hit := shared.ok
+	if hit {
+		defer shared.wait() // on every path; wait is idempotent
+	}
 	if err != nil {
 		return err
 	}
 	compile := func(ctx context.Context) (wazero.CompiledModule, error) {
 		build := func() (wazero.CompiledModule, error) { return rt.CompileModule(ctx, wasm) }
-		if e.shared != nil && !hit {
-			return e.shared.compileAndShare(ctx, digest, build)
+		if e.shared == nil {
+			return build()
 		}
-		return build()
+		if hit {
+			compiled, err := build()
+			if shared.wait() || err == nil {
+				return compiled, err
+			}
+			// The download failed while wazero read it: compile, and
+			// share the result in place of what could not be read.
+		}
+		return e.shared.compileAndShare(ctx, digest, build)
 	}
 	if !e.tiered || hit {
 		compiled, err := compile(ctx)

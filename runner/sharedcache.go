@@ -52,12 +52,16 @@ type sharedCache struct {
 	fetchedMu sync.Mutex
 	fetched   map[string]bool // cache files written by fetch, never shared again
 
+	fetchingMu sync.Mutex
+	fetching   map[string]chan struct{} // modules being fetched; closed when done
+
 	downloads atomic.Int64 // modules whose compiled code came from the store
 	uploads   atomic.Int64 // modules whose compiled code this runner shared
 }
 
 func newSharedCache(store SharedStore, dir string, log *slog.Logger) *sharedCache {
-	return &sharedCache{store: store, dir: dir, log: log, fetched: make(map[string]bool)}
+	removePipes(dir, log)
+	return &sharedCache{store: store, dir: dir, log: log, fetched: make(map[string]bool), fetching: make(map[string]chan struct{})}
 }
 
 // wazeroVersion is the version of wazero built into this binary; compiled
@@ -81,58 +85,159 @@ func SharedCacheKey(digest string) string {
 	return fmt.Sprintf("compiled/wazero-%s/%s-%s/%s/code.tar.s2", wazeroVersion, runtime.GOOS, runtime.GOARCH, digest)
 }
 
-// fetch streams the module's shared compiled code, if any, into the cache
-// directory, and reports whether it is there now.
-func (s *sharedCache) fetch(ctx context.Context, digest string) bool {
+// fetch starts bringing the module's shared compiled code, if the store
+// has any, into the cache directory. When it has, ok is true: the caller
+// compiles, which finds the code in the cache, then calls wait, which
+// reports whether all of it arrived. The module's cache file may still be
+// downloading when fetch returns: wazero reads it through a named pipe
+// (pipeFile) while it downloads, and its validation of the module, which
+// comes first, overlaps the download.
+func (s *sharedCache) fetch(ctx context.Context, digest string) (wait func() bool, ok bool) {
+	release := s.claim(digest)
 	r, err := s.store.Open(ctx, SharedCacheKey(digest))
-	if errors.Is(err, objstore.ErrNotFound) {
-		return false
-	}
 	if err != nil {
-		s.log.Warn("shared compilation cache unavailable", "error", err)
-		return false
+		release()
+		if !errors.Is(err, objstore.ErrNotFound) {
+			s.log.Warn("shared compilation cache unavailable", "error", err)
+		}
+		return nil, false
 	}
-	defer r.Close()
-	written, err := s.unpack(r)
+	done := func(written int, err error) bool {
+		r.Close()
+		release()
+		if err != nil {
+			s.log.Warn("could not fetch shared compiled code; compiling", "digest", digest, "error", err)
+			return false
+		}
+		if written > 0 {
+			s.downloads.Add(1)
+		}
+		return true
+	}
+	tr := tar.NewReader(s2.NewReader(r))
+	pipe, written, err := s.startPipe(tr)
 	if err != nil {
-		s.log.Warn("could not fetch shared compiled code; compiling", "digest", digest, "error", err)
-		return false
+		return nil, done(written, err)
 	}
-	if written > 0 {
-		s.downloads.Add(1)
+	if pipe == nil {
+		n, err := s.unpack(tr)
+		return func() bool { return true }, done(written+n, err)
 	}
-	return true
+	result := make(chan bool, 1)
+	go func() {
+		err := pipe.download(tr)
+		n := 0
+		if err == nil {
+			n, err = s.unpack(tr)
+		}
+		result <- done(1+n, err)
+	}()
+	return sync.OnceValue(func() bool {
+		ok := <-result
+		pipe.close()
+		return ok
+	}), true
+}
+
+// claim makes fetches of one module take turns, so that only one pipe at
+// a time stands for its cache file; the next finds the file complete.
+func (s *sharedCache) claim(digest string) (release func()) {
+	s.fetchingMu.Lock()
+	for {
+		busy, ok := s.fetching[digest]
+		if !ok {
+			break
+		}
+		s.fetchingMu.Unlock()
+		<-busy
+		s.fetchingMu.Lock()
+	}
+	busy := make(chan struct{})
+	s.fetching[digest] = busy
+	s.fetchingMu.Unlock()
+	return func() {
+		s.fetchingMu.Lock()
+		delete(s.fetching, digest)
+		s.fetchingMu.Unlock()
+		close(busy)
+	}
+}
+
+// startPipe reads the archive's first entry and, if its file is new here
+// and pipes are available, puts a pipeFile at its path; the caller then
+// downloads the entry into it. Otherwise pipe is nil and the entry, if
+// new, is written (written is 1).
+func (s *sharedCache) startPipe(tr *tar.Reader) (pipe *pipeFile, written int, err error) {
+	hdr, local, err := s.next(tr)
+	if err != nil || local == "" {
+		return nil, 0, err
+	}
+	if hdr.Size <= 1<<30 {
+		pipe, err = newPipeFile(local, hdr.Size)
+		if err == nil {
+			return pipe, 0, nil
+		}
+		if !errors.Is(err, errors.ErrUnsupported) {
+			s.log.Debug("no pipe for the shared compiled code; writing it first", "error", err)
+		}
+	}
+	if err := writeFileAtomic(local, tr); err != nil {
+		return nil, 0, err
+	}
+	return nil, 1, nil
 }
 
 // unpack writes the files of a shared archive that the cache directory does
 // not have yet; it returns how many it wrote.
-func (s *sharedCache) unpack(r io.Reader) (int, error) {
-	tr := tar.NewReader(s2.NewReader(r))
+func (s *sharedCache) unpack(tr *tar.Reader) (int, error) {
 	written := 0
 	for {
-		hdr, err := tr.Next()
+		_, local, err := s.next(tr)
 		if errors.Is(err, io.EOF) {
 			return written, nil
 		}
 		if err != nil {
 			return written, err
 		}
-		rel := filepath.FromSlash(hdr.Name)
-		if hdr.Typeflag != tar.TypeReg || !filepath.IsLocal(rel) || strings.HasSuffix(rel, ".tmp") {
+		if local == "" {
 			continue
 		}
-		local := filepath.Join(s.dir, rel)
-		if _, err := os.Stat(local); err == nil {
-			continue
-		}
-		s.fetchedMu.Lock()
-		s.fetched[rel] = true
-		s.fetchedMu.Unlock()
 		if err := writeFileAtomic(local, tr); err != nil {
 			return written, err
 		}
 		written++
 	}
+}
+
+// next reads the header of the archive's next entry. local is where its
+// file goes, "" when the entry is not a cache file or the cache has its
+// file already (a named pipe left by a runner that stopped mid-download is
+// removed). Files written here are marked fetched, never shared again.
+func (s *sharedCache) next(tr *tar.Reader) (hdr *tar.Header, local string, err error) {
+	hdr, err = tr.Next()
+	if err != nil {
+		return nil, "", err
+	}
+	rel := filepath.FromSlash(hdr.Name)
+	if hdr.Typeflag != tar.TypeReg || !filepath.IsLocal(rel) || strings.HasSuffix(rel, ".tmp") {
+		return hdr, "", nil
+	}
+	local = filepath.Join(s.dir, rel)
+	if info, err := os.Lstat(local); err == nil {
+		if info.Mode()&os.ModeNamedPipe == 0 {
+			return hdr, "", nil
+		}
+		if err := os.Remove(local); err != nil {
+			return hdr, "", err
+		}
+	}
+	if err := os.MkdirAll(filepath.Dir(local), 0o755); err != nil {
+		return hdr, "", err
+	}
+	s.fetchedMu.Lock()
+	s.fetched[rel] = true
+	s.fetchedMu.Unlock()
+	return hdr, local, nil
 }
 
 // compileAndShare runs compile, then shares the files it added to the
@@ -234,6 +339,19 @@ func cacheFiles(dir string) (map[string]bool, error) {
 		return nil
 	})
 	return files, err
+}
+
+// removePipes removes the named pipes a runner that stopped mid-download
+// left in the cache directory: wazero would wait on them for ever.
+func removePipes(dir string, log *slog.Logger) {
+	_ = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err == nil && d.Type()&fs.ModeNamedPipe != 0 {
+			if err := os.Remove(path); err != nil {
+				log.Warn("could not remove a stale pipe from the compilation cache", "path", path, "error", err)
+			}
+		}
+		return nil
+	})
 }
 
 // writeFileAtomic writes what r yields to path, which appears complete or
