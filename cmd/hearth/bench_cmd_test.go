@@ -44,7 +44,7 @@ func TestBenchFlagErrors(t *testing.T) {
 func TestBenchShortRun(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "results", "bench.json")
 	var stdout, stderr bytes.Buffer
-	args := []string{"bench", "--duration", "200ms", "--cases", "scheduler-1000,bare-nethttp,hearth-warm-command", "--json", out}
+	args := []string{"bench", "--duration", "200ms", "--cases", "scheduler-1000,bare-nethttp,cold-start-c,hearth-warm-command", "--json", out}
 	if code := run(context.Background(), args, &stdout, &stderr); code != 0 {
 		t.Fatalf("exit code %d; stderr:\n%s", code, stderr.String())
 	}
@@ -70,7 +70,7 @@ func TestBenchShortRun(t *testing.T) {
 		t.Errorf("metadata: concurrency %d, GOMAXPROCS %d", report.Concurrency, report.GOMAXPROCS)
 	}
 	// The cases run, and are reported, in the table's order.
-	want := []string{"bare-nethttp", "hearth-warm-command", "scheduler-1000"}
+	want := []string{"bare-nethttp", "hearth-warm-command", "cold-start-c", "scheduler-1000"}
 	if len(report.Cases) != len(want) {
 		t.Fatalf("cases %+v, want %v", report.Cases, want)
 	}
@@ -86,13 +86,13 @@ func TestBenchShortRun(t *testing.T) {
 		t.Errorf("bare-nethttp ratio %v, want 1", r)
 	}
 	table := stdout.String()
-	for _, s := range []string{"| case | req/s | p50 µs | p99 µs | ratio to bare-nethttp |", "| bare-nethttp | ", "| hearth-warm-command | ", "| scheduler-1000 | "} {
+	for _, s := range []string{"| case | req/s | p50 µs | p99 µs | ratio to bare-nethttp |", "| bare-nethttp | ", "| hearth-warm-command | ", "| cold-start-c | ", "| scheduler-1000 | "} {
 		if !strings.Contains(table, s) {
 			t.Errorf("table lacks %q:\n%s", s, table)
 		}
 	}
 	// The progress bar redraws on stderr.
-	if !strings.Contains(stderr.String(), "\r[2/3] hearth-warm-command") {
+	if !strings.Contains(stderr.String(), "\r[3/4] cold-start-c") {
 		t.Errorf("no progress on stderr:\n%q", stderr.String())
 	}
 }
