@@ -44,8 +44,10 @@ type asyncMeta struct {
 	MaxAttempts int           `json:"max_attempts"`
 }
 
-func asyncSubject(ns, fn string) string { return "hearth.async." + ns + "." + fn }
-func dlqSubject(id string) string       { return "hearth.dlq." + id }
+// asyncSubject is the subject of an async invocation in the stream: the id
+// in it lets a gateway find a queued invocation, which has no record yet.
+func asyncSubject(ns, fn, id string) string { return "hearth.async." + ns + "." + fn + "." + id }
+func dlqSubject(id string) string           { return "hearth.dlq." + id }
 
 // wantsAsync reports whether the request asks for an async invocation.
 func wantsAsync(c echo.Context) bool {
@@ -97,12 +99,13 @@ func (g *Gateway) accept(c echo.Context, inv *invocation, mode string) error {
 }
 
 // enqueue publishes an invocation to the async stream (the body inline, or
-// claim-checked in the object store) and writes its queued record. msgID
-// overrides the dedupe id (cron ticks, replays).
+// claim-checked in the object store). msgID overrides the dedupe id (cron
+// ticks, replays). The stream's message is the invocation's only state
+// until a dispatcher starts it and writes its record: a queued invocation
+// is read from the stream (queuedRecord).
 func (g *Gateway) enqueue(ctx context.Context, inv *invocation, mode, callback, msgID string) (string, error) {
 	id := inv.req.InvocationID
-	now := time.Now().UTC()
-	meta := asyncMeta{Req: inv.req, Mode: mode, CallbackURL: callback, QueuedAt: now, MaxAttempts: g.cfg.MaxAttempts}
+	meta := asyncMeta{Req: inv.req, Mode: mode, CallbackURL: callback, QueuedAt: time.Now().UTC(), MaxAttempts: g.cfg.MaxAttempts}
 	body := inv.body
 	if len(body) > g.inlineLimit() {
 		key := wire.PayloadKey(id)
@@ -111,46 +114,97 @@ func (g *Gateway) enqueue(ctx context.Context, inv *invocation, mode, callback, 
 		}
 		meta.Req.BodyRef, body = key, nil
 	}
-	msg := nats.NewMsg(asyncSubject(inv.ns, inv.name))
+	msg := nats.NewMsg(asyncSubject(inv.ns, inv.name, id))
 	msg.Header.Set(headerAsyncMeta, string(meta.appendJSON(make([]byte, 0, 1024))))
 	msg.Data = body
 	if msgID == "" {
 		msgID = id
 	}
-	rec := &Record{ID: id, Namespace: inv.ns, Function: inv.name, Version: inv.req.Version, Mode: mode, Status: StatusQueued, QueuedAt: now}
-	if callback != "" {
-		rec.Callback = &CallbackInfo{URL: callback}
-	}
-	recData := rec.appendJSON(make([]byte, 0, 512))
-	// Both writes in flight at once; the invocation is accepted when the
-	// stream has it.
-	streamAck, err := g.js.PublishMsgAsync(msg, jetstream.WithMsgID(msgID))
+	future, err := g.js.PublishMsgAsync(msg, jetstream.WithMsgID(msgID))
 	if err != nil {
 		return "", newError(http.StatusServiceUnavailable, "queue_unavailable", "could not queue the invocation: %v", err)
 	}
-	// The queued record is created only if there is none: a duplicate
-	// submission, or a dispatcher that already started the invocation,
-	// keeps the record it has.
-	recAck, recErr := g.js.PublishAsync("$KV."+RecordsBucket+"."+rec.key(), recData, jetstream.WithExpectLastSequencePerSubject(0))
 	select {
-	case ack := <-streamAck.Ok():
+	case ack := <-future.Ok():
 		if ack.Duplicate {
 			g.metrics.asyncDuplicates.Inc()
 		}
-		if recErr == nil {
-			select {
-			case <-recAck.Ok():
-			case <-recAck.Err():
-			case <-ctx.Done():
-			}
-		}
-	case err := <-streamAck.Err():
+	case err := <-future.Err():
 		return "", newError(http.StatusServiceUnavailable, "queue_unavailable", "could not queue the invocation: %v", err)
 	case <-ctx.Done():
 		return "", newError(http.StatusServiceUnavailable, "queue_unavailable", "the invocation was not confirmed as queued: %v", ctx.Err())
 	}
 	g.metrics.asyncAccepted.WithLabelValues(inv.ns, inv.name).Inc()
 	return id, nil
+}
+
+// queuedRecord reads the record of an invocation that is in the async
+// stream and has not started: its message is all there is of it.
+func (g *Gateway) queuedRecord(ctx context.Context, id string) (*Record, error) {
+	if !validID(id) { // the id goes into a subject
+		return nil, errNoRecord
+	}
+	raw, err := g.async.GetLastMsgForSubject(ctx, asyncSubject("*", "*", id))
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return nil, errNoRecord
+	}
+	if err != nil {
+		return nil, err
+	}
+	return queuedFromHeader(raw.Header)
+}
+
+// queuedRecords reads the records of a function's newest invocations
+// that are in the async stream and have not started, newest first, at
+// most limit. A work-queue stream takes no second consumer, so it reads
+// messages by sequence: windows back from the stream's end, each twice the
+// last, until it has limit of them or reaches the start.
+func (g *Gateway) queuedRecords(ctx context.Context, ns, fn string, limit int) ([]*Record, error) {
+	info, err := g.async.Info(ctx)
+	if err != nil {
+		return nil, err
+	}
+	filter := asyncSubject(ns, fn, "*")
+	first, end := info.State.FirstSeq, info.State.LastSeq+1
+	var out []*Record
+	for window := uint64(4 * limit); end > first && len(out) < limit; window *= 2 {
+		start := end - min(window, end-first)
+		var found []*Record // oldest first
+		for seq := start; seq < end; {
+			raw, err := g.async.GetMsg(ctx, seq, jetstream.WithGetMsgSubject(filter))
+			if errors.Is(err, jetstream.ErrMsgNotFound) {
+				break
+			}
+			if err != nil {
+				return nil, err
+			}
+			if raw.Sequence >= end {
+				break
+			}
+			if rec, err := queuedFromHeader(raw.Header); err == nil {
+				found = append(found, rec)
+			}
+			seq = raw.Sequence + 1
+		}
+		for i := len(found) - 1; i >= 0 && len(out) < limit; i-- {
+			out = append(out, found[i])
+		}
+		end = start
+	}
+	return out, nil
+}
+
+func queuedFromHeader(h nats.Header) (*Record, error) {
+	meta, err := decodeAsyncHeader(h)
+	if err != nil {
+		return nil, err
+	}
+	req := meta.Req
+	rec := &Record{ID: req.InvocationID, Namespace: req.Namespace, Function: req.Function, Version: req.Version, Mode: meta.Mode, Status: StatusQueued, QueuedAt: meta.QueuedAt}
+	if meta.CallbackURL != "" {
+		rec.Callback = &CallbackInfo{URL: meta.CallbackURL}
+	}
+	return rec, nil
 }
 
 // openStreams creates the async and dead-letter streams if needed.
@@ -184,8 +238,10 @@ func openStreams(ctx context.Context, js jetstream.JetStream, replicas int) (jet
 
 var errNotAsync = errors.New("not an async message")
 
-func decodeAsync(msg jetstream.Msg) (*asyncMeta, error) {
-	raw := msg.Headers().Get(headerAsyncMeta)
+func decodeAsync(msg jetstream.Msg) (*asyncMeta, error) { return decodeAsyncHeader(msg.Headers()) }
+
+func decodeAsyncHeader(h nats.Header) (*asyncMeta, error) {
+	raw := h.Get(headerAsyncMeta)
 	if raw == "" {
 		return nil, errNotAsync
 	}

@@ -174,6 +174,7 @@ type Gateway struct {
 	js             jetstream.JetStream
 	records        *records
 	outputs        *outputs
+	async          jetstream.Stream // accepted async invocations, until they run
 	dlq            jetstream.Stream
 	dispatch       *dispatcher
 	callbackClient *http.Client
@@ -234,7 +235,7 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Gateway, error) {
 	if g.outputs, err = openOutputs(ctx, js, deps.Storage, cfg.Retention, cfg.Replicas); err != nil {
 		return nil, err
 	}
-	if _, g.dlq, err = openStreams(ctx, js, cfg.Replicas); err != nil {
+	if g.async, g.dlq, err = openStreams(ctx, js, cfg.Replicas); err != nil {
 		return nil, err
 	}
 	if err := g.followHeartbeats(); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"sort"
 	"strconv"
 	"time"
 
@@ -134,11 +135,27 @@ func (g *Gateway) getInvocation(c echo.Context) error {
 
 func (g *Gateway) findRecord(c echo.Context) (*Record, error) {
 	id := c.Param("id")
-	rec, err := g.records.get(c.Request().Context(), id)
+	rec, err := g.lookupRecord(c.Request().Context(), id)
 	if errors.Is(err, errNoRecord) {
 		return nil, newError(http.StatusNotFound, "invocation_not_found", "no invocation %q (records are kept for %s)", id, g.cfg.Retention)
 	}
 	return rec, err
+}
+
+// lookupRecord finds an invocation's record, or a queued invocation in the async
+// stream. A dispatcher writes the record before it takes the message off
+// the stream, so an invocation that is in neither the first time has
+// started meanwhile, and the second look at the records finds it.
+func (g *Gateway) lookupRecord(ctx context.Context, id string) (*Record, error) {
+	rec, err := g.records.get(ctx, id)
+	if !errors.Is(err, errNoRecord) {
+		return rec, err
+	}
+	rec, err = g.queuedRecord(ctx, id)
+	if !errors.Is(err, errNoRecord) {
+		return rec, err
+	}
+	return g.records.get(ctx, id)
 }
 
 // getResult answers GET /v1/invocations/{id}/result with the stored output.
@@ -204,7 +221,7 @@ func (g *Gateway) listInvocations(c echo.Context) error {
 		}
 		limit = n
 	}
-	recs, err := g.records.list(c.Request().Context(), ns, name, limit)
+	recs, err := g.listRecords(c.Request().Context(), ns, name, limit)
 	if err != nil {
 		return err
 	}
@@ -212,4 +229,33 @@ func (g *Gateway) listInvocations(c echo.Context) error {
 		recs = []*Record{}
 	}
 	return c.JSON(http.StatusOK, map[string]any{"invocations": recs})
+}
+
+// listRecords returns the newest invocations of a function, newest first:
+// its records and its queued invocations in the async stream (read first:
+// one that starts meanwhile then has a record; one found in both is
+// listed once, from its record).
+func (g *Gateway) listRecords(ctx context.Context, ns, fn string, limit int) ([]*Record, error) {
+	queued, err := g.queuedRecords(ctx, ns, fn, limit)
+	if err != nil {
+		return nil, err
+	}
+	recs, err := g.records.list(ctx, ns, fn, limit)
+	if err != nil {
+		return nil, err
+	}
+	have := make(map[string]bool, len(recs))
+	for _, r := range recs {
+		have[r.ID] = true
+	}
+	for _, r := range queued {
+		if !have[r.ID] {
+			recs = append(recs, r)
+		}
+	}
+	sort.SliceStable(recs, func(i, j int) bool { return recs[i].QueuedAt.After(recs[j].QueuedAt) })
+	if len(recs) > limit {
+		recs = recs[:limit]
+	}
+	return recs, nil
 }

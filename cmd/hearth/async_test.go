@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -11,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/hearthfn/hearth/gateway"
 	"github.com/hearthfn/hearth/internal/testmodules"
@@ -353,5 +356,80 @@ func TestAsyncWaitsForCapacity(t *testing.T) {
 	rec := waitStatus(t, gw.gatewayURL, id, "succeeded")
 	if rec.Attempts != 1 {
 		t.Fatalf("attempts %d, want 1", rec.Attempts)
+	}
+}
+
+// An accepted invocation is one message in the async stream and nothing
+// else until a dispatcher starts it: its record and the function's list
+// of invocations read it from the stream.
+func TestAsyncQueuedIsReadFromTheStream(t *testing.T) {
+	conn := externalConn(t)
+	gw := asyncGateway(t, conn, gateway.Config{NoDispatcher: true})
+	mustDeploy(t, gw.gatewayURL, "hello", exampleWasm(t, "hello"), "")
+	mustDeploy(t, gw.gatewayURL, "other", exampleWasm(t, "hello"), "")
+	var ids []string
+	for i := range 5 {
+		var headers map[string]string
+		if i == 0 {
+			headers = map[string]string{"Hearth-Callback-Url": "http://127.0.0.1:9/done"}
+		}
+		ids = append(ids, submit(t, gw.gatewayURL, "hello", fmt.Sprint(i), headers))
+	}
+	otherID := submit(t, gw.gatewayURL, "other", "x", nil)
+
+	for i, id := range ids {
+		rec := record(t, gw.gatewayURL, id)
+		if rec.Status != "queued" || rec.Function != "hello" || rec.Version != 1 || rec.Mode != "async" || rec.QueuedAt.IsZero() || rec.Attempts != 0 {
+			t.Fatalf("queued record %d: %+v", i, rec)
+		}
+		if (rec.Callback != nil && rec.Callback.URL == "http://127.0.0.1:9/done") != (i == 0) {
+			t.Fatalf("queued record %d: callback %+v", i, rec.Callback)
+		}
+	}
+	js, err := jetstream.New(gw.nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kv, err := js.KeyValue(context.Background(), gateway.RecordsBucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kv.Get(context.Background(), "default.hello."+ids[0]); !errors.Is(err, jetstream.ErrKeyNotFound) {
+		t.Fatalf("records bucket entry of a queued invocation: %v; want none (the stream has it)", err)
+	}
+
+	list := func(limit int) []string {
+		t.Helper()
+		resp, body := call(t, http.MethodGet, fmt.Sprintf("%s/v1/functions/hello/invocations?limit=%d", gw.gatewayURL, limit), "", nil)
+		var out struct{ Invocations []gateway.Record }
+		if resp.StatusCode != 200 || json.Unmarshal(body, &out) != nil {
+			t.Fatalf("list: %d %s", resp.StatusCode, body)
+		}
+		var got []string
+		for _, r := range out.Invocations {
+			got = append(got, r.ID)
+		}
+		return got
+	}
+	if got, want := list(2), []string{ids[4], ids[3]}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("newest 2 invocations %v, want %v", got, want)
+	}
+	if got, want := list(50), []string{ids[4], ids[3], ids[2], ids[1], ids[0]}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("invocations %v, want %v (not %s, another function's)", got, want, otherID)
+	}
+	// Ids go into a subject: wildcards find nothing.
+	for _, bad := range []string{"%2A", "%3E", "a.b", strings.Repeat("x", 65)} {
+		resp, body := call(t, http.MethodGet, gw.gatewayURL+"/v1/invocations/"+bad, "", nil)
+		wantError(t, resp, body, 404, "invocation_not_found")
+	}
+
+	// A dispatcher runs them; each is listed once, from its record.
+	asyncGateway(t, conn, gateway.Config{})
+	asyncRunner(t, conn)
+	for _, id := range ids {
+		waitStatus(t, gw.gatewayURL, id, "succeeded")
+	}
+	if got, want := list(50), []string{ids[4], ids[3], ids[2], ids[1], ids[0]}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("invocations after running %v, want %v", got, want)
 	}
 }
