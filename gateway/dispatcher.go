@@ -26,6 +26,9 @@ type dispatcher struct {
 	cons    jetstream.ConsumeContext
 	sem     chan struct{}
 	running sync.WaitGroup
+
+	mu      sync.Mutex
+	stopped bool // no new runs: a delivery after stop goes back to the stream
 }
 
 func (g *Gateway) startDispatcher(ctx context.Context) error {
@@ -53,12 +56,25 @@ func (g *Gateway) startDispatcher(ctx context.Context) error {
 // stop stops taking messages and waits for those being run.
 func (d *dispatcher) stop() {
 	d.cons.Stop()
+	d.mu.Lock()
+	d.stopped = true
+	d.mu.Unlock()
 	d.running.Wait()
 }
 
 func (d *dispatcher) receive(msg jetstream.Msg) {
 	d.sem <- struct{}{}
+	// A delivery can still arrive while the consumer stops; it must not
+	// start a run that stop does not wait for.
+	d.mu.Lock()
+	if d.stopped {
+		d.mu.Unlock()
+		<-d.sem
+		_ = msg.Nak()
+		return
+	}
 	d.running.Add(1)
+	d.mu.Unlock()
 	go func() {
 		defer func() { <-d.sem; d.running.Done() }()
 		d.run(msg)

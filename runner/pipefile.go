@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"sync"
+	"time"
 )
 
 // A pipeFile is a compilation cache file that wazero can read while it is
@@ -17,9 +18,12 @@ import (
 // plain file.
 //
 // The pipe is held open for reading and writing from before it appears
-// until close: wazero's open never waits for a writer, and a reader always
-// gets every byte or, if the download fails, the end of the file early
-// (wazero then reports a broken cache entry, and the caller compiles).
+// until close, or pipeLinger after feed has written every byte: wazero's
+// open never waits for a writer, and a reader gets every byte, then the
+// end of the file; if the download fails, it gets the end early (wazero
+// then reports a broken cache entry, and the caller compiles). The
+// linger ends a read for more bytes than the file has (a corrupt entry),
+// which would otherwise wait for ever, since close comes after the read.
 type pipeFile struct {
 	path string
 	pipe *os.File
@@ -31,7 +35,13 @@ type pipeFile struct {
 	failed  bool
 	closed  bool
 	fed     chan struct{} // feed has returned
+	linger  *time.Timer   // closes the pipe once everything is written
 }
+
+// pipeLinger is how long the pipe stays open after feed has written every
+// byte: a reader reads them in milliseconds; one that opened the pipe just
+// before the complete file replaced it still gets a writer meanwhile.
+var pipeLinger = 10 * time.Second
 
 // newPipeFile puts a named pipe at path for a file of size bytes, and
 // starts feeding it what download receives. It returns
@@ -105,6 +115,11 @@ func (p *pipeFile) feed() {
 		}
 		written = have
 	}
+	p.mu.Lock()
+	if !p.closed {
+		p.linger = time.AfterFunc(pipeLinger, func() { _ = p.pipe.Close() })
+	}
+	p.mu.Unlock()
 }
 
 // close ends the pipe; call it once download has returned and the reader,
@@ -116,4 +131,7 @@ func (p *pipeFile) close() {
 	p.mu.Unlock()
 	_ = p.pipe.Close() // a feed blocked in Write returns
 	<-p.fed
+	if p.linger != nil { // set by feed, which has returned
+		p.linger.Stop()
+	}
 }

@@ -128,6 +128,34 @@ func TestPipeFileDownloadFails(t *testing.T) {
 	within(t, "close", p.close)
 }
 
+// A reader that wants more bytes than the file has (a corrupt entry) gets
+// the end of the file once the pipe has lingered, instead of waiting for
+// ever: the caller closes the pipe only after the read.
+func TestPipeFileShortReadEnds(t *testing.T) {
+	defer func(d time.Duration) { pipeLinger = d }(pipeLinger)
+	pipeLinger = 50 * time.Millisecond
+	data := []byte("a cache file shorter than its header says")
+	path := filepath.Join(t.TempDir(), "code")
+	p, err := newPipeFile(path, int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := p.download(bytes.NewReader(data)); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	within(t, "a read past the end", func() { n, err = io.ReadFull(f, make([]byte, 2*len(data))) })
+	if n != len(data) || !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Fatalf("read %d bytes, %v; want %d, then the end", n, err, len(data))
+	}
+	within(t, "close", p.close)
+}
+
 // A pipe left by a runner that stopped mid-download is removed when the
 // next one starts: wazero would wait on it for ever.
 func TestSharedCacheRemovesStalePipes(t *testing.T) {
