@@ -13,8 +13,8 @@ import (
 )
 
 // BenchmarkAsyncAccept measures durable async accepts: each 202 means the
-// invocation is stored in the JetStream stream (file storage) and its record
-// created. Reported as accepts/s over parallel clients.
+// invocation is stored in the JetStream stream (file storage). Reported as
+// accepts/s over parallel clients.
 func BenchmarkAsyncAccept(b *testing.B) {
 	// The dispatcher is off: this measures accepting, not running.
 	s := startBenchDev(b, gateway.Config{NoDispatcher: true})
@@ -41,6 +41,34 @@ func BenchmarkAsyncAccept(b *testing.B) {
 		}
 	})
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "accepts/s")
+}
+
+// BenchmarkWarmSyncInvoke measures warm sync calls of the reverse-c
+// reactor on `hearth dev` (the gateway calls its own runner directly), 32
+// clients in parallel: with -cpuprofile and -memprofile it shows the
+// platform's cost per call (the hearth bench's hearth-warm-reactor case).
+func BenchmarkWarmSyncInvoke(b *testing.B) {
+	s := startBenchDev(b, gateway.Config{})
+	url := s.gatewayURL + "/v1/functions/reverse-c/invoke"
+	body := bytes.Repeat([]byte("0123456789"), 10)
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256}}
+	b.SetParallelism(16) // × GOMAXPROCS 2: 32 clients
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			resp, err := client.Post(url, "application/octet-stream", bytes.NewReader(body))
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				b.Errorf("status %d", resp.StatusCode)
+				return
+			}
+		}
+	})
 }
 
 // BenchmarkAsyncEndToEnd measures async completions: n invocations are
