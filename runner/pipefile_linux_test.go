@@ -37,6 +37,23 @@ func within(t *testing.T, what string, f func()) {
 	}
 }
 
+// openPipe puts a pipeFile for size bytes in a temporary directory and
+// opens it for reading, as wazero does.
+func openPipe(t *testing.T, size int) (string, *pipeFile, *os.File) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "code")
+	p, err := newPipeFile(path, int64(size))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	return path, p, f
+}
+
 func wantRegular(t *testing.T, path string, data []byte) {
 	t.Helper()
 	info, err := os.Lstat(path)
@@ -52,16 +69,7 @@ func wantRegular(t *testing.T, path string, data []byte) {
 // through the pipe; afterwards the complete file stands in its place.
 func TestPipeFileReadWhileDownloading(t *testing.T) {
 	data := pipeTestData()
-	path := filepath.Join(t.TempDir(), "code")
-	p, err := newPipeFile(path, int64(len(data)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := os.Open(path) // the pipe: the download has not started
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
+	path, p, f := openPipe(t, len(data)) // the download has not started
 	read := make(chan []byte, 1)
 	go func() {
 		got := make([]byte, len(data))
@@ -103,21 +111,13 @@ func TestPipeFileReadAfterDownload(t *testing.T) {
 // the pipe is gone, so that the next reader finds no file.
 func TestPipeFileDownloadFails(t *testing.T) {
 	data := pipeTestData()
-	path := filepath.Join(t.TempDir(), "code")
-	p, err := newPipeFile(path, int64(len(data)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
+	path, p, f := openPipe(t, len(data))
 	broken := errors.New("connection reset")
 	if err := p.download(io.MultiReader(bytes.NewReader(data[:1<<20]), iotest.ErrReader(broken))); !errors.Is(err, broken) {
 		t.Fatalf("download: %v, want %v", err, broken)
 	}
 	var got []byte
+	var err error
 	within(t, "the reader", func() { got, err = io.ReadAll(f) })
 	if err != nil || !bytes.Equal(got, data[:len(got)]) || len(got) >= len(data) {
 		t.Fatalf("the reader got %d bytes, %v; want a prefix, then the end", len(got), err)
@@ -135,20 +135,12 @@ func TestPipeFileShortReadEnds(t *testing.T) {
 	defer func(d time.Duration) { pipeLinger = d }(pipeLinger)
 	pipeLinger = 50 * time.Millisecond
 	data := []byte("a cache file shorter than its header says")
-	path := filepath.Join(t.TempDir(), "code")
-	p, err := newPipeFile(path, int64(len(data)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
+	_, p, f := openPipe(t, len(data))
 	if err := p.download(bytes.NewReader(data)); err != nil {
 		t.Fatal(err)
 	}
 	var n int
+	var err error
 	within(t, "a read past the end", func() { n, err = io.ReadFull(f, make([]byte, 2*len(data))) })
 	if n != len(data) || !errors.Is(err, io.ErrUnexpectedEOF) {
 		t.Fatalf("read %d bytes, %v; want %d, then the end", n, err, len(data))
