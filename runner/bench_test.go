@@ -46,21 +46,23 @@ func BenchmarkWarmCall(b *testing.B) {
 			}
 		}
 	})
-	b.Run("command-c-fresh-instance", func(b *testing.B) {
-		store := newStore(b)
-		e := newTestEngine(b, store)
-		f := fn{name: "hello", digest: upload(b, store, example("hello")), abi: wire.ABICommand}
-		req := f.request("POST")
-		if res := e.Run(context.Background(), req, benchBody, DefaultOutputLimit); res.Err != nil {
-			b.Fatal(res.Err)
-		}
-		waitCompiled(b, e, f)
-		for b.Loop() {
+	for _, m := range []struct{ name, example string }{{"command-c-fresh-instance", "hello"}, {"command-go-fresh-instance", "echo"}} {
+		b.Run(m.name, func(b *testing.B) {
+			store := newStore(b)
+			e := newTestEngine(b, store)
+			f := fn{name: m.example, digest: upload(b, store, example(m.example)), abi: wire.ABICommand}
+			req := f.request("POST")
 			if res := e.Run(context.Background(), req, benchBody, DefaultOutputLimit); res.Err != nil {
 				b.Fatal(res.Err)
 			}
-		}
-	})
+			waitCompiled(b, e, f)
+			for b.Loop() {
+				if res := e.Run(context.Background(), req, benchBody, DefaultOutputLimit); res.Err != nil {
+					b.Fatal(res.Err)
+				}
+			}
+		})
+	}
 }
 
 // BenchmarkColdStart measures the first call of a just-deployed module on a

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/experimental"
 	"github.com/tetratelabs/wazero/sys"
 
 	"github.com/hearthfn/hearth/internal/wire"
@@ -38,7 +39,8 @@ func (e *Engine) runCommand(c *call, stop context.CancelFunc) Result {
 	}
 
 	start := time.Now()
-	mod, err := c.tier.rt.InstantiateModule(c.ctx, c.tier.compiled, cfg)
+	ctx := experimental.WithMemoryAllocator(c.ctx, &e.memories) // a recycled, zeroed memory
+	mod, err := c.tier.rt.InstantiateModule(ctx, c.tier.compiled, cfg)
 	res.Run = time.Since(start)
 	if mod != nil {
 		_ = mod.Close(context.Background())

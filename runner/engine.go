@@ -45,6 +45,7 @@ type Engine struct {
 	ownsCache bool
 	shared    *sharedCache // compiled code shared through S3; nil = off
 	tiered    bool         // start cold modules on the interpreter
+	memories  memoryPool   // linear memories of command instances, recycled
 	log       *slog.Logger
 	// testHookOptimize, when set, runs before a tiered start's optimizing
 	// compile: tests hold the compiled tier back with it, or make the

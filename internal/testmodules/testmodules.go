@@ -35,6 +35,14 @@ var MemoryBomb []byte
 //go:embed bigoutput.wasm
 var BigOutput []byte
 
+// Dirty is a WASI command that exits with code 1 if its memory (grown by a
+// page first) holds a non-zero byte when it starts, then fills it with
+// 0xab and exits with 0: a runner that recycles memories must hand every
+// instance a zeroed one.
+//
+//go:embed dirty.wasm
+var Dirty []byte
+
 // ForbiddenImport imports env.socket_open, a host function Hearth does not
 // provide.
 //

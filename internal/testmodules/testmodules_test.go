@@ -17,7 +17,7 @@ import (
 // commands are the WASI command fixtures.
 var commands = map[string][]byte{
 	"Trap": Trap, "Loop": Loop, "ExitCode": ExitCode, "MemoryBomb": MemoryBomb,
-	"BigOutput": BigOutput, "Sleep": Sleep,
+	"BigOutput": BigOutput, "Sleep": Sleep, "Dirty": Dirty,
 }
 
 func TestModulesCompile(t *testing.T) {
