@@ -199,12 +199,18 @@ func queuedFromHeader(h nats.Header) (*Record, error) {
 	if err != nil {
 		return nil, err
 	}
-	req := meta.Req
-	rec := &Record{ID: req.InvocationID, Namespace: req.Namespace, Function: req.Function, Version: req.Version, Mode: meta.Mode, Status: StatusQueued, QueuedAt: meta.QueuedAt}
-	if meta.CallbackURL != "" {
-		rec.Callback = &CallbackInfo{URL: meta.CallbackURL}
+	return meta.queuedRecord(), nil
+}
+
+// queuedRecord is the record of the invocation before it has started: all
+// that its message says of it.
+func (m *asyncMeta) queuedRecord() *Record {
+	req := m.Req
+	rec := &Record{ID: req.InvocationID, Namespace: req.Namespace, Function: req.Function, Version: req.Version, Mode: m.Mode, Status: StatusQueued, QueuedAt: m.QueuedAt}
+	if m.CallbackURL != "" {
+		rec.Callback = &CallbackInfo{URL: m.CallbackURL}
 	}
-	return rec, nil
+	return rec
 }
 
 // openStreams creates the async and dead-letter streams if needed.

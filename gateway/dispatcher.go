@@ -99,11 +99,8 @@ func (d *dispatcher) run(msg jetstream.Msg) {
 	deliveries := int(md.NumDelivered)
 	req := meta.Req
 	rec, err := g.records.getFor(ctx, req.Namespace, req.Function, req.InvocationID)
-	if err != nil {
-		rec = &Record{ID: req.InvocationID, Namespace: req.Namespace, Function: req.Function, Version: req.Version, Mode: meta.Mode, QueuedAt: meta.QueuedAt}
-		if meta.CallbackURL != "" {
-			rec.Callback = &CallbackInfo{URL: meta.CallbackURL}
-		}
+	if err != nil { // not started before: the message has it all
+		rec = meta.queuedRecord()
 	}
 	if rec.Status == StatusSucceeded || rec.Status == StatusDead {
 		// A redelivery of work already done (the ack was lost): finish the
