@@ -192,7 +192,6 @@ func boolParam(c echo.Context, name string) (bool, error) {
 	return b, nil
 }
 
-// readLimited reads r up to limit bytes; more is a 413.
 // readError maps a failed read of a request's body to an API error.
 func readError(err error, what string) error {
 	if mbe := (*http.MaxBytesError)(nil); errors.As(err, &mbe) {
@@ -202,6 +201,7 @@ func readError(err error, what string) error {
 	return newError(http.StatusBadRequest, "bad_request", "read %s: %v", what, err)
 }
 
+// readLimited reads r up to limit bytes; more is a 413.
 func readLimited(r io.Reader, limit int64, what string) ([]byte, error) {
 	data, err := io.ReadAll(io.LimitReader(r, limit+1))
 	if err != nil {
