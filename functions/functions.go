@@ -26,8 +26,8 @@ type Example struct {
 }
 
 // Examples returns the examples in this order: echo, hello, reverse,
-// reverse-c. Other
-// packages' tests index it by position, so append new examples at the end.
+// reverse-c. Other packages' tests index it by position, so append new
+// examples at the end.
 func Examples() []Example {
 	return []Example{
 		{Name: "echo", Wasm: echoWasm},

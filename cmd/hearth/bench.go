@@ -748,12 +748,8 @@ func coldStart(example string, shared bool) func(b *bencher, ctx context.Context
 		if err != nil {
 			return benchResult{}, err
 		}
-		wasm := benchExample(example)
-		req := &wire.Request{Namespace: registry.DefaultNamespace, Function: example, Version: 1,
-			Digest: strings.TrimPrefix(registry.DigestOf(wasm), "sha256:"), ABI: wire.ABICommand, Method: http.MethodPost, Path: "/"}
-		other := benchExample("reverse-c")
-		otherReq := &wire.Request{Namespace: registry.DefaultNamespace, Function: "reverse-c", Version: 1,
-			Digest: strings.TrimPrefix(registry.DigestOf(other), "sha256:"), ABI: wire.ABIReactor}
+		req := exampleRequest(example, wire.ABICommand)
+		otherReq := exampleRequest("reverse-c", wire.ABIReactor)
 		var setUp loadgen.Histogram
 		// newEngine makes the engine of a runner in service that never ran
 		// example: it has loaded another module, so its wazero runtimes
@@ -1000,6 +996,13 @@ func (b *bencher) scheduler1000(ctx context.Context) (benchResult, error) {
 	r := throughput(res)
 	r.Note = "1,000 runners, 5 warm modules each, loads 0–31 of 64; 1,024 module digests"
 	return r, nil
+}
+
+// exampleRequest is a POST of a deployed example (version 1) as a runner
+// gets it.
+func exampleRequest(name, abi string) *wire.Request {
+	return &wire.Request{Namespace: registry.DefaultNamespace, Function: name, Version: 1,
+		Digest: strings.TrimPrefix(registry.DigestOf(benchExample(name)), "sha256:"), ABI: abi, Method: http.MethodPost, Path: "/"}
 }
 
 func benchExample(name string) []byte {
