@@ -16,13 +16,14 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/hearthfn/hearth/gateway"
+	"github.com/hearthfn/hearth/internal/stack"
 	"github.com/hearthfn/hearth/internal/testmodules"
 	"github.com/hearthfn/hearth/internal/testutil"
 	"github.com/hearthfn/hearth/runner"
 )
 
 // asyncGateway starts a gateway role with fast retries for tests.
-func asyncGateway(t *testing.T, conn connConfig, cfg gateway.Config) *stack {
+func asyncGateway(t *testing.T, conn stack.Conn, cfg gateway.Config) *stack.Stack {
 	t.Helper()
 	cfg.HeartbeatInterval = beat
 	if cfg.RetryBase == 0 {
@@ -31,7 +32,7 @@ func asyncGateway(t *testing.T, conn connConfig, cfg gateway.Config) *stack {
 	return gatewayRole(t, conn, cfg)
 }
 
-func asyncRunner(t *testing.T, conn connConfig) *stack {
+func asyncRunner(t *testing.T, conn stack.Conn) *stack.Stack {
 	t.Helper()
 	return runnerRole(t, conn, runner.Config{HeartbeatInterval: beat})
 }
@@ -91,41 +92,41 @@ func waitStatus(t *testing.T, base, id, status string) gateway.Record {
 
 func TestAsyncAcceptResultAndLogs(t *testing.T) {
 	s := startTestDev(t, t.TempDir())
-	id := submit(t, s.gatewayURL, "hello", "async", nil)
-	rec := waitStatus(t, s.gatewayURL, id, "succeeded")
+	id := submit(t, s.GatewayURL, "hello", "async", nil)
+	rec := waitStatus(t, s.GatewayURL, id, "succeeded")
 	if rec.Attempts != 1 || rec.Mode != "async" || rec.Runner == "" || rec.Placement == "" || rec.StartedAt == nil || rec.FinishedAt == nil {
 		t.Fatalf("record %+v", rec)
 	}
-	resp, body := call(t, http.MethodGet, s.gatewayURL+"/v1/invocations/"+id+"/result", "", nil)
+	resp, body := call(t, http.MethodGet, s.GatewayURL+"/v1/invocations/"+id+"/result", "", nil)
 	if resp.StatusCode != 200 || string(body) != "Hello, async!\n" {
 		t.Fatalf("result: %d %q", resp.StatusCode, body)
 	}
-	resp, body = call(t, http.MethodGet, s.gatewayURL+"/v1/invocations/"+id+"/logs", "", nil)
+	resp, body = call(t, http.MethodGet, s.GatewayURL+"/v1/invocations/"+id+"/logs", "", nil)
 	if resp.StatusCode != 200 || !strings.Contains(string(body), "hello: greeted 5 bytes") {
 		t.Fatalf("logs: %d %q", resp.StatusCode, body)
 	}
 	// Sync calls get records too.
-	resp, _ = call(t, http.MethodPost, s.gatewayURL+"/v1/functions/hello/invoke?x=1", "", []byte("sync"))
+	resp, _ = call(t, http.MethodPost, s.GatewayURL+"/v1/functions/hello/invoke?x=1", "", []byte("sync"))
 	syncID := resp.Header.Get("Hearth-Invocation-Id")
-	rec = waitStatus(t, s.gatewayURL, syncID, "succeeded")
+	rec = waitStatus(t, s.GatewayURL, syncID, "succeeded")
 	if rec.Mode != "sync" {
 		t.Fatalf("sync record %+v", rec)
 	}
-	resp, body = call(t, http.MethodGet, s.gatewayURL+"/v1/invocations/"+syncID+"/result", "", nil)
+	resp, body = call(t, http.MethodGet, s.GatewayURL+"/v1/invocations/"+syncID+"/result", "", nil)
 	wantError(t, resp, body, 404, "no_result")
-	resp, body = call(t, http.MethodGet, s.gatewayURL+"/v1/invocations/nope/result", "", nil)
+	resp, body = call(t, http.MethodGet, s.GatewayURL+"/v1/invocations/nope/result", "", nil)
 	wantError(t, resp, body, 404, "invocation_not_found")
-	resp, body = call(t, http.MethodGet, s.gatewayURL+"/v1/functions/hello/invocations?limit=5", "", nil)
+	resp, body = call(t, http.MethodGet, s.GatewayURL+"/v1/functions/hello/invocations?limit=5", "", nil)
 	if resp.StatusCode != 200 || !strings.Contains(string(body), id) || !strings.Contains(string(body), syncID) {
 		t.Fatalf("invocations of hello: %d %s", resp.StatusCode, body)
 	}
 	// ?async=true is the other way to ask.
-	resp, body = call(t, http.MethodPost, s.gatewayURL+"/v1/functions/hello/invoke?async=true", "", nil)
+	resp, body = call(t, http.MethodPost, s.GatewayURL+"/v1/functions/hello/invoke?async=true", "", nil)
 	if resp.StatusCode != 202 {
 		t.Fatalf("?async=true: %d %s", resp.StatusCode, body)
 	}
 	// Bad input.
-	req, _ := http.NewRequest(http.MethodPost, s.gatewayURL+"/v1/functions/hello/invoke", nil)
+	req, _ := http.NewRequest(http.MethodPost, s.GatewayURL+"/v1/functions/hello/invoke", nil)
 	req.Header.Set("Prefer", "respond-async")
 	req.Header.Set("Hearth-Callback-Url", "ftp://example")
 	r2, err := http.DefaultClient.Do(req)
@@ -153,12 +154,12 @@ func TestAsyncDedupeAndCallback(t *testing.T) {
 	}))
 	defer cb.Close()
 	headers := map[string]string{"Idempotency-Key": "order-42", "Hearth-Callback-Url": cb.URL}
-	id := submit(t, s.gatewayURL, "hello", "cb", headers)
-	if again := submit(t, s.gatewayURL, "hello", "cb", headers); again != id {
+	id := submit(t, s.GatewayURL, "hello", "cb", headers)
+	if again := submit(t, s.GatewayURL, "hello", "cb", headers); again != id {
 		t.Fatalf("same Idempotency-Key gave ids %s and %s", id, again)
 	}
 	testutil.Eventually(t, 30*time.Second, func() error {
-		rec := record(t, s.gatewayURL, id)
+		rec := record(t, s.GatewayURL, id)
 		if rec.Callback == nil || !rec.Callback.Delivered {
 			return fmt.Errorf("callback %+v", rec.Callback)
 		}
@@ -173,7 +174,7 @@ func TestAsyncDedupeAndCallback(t *testing.T) {
 	if len(got) != 2 || got[1] != want {
 		t.Fatalf("callbacks %q, want two deliveries of %q", got, want)
 	}
-	if rec := record(t, s.gatewayURL, id); rec.Attempts != 1 {
+	if rec := record(t, s.GatewayURL, id); rec.Attempts != 1 {
 		t.Fatalf("deduplicated invocation ran %d times", rec.Attempts)
 	}
 }
@@ -182,10 +183,10 @@ func TestAsyncRetriesDeadLetterAndReplay(t *testing.T) {
 	conn := externalConn(t)
 	gw := asyncGateway(t, conn, gateway.Config{MaxAttempts: 3, RetryBase: 100 * time.Millisecond})
 	asyncRunner(t, conn)
-	mustDeploy(t, gw.gatewayURL, "flaky", testmodules.ExitCode, "")
+	mustDeploy(t, gw.GatewayURL, "flaky", testmodules.ExitCode, "")
 	start := time.Now()
-	id := submit(t, gw.gatewayURL, "flaky", "", nil)
-	rec := waitStatus(t, gw.gatewayURL, id, "dead")
+	id := submit(t, gw.GatewayURL, "flaky", "", nil)
+	rec := waitStatus(t, gw.GatewayURL, id, "dead")
 	elapsed := time.Since(start)
 	if rec.Attempts != 3 || rec.Error == nil || !strings.Contains(rec.Error.Message, "code 3") {
 		t.Fatalf("dead record %+v", rec)
@@ -194,22 +195,22 @@ func TestAsyncRetriesDeadLetterAndReplay(t *testing.T) {
 	if elapsed < 240*time.Millisecond {
 		t.Fatalf("three attempts took %s; the backoff waits at least 240ms", elapsed)
 	}
-	resp, body := call(t, http.MethodGet, gw.gatewayURL+"/v1/dlq", "", nil)
+	resp, body := call(t, http.MethodGet, gw.GatewayURL+"/v1/dlq", "", nil)
 	if resp.StatusCode != 200 || !strings.Contains(string(body), id) || !strings.Contains(string(body), "code 3") {
 		t.Fatalf("DLQ: %d %s", resp.StatusCode, body)
 	}
 	// Fix the function and replay: the same invocation succeeds.
-	mustDeploy(t, gw.gatewayURL, "flaky", exampleWasm(t, "hello"), "")
-	resp, body = call(t, http.MethodPost, gw.gatewayURL+"/v1/dlq/"+id+"/replay", "", nil)
+	mustDeploy(t, gw.GatewayURL, "flaky", exampleWasm(t, "hello"), "")
+	resp, body = call(t, http.MethodPost, gw.GatewayURL+"/v1/dlq/"+id+"/replay", "", nil)
 	if resp.StatusCode != 202 {
 		t.Fatalf("replay: %d %s", resp.StatusCode, body)
 	}
-	waitStatus(t, gw.gatewayURL, id, "succeeded")
-	resp, body = call(t, http.MethodGet, gw.gatewayURL+"/v1/dlq", "", nil)
+	waitStatus(t, gw.GatewayURL, id, "succeeded")
+	resp, body = call(t, http.MethodGet, gw.GatewayURL+"/v1/dlq", "", nil)
 	if strings.Contains(string(body), id) {
 		t.Fatalf("replayed invocation still in the DLQ: %s", body)
 	}
-	resp, body = call(t, http.MethodPost, gw.gatewayURL+"/v1/dlq/"+id+"/replay", "", nil)
+	resp, body = call(t, http.MethodPost, gw.GatewayURL+"/v1/dlq/"+id+"/replay", "", nil)
 	wantError(t, resp, body, 404, "not_in_dlq")
 }
 
@@ -217,17 +218,17 @@ func TestAsyncSurvivesDispatcherCrash(t *testing.T) {
 	conn := externalConn(t)
 	first := asyncGateway(t, conn, gateway.Config{AckWait: 300 * time.Millisecond})
 	asyncRunner(t, conn)
-	mustDeploy(t, first.gatewayURL, "sleepy", testmodules.Sleep, "")
-	id := submit(t, first.gatewayURL, "sleepy", "1500", nil)
-	waitStatus(t, first.gatewayURL, id, "running")
-	first.nc.Close() // the gateway running it dies mid-invocation
+	mustDeploy(t, first.GatewayURL, "sleepy", testmodules.Sleep, "")
+	id := submit(t, first.GatewayURL, "sleepy", "1500", nil)
+	waitStatus(t, first.GatewayURL, id, "running")
+	first.NC.Close() // the gateway running it dies mid-invocation
 
 	second := asyncGateway(t, conn, gateway.Config{AckWait: 300 * time.Millisecond})
-	rec := waitStatus(t, second.gatewayURL, id, "succeeded")
+	rec := waitStatus(t, second.GatewayURL, id, "succeeded")
 	if rec.Attempts != 2 {
 		t.Fatalf("record after redelivery: attempts %d, want 2", rec.Attempts)
 	}
-	resp, body := call(t, http.MethodGet, second.gatewayURL+"/v1/invocations/"+id+"/result", "", nil)
+	resp, body := call(t, http.MethodGet, second.GatewayURL+"/v1/invocations/"+id+"/result", "", nil)
 	if resp.StatusCode != 200 || string(body) != "slept 1500\n" {
 		t.Fatalf("result: %d %q", resp.StatusCode, body)
 	}
@@ -236,9 +237,9 @@ func TestAsyncSurvivesDispatcherCrash(t *testing.T) {
 func TestAsyncLargePayload(t *testing.T) {
 	s := startTestDev(t, t.TempDir())
 	big := strings.Repeat("0123456789abcdef", 2<<20) // 32 MiB
-	id := submit(t, s.gatewayURL, "echo", big, nil)
-	waitStatus(t, s.gatewayURL, id, "succeeded")
-	resp, body := call(t, http.MethodGet, s.gatewayURL+"/v1/invocations/"+id+"/result", "", nil)
+	id := submit(t, s.GatewayURL, "echo", big, nil)
+	waitStatus(t, s.GatewayURL, id, "succeeded")
+	resp, body := call(t, http.MethodGet, s.GatewayURL+"/v1/invocations/"+id+"/result", "", nil)
 	if resp.StatusCode != 200 || len(body) != len(big) || string(body) != big {
 		t.Fatalf("32 MiB async result: %d, %d bytes", resp.StatusCode, len(body))
 	}
@@ -248,7 +249,7 @@ func TestAsyncCLI(t *testing.T) {
 	s := startTestDev(t, t.TempDir())
 	hearth := func(args ...string) (int, string, string) {
 		var stdout, stderr strings.Builder
-		code := run(context.Background(), append(args, "--gateway", s.gatewayURL), &stdout, &stderr)
+		code := run(context.Background(), append(args, "--gateway", s.GatewayURL), &stdout, &stderr)
 		return code, stdout.String(), stderr.String()
 	}
 	code, out, errOut := hearth("invoke", "hello", "--async", "--data", "cli")
@@ -256,7 +257,7 @@ func TestAsyncCLI(t *testing.T) {
 	if code != 0 || id == "" {
 		t.Fatalf("invoke --async: %d %q %q", code, out, errOut)
 	}
-	waitStatus(t, s.gatewayURL, id, "succeeded")
+	waitStatus(t, s.GatewayURL, id, "succeeded")
 	if code, out, _ := hearth("invocation", id); code != 0 || !strings.Contains(out, "status    succeeded") {
 		t.Fatalf("invocation: %d %q", code, out)
 	}
@@ -295,9 +296,9 @@ func TestAsyncCLI(t *testing.T) {
 	var followed syncBuffer
 	done := make(chan int, 1)
 	go func() {
-		done <- run(ctx, []string{"logs", "hello", "-f", "--gateway", s.gatewayURL}, &followed, io.Discard)
+		done <- run(ctx, []string{"logs", "hello", "-f", "--gateway", s.GatewayURL}, &followed, io.Discard)
 	}()
-	call(t, http.MethodPost, s.gatewayURL+"/v1/functions/hello/invoke", "", []byte("followed!"))
+	call(t, http.MethodPost, s.GatewayURL+"/v1/functions/hello/invoke", "", []byte("followed!"))
 	testutil.Eventually(t, 30*time.Second, func() error {
 		if !strings.Contains(followed.String(), "greeted 9 bytes") {
 			return fmt.Errorf("logs -f printed %q", followed.String())
@@ -334,13 +335,13 @@ func (s *syncBuffer) String() string {
 func TestAsyncWaitsForCapacity(t *testing.T) {
 	conn := externalConn(t)
 	gw := asyncGateway(t, conn, gateway.Config{MaxAttempts: 2, RetryBase: 20 * time.Millisecond, RetryCap: 100 * time.Millisecond})
-	mustDeploy(t, gw.gatewayURL, "hello", exampleWasm(t, "hello"), "")
-	id := submit(t, gw.gatewayURL, "hello", "patient", nil)
+	mustDeploy(t, gw.GatewayURL, "hello", exampleWasm(t, "hello"), "")
+	id := submit(t, gw.GatewayURL, "hello", "patient", nil)
 	// Many deliveries (more than MaxAttempts) find no runner; none counts
 	// as an attempt: each reschedules the invocation (a new next_attempt_at).
 	retries := map[time.Time]bool{}
 	testutil.Eventually(t, 30*time.Second, func() error {
-		rec := record(t, gw.gatewayURL, id)
+		rec := record(t, gw.GatewayURL, id)
 		if rec.Status == "dead" || rec.Status == "queued" && rec.Attempts != 0 {
 			t.Fatalf("waiting for a runner used up attempts: %+v", rec)
 		}
@@ -353,7 +354,7 @@ func TestAsyncWaitsForCapacity(t *testing.T) {
 		return nil
 	})
 	asyncRunner(t, conn)
-	rec := waitStatus(t, gw.gatewayURL, id, "succeeded")
+	rec := waitStatus(t, gw.GatewayURL, id, "succeeded")
 	if rec.Attempts != 1 {
 		t.Fatalf("attempts %d, want 1", rec.Attempts)
 	}
@@ -365,20 +366,20 @@ func TestAsyncWaitsForCapacity(t *testing.T) {
 func TestAsyncQueuedIsReadFromTheStream(t *testing.T) {
 	conn := externalConn(t)
 	gw := asyncGateway(t, conn, gateway.Config{NoDispatcher: true})
-	mustDeploy(t, gw.gatewayURL, "hello", exampleWasm(t, "hello"), "")
-	mustDeploy(t, gw.gatewayURL, "other", exampleWasm(t, "hello"), "")
+	mustDeploy(t, gw.GatewayURL, "hello", exampleWasm(t, "hello"), "")
+	mustDeploy(t, gw.GatewayURL, "other", exampleWasm(t, "hello"), "")
 	var ids []string
 	for i := range 5 {
 		var headers map[string]string
 		if i == 0 {
 			headers = map[string]string{"Hearth-Callback-Url": "http://127.0.0.1:9/done"}
 		}
-		ids = append(ids, submit(t, gw.gatewayURL, "hello", fmt.Sprint(i), headers))
+		ids = append(ids, submit(t, gw.GatewayURL, "hello", fmt.Sprint(i), headers))
 	}
-	otherID := submit(t, gw.gatewayURL, "other", "x", nil)
+	otherID := submit(t, gw.GatewayURL, "other", "x", nil)
 
 	for i, id := range ids {
-		rec := record(t, gw.gatewayURL, id)
+		rec := record(t, gw.GatewayURL, id)
 		if rec.Status != "queued" || rec.Function != "hello" || rec.Version != 1 || rec.Mode != "async" || rec.QueuedAt.IsZero() || rec.Attempts != 0 {
 			t.Fatalf("queued record %d: %+v", i, rec)
 		}
@@ -386,7 +387,7 @@ func TestAsyncQueuedIsReadFromTheStream(t *testing.T) {
 			t.Fatalf("queued record %d: callback %+v", i, rec.Callback)
 		}
 	}
-	js, err := jetstream.New(gw.nc)
+	js, err := jetstream.New(gw.NC)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -400,7 +401,7 @@ func TestAsyncQueuedIsReadFromTheStream(t *testing.T) {
 
 	list := func(limit int) []string {
 		t.Helper()
-		resp, body := call(t, http.MethodGet, fmt.Sprintf("%s/v1/functions/hello/invocations?limit=%d", gw.gatewayURL, limit), "", nil)
+		resp, body := call(t, http.MethodGet, fmt.Sprintf("%s/v1/functions/hello/invocations?limit=%d", gw.GatewayURL, limit), "", nil)
 		var out struct{ Invocations []gateway.Record }
 		if resp.StatusCode != 200 || json.Unmarshal(body, &out) != nil {
 			t.Fatalf("list: %d %s", resp.StatusCode, body)
@@ -419,7 +420,7 @@ func TestAsyncQueuedIsReadFromTheStream(t *testing.T) {
 	}
 	// Ids go into a subject: wildcards find nothing.
 	for _, bad := range []string{"%2A", "%3E", "a.b", strings.Repeat("x", 65)} {
-		resp, body := call(t, http.MethodGet, gw.gatewayURL+"/v1/invocations/"+bad, "", nil)
+		resp, body := call(t, http.MethodGet, gw.GatewayURL+"/v1/invocations/"+bad, "", nil)
 		wantError(t, resp, body, 404, "invocation_not_found")
 	}
 
@@ -427,7 +428,7 @@ func TestAsyncQueuedIsReadFromTheStream(t *testing.T) {
 	asyncGateway(t, conn, gateway.Config{})
 	asyncRunner(t, conn)
 	for _, id := range ids {
-		waitStatus(t, gw.gatewayURL, id, "succeeded")
+		waitStatus(t, gw.GatewayURL, id, "succeeded")
 	}
 	if got, want := list(50), []string{ids[4], ids[3], ids[2], ids[1], ids[0]}; fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("invocations after running %v, want %v", got, want)

@@ -14,6 +14,7 @@ import (
 	"github.com/hearthfn/hearth/gateway"
 	"github.com/hearthfn/hearth/gateway/autoscaler/provider"
 	"github.com/hearthfn/hearth/internal/objstore"
+	"github.com/hearthfn/hearth/internal/stack"
 	"github.com/hearthfn/hearth/internal/testmodules"
 	"github.com/hearthfn/hearth/internal/testutil"
 	"github.com/hearthfn/hearth/runner"
@@ -26,7 +27,7 @@ import (
 func coldStartsOfPeriodicCalls(t *testing.T, autoscale string) (int, string) {
 	t.Helper()
 	tick := 50 * time.Millisecond
-	s, err := startDev(context.Background(), devConfig{
+	s, err := stack.StartDev(context.Background(), stack.DevConfig{
 		DataDir: t.TempDir(), Listen: "127.0.0.1:0", NATSListen: "127.0.0.1:0", S3Listen: "127.0.0.1:0", Log: quietLogger(),
 		Gateway: gateway.Config{Autoscale: autoscale, AutoscaleTick: tick},
 		Runner:  runner.Config{IdleTTL: 2 * tick},
@@ -39,7 +40,7 @@ func coldStartsOfPeriodicCalls(t *testing.T, autoscale string) (int, string) {
 	timer := time.NewTicker(8 * tick) // the workload's period
 	defer timer.Stop()
 	for i := 0; i < 12; i++ {
-		resp, body := call(t, http.MethodPost, s.gatewayURL+"/v1/functions/reverse/invoke", "", []byte("ab"))
+		resp, body := call(t, http.MethodPost, s.GatewayURL+"/v1/functions/reverse/invoke", "", []byte("ab"))
 		if resp.StatusCode != 200 || string(body) != "ba" {
 			t.Fatalf("call %d: %d %q", i, resp.StatusCode, body)
 		}
@@ -51,9 +52,9 @@ func coldStartsOfPeriodicCalls(t *testing.T, autoscale string) (int, string) {
 	return cold, metricsText(t, s)
 }
 
-func metricsText(t *testing.T, s *stack) string {
+func metricsText(t *testing.T, s *stack.Stack) string {
 	t.Helper()
-	_, body := call(t, http.MethodGet, s.gatewayURL+"/metrics", "", nil)
+	_, body := call(t, http.MethodGet, s.GatewayURL+"/metrics", "", nil)
 	return string(body)
 }
 
@@ -91,7 +92,7 @@ func TestAutoscalerScalesRunners(t *testing.T) {
 	}
 	marks := t.TempDir()
 	var procs *provider.Process
-	s, err := startDev(context.Background(), devConfig{
+	s, err := stack.StartDev(context.Background(), stack.DevConfig{
 		DataDir: t.TempDir(), Listen: "127.0.0.1:0", NATSListen: "127.0.0.1:0", S3Listen: "127.0.0.1:0", Log: quietLogger(),
 		Gateway: gateway.Config{Autoscale: "predictive", AutoscaleTick: 50 * time.Millisecond, MaxRunners: 2},
 		Runner:  runner.Config{Concurrency: 2},
@@ -104,13 +105,13 @@ func TestAutoscalerScalesRunners(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close(context.Background())
-	mustDeploy(t, s.gatewayURL, "sleepy", testmodules.Sleep, "")
+	mustDeploy(t, s.GatewayURL, "sleepy", testmodules.Sleep, "")
 
 	// Two slow calls fill the built-in runner (capacity 2): the load asks for 2 runners.
 	done := make(chan struct{}, 2)
 	for i := 0; i < 2; i++ {
 		go func() {
-			call(t, http.MethodPost, s.gatewayURL+"/v1/functions/sleepy/invoke", "", []byte("3000"))
+			call(t, http.MethodPost, s.GatewayURL+"/v1/functions/sleepy/invoke", "", []byte("3000"))
 			done <- struct{}{}
 		}()
 	}

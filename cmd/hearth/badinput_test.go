@@ -60,7 +60,7 @@ func mustDeploy(t *testing.T, base, name string, module []byte, spec string) {
 
 func TestBadDeploys(t *testing.T) {
 	s := startTestDev(t, t.TempDir())
-	base := s.gatewayURL
+	base := s.GatewayURL
 	tests := []struct {
 		name, fn, ctype string
 		body            []byte
@@ -118,7 +118,7 @@ func TestBadDeploys(t *testing.T) {
 
 func TestBadRequests(t *testing.T) {
 	s := startTestDev(t, t.TempDir())
-	base := s.gatewayURL
+	base := s.GatewayURL
 	tests := []struct {
 		name, method, path string
 		body               []byte
@@ -163,7 +163,7 @@ func TestBadRequests(t *testing.T) {
 
 func TestFailingFunctions(t *testing.T) {
 	s := startTestDev(t, t.TempDir())
-	base := s.gatewayURL
+	base := s.GatewayURL
 	mustDeploy(t, base, "trap", testmodules.Trap, "")
 	mustDeploy(t, base, "exit3", testmodules.ExitCode, "")
 	mustDeploy(t, base, "loop", testmodules.Loop, `{"timeout_ms":300}`)
@@ -225,7 +225,7 @@ func TestFailingFunctions(t *testing.T) {
 			slow <- resp.StatusCode
 		}()
 		testutil.Eventually(t, waitFor, func() error {
-			if s.runner.Heartbeat().InFlight != 1 {
+			if s.Runner.Heartbeat().InFlight != 1 {
 				return errors.New("slow call not running yet")
 			}
 			return nil
@@ -242,7 +242,7 @@ func TestFailingFunctions(t *testing.T) {
 	t.Run("no runner is 503", func(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), waitFor)
 		defer cancel()
-		if err := s.runner.Stop(ctx); err != nil {
+		if err := s.Runner.Stop(ctx); err != nil {
 			t.Fatal(err)
 		}
 		resp, body := call(t, http.MethodPost, base+"/v1/functions/hello/invoke", "", nil)

@@ -35,6 +35,7 @@ import (
 	"github.com/hearthfn/hearth/gateway"
 	"github.com/hearthfn/hearth/gateway/scheduler"
 	"github.com/hearthfn/hearth/internal/loadgen"
+	"github.com/hearthfn/hearth/internal/stack"
 	"github.com/hearthfn/hearth/internal/wire"
 	"github.com/hearthfn/hearth/registry"
 	"github.com/hearthfn/hearth/runner"
@@ -318,9 +319,9 @@ type bencher struct {
 	bar     *progressBar
 	dataDir string
 	body    []byte
-	dev     *stack // gateway, runner, NATS, S3 and the examples; dispatcher on
-	natsURL string // a second gateway on dev that sends every call through NATS
-	current string // the case running
+	dev     *stack.Stack // gateway, runner, NATS, S3 and the examples; dispatcher on
+	natsURL string       // a second gateway on dev that sends every call through NATS
+	current string       // the case running
 }
 
 func (b *bencher) close() {
@@ -335,7 +336,7 @@ func (b *bencher) close() {
 }
 
 // platform returns the running platform, starting it on first use.
-func (b *bencher) platform(ctx context.Context) (*stack, error) {
+func (b *bencher) platform(ctx context.Context) (*stack.Stack, error) {
 	if b.dev != nil {
 		return b.dev, nil
 	}
@@ -351,9 +352,9 @@ func (b *bencher) platform(ctx context.Context) (*stack, error) {
 // natsGateway starts, on first use, a second gateway on the platform's
 // NATS, registry and store that sends every call through NATS even to the
 // runner in this process (gateway.Config.NoLocal), and returns its URL.
-func (b *bencher) natsGateway(ctx context.Context, s *stack) (string, error) {
+func (b *bencher) natsGateway(ctx context.Context, s *stack.Stack) (string, error) {
 	if b.natsURL == "" {
-		url, err := s.startExtraGateway(ctx, gateway.Config{NoLocal: true, NoDispatcher: true, NoTriggers: true})
+		url, err := s.StartExtraGateway(ctx, gateway.Config{NoLocal: true, NoDispatcher: true, NoTriggers: true})
 		if err != nil {
 			return "", err
 		}
@@ -364,8 +365,8 @@ func (b *bencher) natsGateway(ctx context.Context, s *stack) (string, error) {
 
 // startPlatform starts `hearth dev` on random loopback ports in a
 // directory of its own.
-func (b *bencher) startPlatform(ctx context.Context, dir string, gw gateway.Config) (*stack, error) {
-	return startDev(ctx, devConfig{
+func (b *bencher) startPlatform(ctx context.Context, dir string, gw gateway.Config) (*stack.Stack, error) {
+	return stack.StartDev(ctx, stack.DevConfig{
 		DataDir:    filepath.Join(b.dataDir, dir),
 		Listen:     "127.0.0.1:0",
 		NATSListen: "127.0.0.1:0",
@@ -699,7 +700,7 @@ func warmReactor(example string, viaNATS bool) func(b *bencher, ctx context.Cont
 		if err != nil {
 			return benchResult{}, err
 		}
-		url := s.gatewayURL
+		url := s.GatewayURL
 		if viaNATS {
 			if url, err = b.natsGateway(ctx, s); err != nil {
 				return benchResult{}, err
@@ -734,7 +735,7 @@ func (b *bencher) warmCommand(ctx context.Context) (benchResult, error) {
 		return benchResult{}, err
 	}
 	want := []byte("Hello, " + string(b.body) + "!\n")
-	return b.syncLoad(ctx, s.gatewayURL, s.gatewayURL+"/v1/functions/hello/invoke", want)
+	return b.syncLoad(ctx, s.GatewayURL, s.GatewayURL+"/v1/functions/hello/invoke", want)
 }
 
 // coldStart measures the first call of a deployed module on a new engine
@@ -759,7 +760,7 @@ func coldStart(example string, shared bool) func(b *bencher, ctx context.Context
 			if err != nil {
 				return nil, "", err
 			}
-			e, err := runner.NewEngineWithCacheDir(s.store, dir, shared, b.log)
+			e, err := runner.NewEngineWithCacheDir(s.Store, dir, shared, b.log)
 			if err != nil {
 				os.RemoveAll(dir)
 				return nil, "", err
@@ -843,7 +844,7 @@ func (b *bencher) asyncAccept(ctx context.Context) (benchResult, error) {
 		}
 	}()
 	header := http.Header{"Prefer": {"respond-async"}}
-	return b.httpLoad(ctx, s.gatewayURL+"/v1/functions/hello/invoke", header, http.StatusAccepted, nil)
+	return b.httpLoad(ctx, s.GatewayURL+"/v1/functions/hello/invoke", header, http.StatusAccepted, nil)
 }
 
 func (b *bencher) asyncEndToEnd(ctx context.Context) (benchResult, error) {
@@ -853,11 +854,11 @@ func (b *bencher) asyncEndToEnd(ctx context.Context) (benchResult, error) {
 	}
 	client := benchClient(b.cfg.Concurrency)
 	defer client.CloseIdleConnections()
-	before, deadBefore, err := asyncFinished(ctx, client, s.gatewayURL, "hello")
+	before, deadBefore, err := asyncFinished(ctx, client, s.GatewayURL, "hello")
 	if err != nil {
 		return benchResult{}, err
 	}
-	url := s.gatewayURL + "/v1/functions/hello/invoke?async=true"
+	url := s.GatewayURL + "/v1/functions/hello/invoke?async=true"
 	cpuStart, start := loadgen.ProcessCPU(), time.Now()
 	res, err := b.load(ctx, loadgen.Config{Duration: max(b.cfg.Duration/2, time.Millisecond)}, func(ctx context.Context, w *loadgen.Worker) error {
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(b.body))
@@ -885,7 +886,7 @@ func (b *bencher) asyncEndToEnd(ctx context.Context) (benchResult, error) {
 	defer tick.Stop()
 	var finished, dead float64
 	for {
-		total, d, err := asyncFinished(ctx, client, s.gatewayURL, "hello")
+		total, d, err := asyncFinished(ctx, client, s.GatewayURL, "hello")
 		if err != nil {
 			return benchResult{}, err
 		}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/hearthfn/hearth/gateway"
+	"github.com/hearthfn/hearth/internal/stack"
 )
 
 // BenchmarkAsyncAccept measures durable async accepts: each 202 means the
@@ -18,7 +19,7 @@ import (
 func BenchmarkAsyncAccept(b *testing.B) {
 	// The dispatcher is off: this measures accepting, not running.
 	s := startBenchDev(b, gateway.Config{NoDispatcher: true})
-	url := s.gatewayURL + "/v1/functions/hello/invoke"
+	url := s.GatewayURL + "/v1/functions/hello/invoke"
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256}}
 	b.SetParallelism(32)
 	b.ResetTimer()
@@ -49,7 +50,7 @@ func BenchmarkAsyncAccept(b *testing.B) {
 // platform's cost per call (the hearth bench's hearth-warm-reactor case).
 func BenchmarkWarmSyncInvoke(b *testing.B) {
 	s := startBenchDev(b, gateway.Config{})
-	url := s.gatewayURL + "/v1/functions/reverse-c/invoke"
+	url := s.GatewayURL + "/v1/functions/reverse-c/invoke"
 	body := bytes.Repeat([]byte("0123456789"), 10)
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256}}
 	b.SetParallelism(16) // × GOMAXPROCS 2: 32 clients
@@ -75,7 +76,7 @@ func BenchmarkWarmSyncInvoke(b *testing.B) {
 // queued, and the clock stops when the dispatchers have run them all.
 func BenchmarkAsyncEndToEnd(b *testing.B) {
 	s := startBenchDev(b, gateway.Config{})
-	url := s.gatewayURL + "/v1/functions/hello/invoke?async=true"
+	url := s.GatewayURL + "/v1/functions/hello/invoke?async=true"
 	var done float64
 	b.ResetTimer()
 	start := time.Now()
@@ -88,15 +89,15 @@ func BenchmarkAsyncEndToEnd(b *testing.B) {
 	}
 	deadline := time.Now().Add(5 * time.Minute)
 	for done < float64(b.N) && time.Now().Before(deadline) {
-		done = finishedAsync(b, s.gatewayURL)
+		done = finishedAsync(b, s.GatewayURL)
 		time.Sleep(10 * time.Millisecond) // polling the metric
 	}
 	b.ReportMetric(done/time.Since(start).Seconds(), "completions/s")
 }
 
-func startBenchDev(b *testing.B, gw gateway.Config) *stack {
+func startBenchDev(b *testing.B, gw gateway.Config) *stack.Stack {
 	b.Helper()
-	s, err := startDev(context.Background(), devConfig{DataDir: b.TempDir(), Listen: "127.0.0.1:0", NATSListen: "127.0.0.1:0", S3Listen: "127.0.0.1:0", Log: quietLogger(), Gateway: gw})
+	s, err := stack.StartDev(context.Background(), stack.DevConfig{DataDir: b.TempDir(), Listen: "127.0.0.1:0", NATSListen: "127.0.0.1:0", S3Listen: "127.0.0.1:0", Log: quietLogger(), Gateway: gw})
 	if err != nil {
 		b.Fatal(err)
 	}

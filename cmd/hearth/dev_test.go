@@ -12,15 +12,16 @@ import (
 	"time"
 
 	"github.com/hearthfn/hearth/gateway"
+	"github.com/hearthfn/hearth/internal/stack"
 	"github.com/hearthfn/hearth/sdk/client"
 )
 
 func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
 // startTestDev starts the dev stack on random loopback ports in dataDir.
-func startTestDev(t *testing.T, dataDir string) *stack {
+func startTestDev(t *testing.T, dataDir string) *stack.Stack {
 	t.Helper()
-	s, err := startDev(context.Background(), devConfig{
+	s, err := stack.StartDev(context.Background(), stack.DevConfig{
 		DataDir: dataDir, Listen: "127.0.0.1:0", NATSListen: "127.0.0.1:0", S3Listen: "127.0.0.1:0", Log: quietLogger(),
 	})
 	if err != nil {
@@ -75,7 +76,7 @@ func wantError(t *testing.T, resp *http.Response, body []byte, status int, code 
 func TestDevEndToEnd(t *testing.T) {
 	dataDir := t.TempDir()
 	s := startTestDev(t, dataDir)
-	base := s.gatewayURL
+	base := s.GatewayURL
 
 	// The dev stack deploys the examples itself.
 	fns, err := client.New(base).List(context.Background())
@@ -150,14 +151,14 @@ func TestDevEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	s = startTestDev(t, dataDir)
-	resp, body = call(t, http.MethodPost, s.gatewayURL+"/v1/functions/hello/invoke", "", []byte("again"))
+	resp, body = call(t, http.MethodPost, s.GatewayURL+"/v1/functions/hello/invoke", "", []byte("again"))
 	if resp.StatusCode != http.StatusOK || string(body) != "Hello, again!\n" {
 		t.Fatalf("invoke after restart: %d %q", resp.StatusCode, body)
 	}
 	if resp.Header.Get("Hearth-Cold-Start") != "true" {
 		t.Error("first call after a restart should be a cold start")
 	}
-	fn, err := client.New(s.gatewayURL).Get(context.Background(), "hello")
+	fn, err := client.New(s.GatewayURL).Get(context.Background(), "hello")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,13 +170,13 @@ func TestDevEndToEnd(t *testing.T) {
 func TestDevHealthAndMetrics(t *testing.T) {
 	s := startTestDev(t, t.TempDir())
 	for _, path := range []string{"/healthz", "/readyz"} {
-		resp, body := call(t, http.MethodGet, s.gatewayURL+path, "", nil)
+		resp, body := call(t, http.MethodGet, s.GatewayURL+path, "", nil)
 		if resp.StatusCode != http.StatusOK {
 			t.Fatalf("%s: %d %s", path, resp.StatusCode, body)
 		}
 	}
-	call(t, http.MethodPost, s.gatewayURL+"/v1/functions/hello/invoke", "", nil)
-	resp, body := call(t, http.MethodGet, s.gatewayURL+"/metrics", "", nil)
+	call(t, http.MethodPost, s.GatewayURL+"/v1/functions/hello/invoke", "", nil)
+	resp, body := call(t, http.MethodGet, s.GatewayURL+"/metrics", "", nil)
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("/metrics: %d", resp.StatusCode)
 	}
@@ -190,10 +191,10 @@ func TestDevHealthAndMetrics(t *testing.T) {
 	}
 
 	// Storage down → not ready.
-	if err := s.s3Server.Close(context.Background()); err != nil {
+	if err := s.S3Server.Close(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	resp, body = call(t, http.MethodGet, s.gatewayURL+"/readyz", "", nil)
+	resp, body = call(t, http.MethodGet, s.GatewayURL+"/readyz", "", nil)
 	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(body), `"storage"`) {
 		t.Fatalf("/readyz with S3 down: %d %s", resp.StatusCode, body)
 	}
@@ -208,7 +209,7 @@ const waitFor = 30 * time.Second
 // through S3.
 func TestLargePayloadRoundTrip(t *testing.T) {
 	s := startTestDev(t, t.TempDir())
-	viaNATS, err := s.startExtraGateway(context.Background(), gateway.Config{NoLocal: true, NoDispatcher: true, NoTriggers: true})
+	viaNATS, err := s.StartExtraGateway(context.Background(), gateway.Config{NoLocal: true, NoDispatcher: true, NoTriggers: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/hearthfn/hearth/gateway"
+	"github.com/hearthfn/hearth/internal/stack"
 	"github.com/hearthfn/hearth/internal/testutil"
 	"github.com/hearthfn/hearth/internal/wire"
 	"github.com/hearthfn/hearth/runner"
@@ -22,21 +23,21 @@ import (
 
 // countInvocations counts the invocation messages that cross NATS to any
 // runner from now on.
-func countInvocations(t *testing.T, s *stack) (count func() int64) {
+func countInvocations(t *testing.T, s *stack.Stack) (count func() int64) {
 	t.Helper()
 	var n atomic.Int64
 	for _, subject := range []string{wire.RunnerSubject("*"), wire.InvokeSubject} {
-		sub, err := s.nc.Subscribe(subject, func(*nats.Msg) { n.Add(1) })
+		sub, err := s.NC.Subscribe(subject, func(*nats.Msg) { n.Add(1) })
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { _ = sub.Unsubscribe() })
 	}
-	if err := s.nc.Flush(); err != nil {
+	if err := s.NC.Flush(); err != nil {
 		t.Fatal(err)
 	}
 	return func() int64 {
-		if err := s.nc.Flush(); err != nil { // what was published has arrived
+		if err := s.NC.Flush(); err != nil { // what was published has arrived
 			t.Fatal(err)
 		}
 		return n.Load()
@@ -50,14 +51,14 @@ func TestDevCallsSkipNATS(t *testing.T) {
 	s := startTestDev(t, t.TempDir())
 	crossed := countInvocations(t, s)
 	for _, fn := range []string{"reverse-c", "reverse", "hello"} {
-		resp, body := call(t, http.MethodPost, s.gatewayURL+"/v1/functions/"+fn+"/invoke", "text/plain", []byte("Hearth"))
-		if resp.StatusCode != http.StatusOK || resp.Header.Get("Hearth-Runner") != s.runner.ID() {
-			t.Fatalf("%s: status %d, runner %q (want %q): %s", fn, resp.StatusCode, resp.Header.Get("Hearth-Runner"), s.runner.ID(), body)
+		resp, body := call(t, http.MethodPost, s.GatewayURL+"/v1/functions/"+fn+"/invoke", "text/plain", []byte("Hearth"))
+		if resp.StatusCode != http.StatusOK || resp.Header.Get("Hearth-Runner") != s.Runner.ID() {
+			t.Fatalf("%s: status %d, runner %q (want %q): %s", fn, resp.StatusCode, resp.Header.Get("Hearth-Runner"), s.Runner.ID(), body)
 		}
 	}
 	// 32 MiB in and out: no claim check is needed when no message carries it.
 	big := bytes.Repeat([]byte("0123456789abcdef"), 2<<20)
-	resp, body := call(t, http.MethodPost, s.gatewayURL+"/v1/functions/echo/invoke", "application/octet-stream", big)
+	resp, body := call(t, http.MethodPost, s.GatewayURL+"/v1/functions/echo/invoke", "application/octet-stream", big)
 	if resp.StatusCode != http.StatusOK || !bytes.Equal(body, big) {
 		t.Fatalf("32 MiB echo: status %d, %d bytes back", resp.StatusCode, len(body))
 	}
@@ -65,7 +66,7 @@ func TestDevCallsSkipNATS(t *testing.T) {
 		t.Fatalf("%d invocations crossed NATS, want 0", n)
 	}
 
-	viaNATS, err := s.startExtraGateway(context.Background(), gateway.Config{NoLocal: true, NoDispatcher: true, NoTriggers: true})
+	viaNATS, err := s.StartExtraGateway(context.Background(), gateway.Config{NoLocal: true, NoDispatcher: true, NoTriggers: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,14 +83,14 @@ func TestDevCallsSkipNATS(t *testing.T) {
 // drains, calls go to another runner through NATS, and none fails.
 func TestDevLocalRunnerDrains(t *testing.T) {
 	s := startTestDev(t, t.TempDir())
-	other := runnerRole(t, s.conn, runner.Config{})
-	waitRunners(t, s.gatewayURL, 2)
-	if err := s.runner.Stop(context.Background()); err != nil {
+	other := runnerRole(t, s.Conn, runner.Config{})
+	waitRunners(t, s.GatewayURL, 2)
+	if err := s.Runner.Stop(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	for range 20 {
-		resp, body := call(t, http.MethodPost, s.gatewayURL+"/v1/functions/reverse-c/invoke", "text/plain", []byte("Hearth"))
-		if resp.StatusCode != http.StatusOK || string(body) != "htraeH" || resp.Header.Get("Hearth-Runner") != other.runner.ID() {
+		resp, body := call(t, http.MethodPost, s.GatewayURL+"/v1/functions/reverse-c/invoke", "text/plain", []byte("Hearth"))
+		if resp.StatusCode != http.StatusOK || string(body) != "htraeH" || resp.Header.Get("Hearth-Runner") != other.Runner.ID() {
 			t.Fatalf("after the local runner stopped: status %d, runner %q: %s", resp.StatusCode, resp.Header.Get("Hearth-Runner"), body)
 		}
 	}
@@ -113,7 +114,7 @@ func TestSyncRecordsUnderLoad(t *testing.T) {
 				fn = "hello" // logs a line to stderr on every call
 			}
 			for range calls / workers {
-				resp, err := http.Post(s.gatewayURL+"/v1/functions/"+fn+"/invoke", "text/plain", strings.NewReader("Hearth"))
+				resp, err := http.Post(s.GatewayURL+"/v1/functions/"+fn+"/invoke", "text/plain", strings.NewReader("Hearth"))
 				if err != nil {
 					failed.Add(1)
 					continue
@@ -137,23 +138,23 @@ func TestSyncRecordsUnderLoad(t *testing.T) {
 		fn, id, _ := strings.Cut(entry, " ")
 		var rec gateway.Record
 		testutil.Eventually(t, waitFor, func() error {
-			resp, body := call(t, http.MethodGet, s.gatewayURL+"/v1/invocations/"+id, "", nil)
+			resp, body := call(t, http.MethodGet, s.GatewayURL+"/v1/invocations/"+id, "", nil)
 			if resp.StatusCode != http.StatusOK {
 				return fmt.Errorf("GET invocation %s: %d %s", id, resp.StatusCode, body)
 			}
 			return json.Unmarshal(body, &rec)
 		})
-		if rec.Function != fn || rec.Status != gateway.StatusSucceeded || rec.Mode != "sync" || rec.Runner != s.runner.ID() {
+		if rec.Function != fn || rec.Status != gateway.StatusSucceeded || rec.Mode != "sync" || rec.Runner != s.Runner.ID() {
 			t.Fatalf("record of %s: %+v", id, rec)
 		}
 		if fn == "hello" {
-			resp, logs := call(t, http.MethodGet, s.gatewayURL+"/v1/invocations/"+id+"/logs", "", nil)
+			resp, logs := call(t, http.MethodGet, s.GatewayURL+"/v1/invocations/"+id+"/logs", "", nil)
 			if resp.StatusCode != http.StatusOK || !strings.Contains(string(logs), "hello: greeted 6 bytes") {
 				t.Fatalf("logs of %s: %d %q", id, resp.StatusCode, logs)
 			}
 		}
 	}
-	_, metrics := call(t, http.MethodGet, s.gatewayURL+"/metrics", "", nil)
+	_, metrics := call(t, http.MethodGet, s.GatewayURL+"/metrics", "", nil)
 	if !strings.Contains(string(metrics), "\nhearth_records_dropped_total 0\n") {
 		t.Fatal("records were dropped, or the metric is missing")
 	}
@@ -164,38 +165,38 @@ func TestSyncRecordsUnderLoad(t *testing.T) {
 // on another node's runner cross it.
 func TestGatewayWithRunner(t *testing.T) {
 	conn := externalConn(t)
-	node := &stack{log: quietLogger()}
+	node := &stack.Stack{Log: quietLogger()}
 	t.Cleanup(func() { _ = node.Close(context.Background()) })
-	err := node.startGatewayRole(context.Background(), conn,
+	err := node.StartGatewayRole(context.Background(), conn,
 		gateway.Config{Listen: "127.0.0.1:0", Strategy: "round-robin"}, &runner.Config{CacheDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	other := runnerRole(t, conn, runner.Config{})
-	waitRunners(t, node.gatewayURL, 2)
-	mustDeploy(t, node.gatewayURL, "rev", exampleWasm(t, "reverse-c"), "")
+	waitRunners(t, node.GatewayURL, 2)
+	mustDeploy(t, node.GatewayURL, "rev", exampleWasm(t, "reverse-c"), "")
 
 	var toLocal atomic.Int64
-	sub, err := node.nc.Subscribe(wire.RunnerSubject(node.runner.ID()), func(*nats.Msg) { toLocal.Add(1) })
+	sub, err := node.NC.Subscribe(wire.RunnerSubject(node.Runner.ID()), func(*nats.Msg) { toLocal.Add(1) })
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer sub.Unsubscribe()
-	if err := node.nc.Flush(); err != nil {
+	if err := node.NC.Flush(); err != nil {
 		t.Fatal(err)
 	}
 	served := map[string]int{}
 	for range 10 {
-		resp, body := call(t, http.MethodPost, node.gatewayURL+"/v1/functions/rev/invoke", "text/plain", []byte("Hearth"))
+		resp, body := call(t, http.MethodPost, node.GatewayURL+"/v1/functions/rev/invoke", "text/plain", []byte("Hearth"))
 		if resp.StatusCode != http.StatusOK || string(body) != "htraeH" {
 			t.Fatalf("status %d: %s", resp.StatusCode, body)
 		}
 		served[resp.Header.Get("Hearth-Runner")]++
 	}
-	if served[node.runner.ID()] == 0 || served[other.runner.ID()] == 0 || len(served) != 2 {
-		t.Fatalf("calls served by %v; want both the local runner %s and %s", served, node.runner.ID(), other.runner.ID())
+	if served[node.Runner.ID()] == 0 || served[other.Runner.ID()] == 0 || len(served) != 2 {
+		t.Fatalf("calls served by %v; want both the local runner %s and %s", served, node.Runner.ID(), other.Runner.ID())
 	}
-	if err := node.nc.Flush(); err != nil {
+	if err := node.NC.Flush(); err != nil {
 		t.Fatal(err)
 	}
 	if n := toLocal.Load(); n != 0 {

@@ -13,7 +13,7 @@ import (
 	"github.com/hearthfn/hearth/gateway"
 	"github.com/hearthfn/hearth/gateway/autoscaler/provider"
 	"github.com/hearthfn/hearth/internal/objstore"
-	"github.com/hearthfn/hearth/registry"
+	"github.com/hearthfn/hearth/internal/stack"
 	"github.com/hearthfn/hearth/runner"
 )
 
@@ -29,7 +29,7 @@ func (l *logFlags) register(fs *flag.FlagSet) {
 }
 
 // connFlags are the flags that say where NATS and S3 are.
-type connFlags struct{ cfg connConfig }
+type connFlags struct{ cfg stack.Conn }
 
 func (c *connFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.cfg.NATSURL, "nats", envOr("HEARTH_NATS_URL", "nats://127.0.0.1:4222"), "NATS server URL(s), comma-separated (env HEARTH_NATS_URL)")
@@ -48,7 +48,7 @@ func (c *connFlags) validate() error {
 
 func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("dev", stderr, "[flags]")
-	var cfg devConfig
+	var cfg stack.DevConfig
 	var lf logFlags
 	fs.StringVar(&cfg.DataDir, "data", envOr("HEARTH_DATA", "./.hearth"), "data directory for NATS, S3 objects and caches (env HEARTH_DATA)")
 	fs.StringVar(&cfg.Listen, "listen", envOr("HEARTH_LISTEN", "127.0.0.1:8080"), "gateway listen address (env HEARTH_LISTEN)")
@@ -65,10 +65,13 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	cfg.Log = log
+	if _, _, err := stack.SplitHostPort(cfg.NATSListen); err != nil {
+		return usagef("--nats-listen %q: %v", cfg.NATSListen, err)
+	}
 	if cfg.Gateway.Autoscale != "" && cfg.Gateway.MaxRunners > 0 {
 		cfg.Provider = devRunners(cfg.DataDir, log)
 	}
-	s, err := startDev(ctx, cfg)
+	s, err := stack.StartDev(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -84,19 +87,19 @@ Try:
   go run ./cmd/hearth invoke --gateway %[1]s echo --data hi
 
 Press Ctrl-C to stop.
-`, s.gatewayURL, s.natsServer.ClientURL(), s.s3Server.Endpoint(), s.store.Bucket(), cfg.DataDir)
+`, s.GatewayURL, s.NATSServer.ClientURL(), s.S3Server.Endpoint(), s.Store.Bucket(), cfg.DataDir)
 	return waitAndClose(ctx, s)
 }
 
 // waitAndClose serves until ctx ends or the gateway fails, then stops.
-func waitAndClose(ctx context.Context, s *stack) error {
+func waitAndClose(ctx context.Context, s *stack.Stack) error {
 	var serveErr error
 	select {
 	case <-ctx.Done():
-	case serveErr = <-s.serveErr:
-		s.serveErr <- nil // Close reads it again
+	case serveErr = <-s.ServeErr:
+		s.ServeErr <- nil // Close reads it again
 	}
-	s.log.Info("shutting down")
+	s.Log.Info("shutting down")
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
 	defer cancel()
 	if err := s.Close(ctx); err != nil && serveErr == nil {
@@ -139,34 +142,16 @@ func runGateway(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	s := &stack{log: log}
-	if err := s.startGatewayRole(ctx, cf.cfg, cfg, local); err != nil {
+	s := &stack.Stack{Log: log}
+	if err := s.StartGatewayRole(ctx, cf.cfg, cfg, local); err != nil {
 		_ = s.Close(context.WithoutCancel(ctx))
 		return err
 	}
-	fmt.Fprintf(stdout, "Hearth gateway listening on %s\n", s.gatewayURL)
-	if s.runner != nil {
-		fmt.Fprintf(stdout, "Hearth runner %s in the same process\n", s.runner.ID())
+	fmt.Fprintf(stdout, "Hearth gateway listening on %s\n", s.GatewayURL)
+	if s.Runner != nil {
+		fmt.Fprintf(stdout, "Hearth runner %s in the same process\n", s.Runner.ID())
 	}
 	return waitAndClose(ctx, s)
-}
-
-// startGatewayRole starts a gateway on the cluster's NATS and S3; with
-// local, also a runner in this process, started first so that the gateway
-// hands calls placed on it over directly (decision 0006).
-func (s *stack) startGatewayRole(ctx context.Context, conn connConfig, cfg gateway.Config, local *runner.Config) error {
-	if err := s.connect(ctx, conn, "hearth-gateway"); err != nil {
-		return err
-	}
-	if err := s.openRegistry(ctx, registry.Config{}); err != nil {
-		return err
-	}
-	if local != nil {
-		if err := s.startRunner(*local); err != nil {
-			return err
-		}
-	}
-	return s.startGateway(ctx, cfg)
 }
 
 func runRunner(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -190,16 +175,16 @@ func runRunner(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	s := &stack{log: log}
-	if err := s.connect(ctx, cf.cfg, "hearth-runner"); err != nil {
+	s := &stack.Stack{Log: log}
+	if err := s.Connect(ctx, cf.cfg, "hearth-runner"); err != nil {
 		_ = s.Close(context.WithoutCancel(ctx))
 		return err
 	}
-	if err := s.startRunner(cfg); err != nil {
+	if err := s.StartRunner(cfg); err != nil {
 		_ = s.Close(context.WithoutCancel(ctx))
 		return err
 	}
-	fmt.Fprintf(stdout, "Hearth runner %s taking work from %s\n", s.runner.ID(), cf.cfg.NATSURL)
+	fmt.Fprintf(stdout, "Hearth runner %s taking work from %s\n", s.Runner.ID(), cf.cfg.NATSURL)
 	<-ctx.Done()
 	log.Info("draining")
 	closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)

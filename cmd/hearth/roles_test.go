@@ -14,16 +14,17 @@ import (
 
 	"github.com/hearthfn/hearth/gateway"
 	"github.com/hearthfn/hearth/internal/objstore"
+	"github.com/hearthfn/hearth/internal/stack"
 	"github.com/hearthfn/hearth/internal/testutil"
 	"github.com/hearthfn/hearth/runner"
 )
 
 // externalConn starts the parts a cluster would have outside hearth: a
 // nats-server and MinIO (the embedded S3 server when MinIO is unavailable).
-func externalConn(t *testing.T) connConfig {
+func externalConn(t *testing.T) stack.Conn {
 	t.Helper()
 	ns := testutil.StartNATS(t)
-	conn := connConfig{NATSURL: ns.ClientURL()}
+	conn := stack.Conn{NATSURL: ns.ClientURL()}
 	if testutil.HaveMinIO(t) {
 		m := testutil.StartMinIO(t)
 		conn.S3 = objstore.Config{Endpoint: "http://" + m.Endpoint, AccessKey: m.AccessKey, SecretKey: m.SecretKey}
@@ -35,26 +36,26 @@ func externalConn(t *testing.T) connConfig {
 
 // gatewayRole starts a gateway role for a test on a random port; it stops
 // when the test ends.
-func gatewayRole(t *testing.T, conn connConfig, cfg gateway.Config) *stack {
+func gatewayRole(t *testing.T, conn stack.Conn, cfg gateway.Config) *stack.Stack {
 	t.Helper()
 	cfg.Listen = "127.0.0.1:0"
-	gw := &stack{log: quietLogger()}
+	gw := &stack.Stack{Log: quietLogger()}
 	t.Cleanup(func() { _ = gw.Close(context.Background()) })
-	if err := gw.startGatewayRole(context.Background(), conn, cfg, nil); err != nil {
+	if err := gw.StartGatewayRole(context.Background(), conn, cfg, nil); err != nil {
 		t.Fatal(err)
 	}
 	return gw
 }
 
 // runnerRole starts a runner role for a test, on its own connections.
-func runnerRole(t *testing.T, conn connConfig, cfg runner.Config) *stack {
+func runnerRole(t *testing.T, conn stack.Conn, cfg runner.Config) *stack.Stack {
 	t.Helper()
-	rn := &stack{log: quietLogger()}
+	rn := &stack.Stack{Log: quietLogger()}
 	t.Cleanup(func() { _ = rn.Close(context.Background()) })
-	if err := rn.connect(context.Background(), conn, "test-runner"); err != nil {
+	if err := rn.Connect(context.Background(), conn, "test-runner"); err != nil {
 		t.Fatal(err)
 	}
-	if err := rn.startRunner(cfg); err != nil {
+	if err := rn.StartRunner(cfg); err != nil {
 		t.Fatal(err)
 	}
 	return rn
@@ -85,17 +86,17 @@ func TestGatewayAndRunnerRoles(t *testing.T) {
 		runnerRole(t, conn, runner.Config{CacheDir: t.TempDir()})
 	}
 
-	resp, body := call(t, http.MethodPut, gw.gatewayURL+"/v1/functions/hello", "application/wasm", exampleWasm(t, "hello"))
+	resp, body := call(t, http.MethodPut, gw.GatewayURL+"/v1/functions/hello", "application/wasm", exampleWasm(t, "hello"))
 	if resp.StatusCode != http.StatusCreated {
 		t.Fatalf("deploy: %d %s", resp.StatusCode, body)
 	}
-	resp, body = call(t, http.MethodPost, gw.gatewayURL+"/v1/functions/hello/invoke", "", []byte("roles"))
+	resp, body = call(t, http.MethodPost, gw.GatewayURL+"/v1/functions/hello/invoke", "", []byte("roles"))
 	if resp.StatusCode != http.StatusOK || string(body) != "Hello, roles!\n" {
 		t.Fatalf("invoke: %d %q", resp.StatusCode, body)
 	}
 	// The gateway knows both runners from their heartbeats.
-	waitRunners(t, gw.gatewayURL, 2)
-	resp, body = call(t, http.MethodGet, gw.gatewayURL+"/readyz", "", nil)
+	waitRunners(t, gw.GatewayURL, 2)
+	resp, body = call(t, http.MethodGet, gw.GatewayURL+"/readyz", "", nil)
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("/readyz: %d %s", resp.StatusCode, body)
 	}
@@ -129,7 +130,7 @@ func TestCLI(t *testing.T) {
 	}
 	hearth := func(args ...string) (int, string, string) {
 		var stdout, stderr bytes.Buffer
-		code := run(context.Background(), append(args, "--gateway", s.gatewayURL), &stdout, &stderr)
+		code := run(context.Background(), append(args, "--gateway", s.GatewayURL), &stdout, &stderr)
 		return code, stdout.String(), stderr.String()
 	}
 

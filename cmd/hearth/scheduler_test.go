@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/hearthfn/hearth/gateway"
+	"github.com/hearthfn/hearth/internal/stack"
 	"github.com/hearthfn/hearth/internal/testmodules"
 	"github.com/hearthfn/hearth/internal/testutil"
 	"github.com/hearthfn/hearth/runner"
@@ -20,14 +21,14 @@ const beat = 50 * time.Millisecond // heartbeat interval in these tests
 // cluster is a gateway and runners, each a role with its own connections.
 type cluster struct {
 	url     string
-	runners []*stack
+	runners []*stack.Stack
 }
 
 func startCluster(t *testing.T, runners, runnerConcurrency int, queueWait time.Duration) *cluster {
 	t.Helper()
 	conn := externalConn(t)
 	gw := gatewayRole(t, conn, gateway.Config{HeartbeatInterval: beat, QueueWait: queueWait})
-	c := &cluster{url: gw.gatewayURL}
+	c := &cluster{url: gw.GatewayURL}
 	for i := 0; i < runners; i++ {
 		cfg := runner.Config{ID: fmt.Sprintf("runner-%d", i), Concurrency: runnerConcurrency, HeartbeatInterval: beat}
 		c.runners = append(c.runners, runnerRole(t, conn, cfg))
@@ -40,10 +41,10 @@ func startCluster(t *testing.T, runners, runnerConcurrency int, queueWait time.D
 func (c *cluster) waitRunners(t *testing.T, n int) { waitRunners(t, c.url, n) }
 
 // runner is the cluster's runner with the id.
-func (c *cluster) runner(t *testing.T, id string) *stack {
+func (c *cluster) runner(t *testing.T, id string) *stack.Stack {
 	t.Helper()
 	for _, r := range c.runners {
-		if r.runner.ID() == id {
+		if r.Runner.ID() == id {
 			return r
 		}
 	}
@@ -121,7 +122,7 @@ func TestSpreadingAndOverload(t *testing.T) {
 	testutil.Eventually(t, 10*time.Second, func() error {
 		busy := 0
 		for _, r := range c.runners {
-			busy += r.runner.Heartbeat().InFlight
+			busy += r.Runner.Heartbeat().InFlight
 		}
 		if busy != 4 {
 			return fmt.Errorf("%d calls running", busy)
@@ -147,7 +148,7 @@ func TestRunnerFailureAndDrain(t *testing.T) {
 	home := resp.Header.Get("Hearth-Runner")
 	victim := c.runner(t, home)
 	// The home runner crashes: its NATS connection is gone, no drain.
-	victim.nc.Close()
+	victim.NC.Close()
 	for i := 0; i < 10; i++ {
 		resp, body := c.invoke(t, "hello", "again")
 		if resp.StatusCode != 200 || string(body) != "Hello, again!\n" {
@@ -160,7 +161,7 @@ func TestRunnerFailureAndDrain(t *testing.T) {
 	c.waitRunners(t, 2)
 
 	// A draining runner gets no new work while it finishes what it has.
-	var live []*stack
+	var live []*stack.Stack
 	for _, r := range c.runners {
 		if r != victim {
 			live = append(live, r)
@@ -171,10 +172,10 @@ func TestRunnerFailureAndDrain(t *testing.T) {
 		resp, _ := c.invoke(t, "sleepy", "800")
 		slow <- resp.StatusCode
 	}()
-	var drainer *stack
+	var drainer *stack.Stack
 	testutil.Eventually(t, 10*time.Second, func() error {
 		for _, r := range live {
-			if r.runner.Heartbeat().InFlight == 1 {
+			if r.Runner.Heartbeat().InFlight == 1 {
 				drainer = r
 				return nil
 			}
@@ -182,7 +183,7 @@ func TestRunnerFailureAndDrain(t *testing.T) {
 		return fmt.Errorf("slow call not running yet")
 	})
 	stopped := make(chan error, 1)
-	go func() { stopped <- drainer.runner.Stop(context.Background()) }()
+	go func() { stopped <- drainer.Runner.Stop(context.Background()) }()
 	testutil.Eventually(t, 10*time.Second, func() error {
 		_, body := call(t, http.MethodGet, c.url+"/v1/runners", "", nil)
 		if !strings.Contains(string(body), `"draining"`) {
@@ -192,7 +193,7 @@ func TestRunnerFailureAndDrain(t *testing.T) {
 	})
 	for i := 0; i < 5; i++ {
 		resp, body := c.invoke(t, "sleepy", "0")
-		if resp.StatusCode != 200 || resp.Header.Get("Hearth-Runner") == drainer.runner.ID() {
+		if resp.StatusCode != 200 || resp.Header.Get("Hearth-Runner") == drainer.Runner.ID() {
 			t.Fatalf("call during drain: %d %s on %s", resp.StatusCode, body, resp.Header.Get("Hearth-Runner"))
 		}
 	}
@@ -222,12 +223,12 @@ func TestRunnerLostMidCall(t *testing.T) {
 		lost <- answer{resp.StatusCode, string(body), time.Since(start)}
 	}()
 	testutil.Eventually(t, 10*time.Second, func() error {
-		if victim.runner.Heartbeat().InFlight != 1 {
+		if victim.Runner.Heartbeat().InFlight != 1 {
 			return fmt.Errorf("not running yet")
 		}
 		return nil
 	})
-	victim.nc.Close() // the runner vanishes mid-call
+	victim.NC.Close() // the runner vanishes mid-call
 	a := <-lost
 	if a.status != 503 || !strings.Contains(a.body, "runner_lost") || a.took > 4*time.Second {
 		t.Fatalf("call on a runner lost mid-call: %d %s after %s; want a fast 503 runner_lost", a.status, a.body, a.took)

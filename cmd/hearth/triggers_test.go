@@ -15,6 +15,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/hearthfn/hearth/gateway"
+	"github.com/hearthfn/hearth/internal/stack"
 	"github.com/hearthfn/hearth/internal/testutil"
 )
 
@@ -31,10 +32,10 @@ func invocationsOf(t *testing.T, base, fn string) []gateway.Record {
 
 func TestNATSTriggers(t *testing.T) {
 	s := startTestDev(t, t.TempDir())
-	mustDeploy(t, s.gatewayURL, "greeter", exampleWasm(t, "hello"), `{"triggers":[{"type":"nats","subject":"greet.me"}]}`)
-	mustDeploy(t, s.gatewayURL, "orders", exampleWasm(t, "hello"),
+	mustDeploy(t, s.GatewayURL, "greeter", exampleWasm(t, "hello"), `{"triggers":[{"type":"nats","subject":"greet.me"}]}`)
+	mustDeploy(t, s.GatewayURL, "orders", exampleWasm(t, "hello"),
 		`{"triggers":[{"type":"nats","subject":"orders.new","options":{"delivery":"at-least-once"}}]}`)
-	nc, err := nats.Connect(s.natsServer.ClientURL())
+	nc, err := nats.Connect(s.NATSServer.ClientURL())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +63,7 @@ func TestNATSTriggers(t *testing.T) {
 		return err // fails until the trigger's stream exists
 	})
 	testutil.Eventually(t, 30*time.Second, func() error {
-		for _, rec := range invocationsOf(t, s.gatewayURL, "orders") {
+		for _, rec := range invocationsOf(t, s.GatewayURL, "orders") {
 			if rec.Mode == "nats" && rec.Status == "succeeded" {
 				return nil
 			}
@@ -77,11 +78,11 @@ func TestCronFiresOncePerTickWithTwoGateways(t *testing.T) {
 	a := asyncGateway(t, conn, cfg)
 	b := asyncGateway(t, conn, cfg)
 	asyncRunner(t, conn)
-	mustDeploy(t, a.gatewayURL, "ticker", exampleWasm(t, "hello"), `{"triggers":[{"type":"cron","schedule":"@every 1s"}]}`)
+	mustDeploy(t, a.GatewayURL, "ticker", exampleWasm(t, "hello"), `{"triggers":[{"type":"cron","schedule":"@every 1s"}]}`)
 
 	testutil.Eventually(t, 30*time.Second, func() error {
 		n := 0
-		for _, rec := range invocationsOf(t, a.gatewayURL, "ticker") {
+		for _, rec := range invocationsOf(t, a.GatewayURL, "ticker") {
 			if rec.Mode == "cron" && rec.Status == "succeeded" {
 				n++
 			}
@@ -93,14 +94,14 @@ func TestCronFiresOncePerTickWithTwoGateways(t *testing.T) {
 	})
 	// Stop both so no tick is half done, then count: each tick has one
 	// record, and the functions ran exactly as often as there are records.
-	for _, g := range []*stack{a, b} {
-		if err := g.gateway.Shutdown(context.Background()); err != nil {
+	for _, g := range []*stack.Stack{a, b} {
+		if err := g.Gateway.Shutdown(context.Background()); err != nil {
 			t.Fatal(err)
 		}
 	}
 	c := asyncGateway(t, conn, gateway.Config{NoDispatcher: true, NoTriggers: true})
 	ticks := 0
-	for _, rec := range invocationsOf(t, c.gatewayURL, "ticker") {
+	for _, rec := range invocationsOf(t, c.GatewayURL, "ticker") {
 		if rec.Mode == "cron" {
 			ticks++
 			if rec.Attempts != 1 {
@@ -119,10 +120,10 @@ func TestCronFiresOncePerTickWithTwoGateways(t *testing.T) {
 }
 
 // metricSum adds up a metric's series from a gateway's registry.
-func metricSum(t *testing.T, s *stack, name string) float64 {
+func metricSum(t *testing.T, s *stack.Stack, name string) float64 {
 	t.Helper()
 	rec := httptest.NewRecorder()
-	s.gateway.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	s.Gateway.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
 	return sumSeries(rec.Body.String(), name)
 }
 
@@ -144,7 +145,7 @@ func TestTriggerCLI(t *testing.T) {
 	s := startTestDev(t, t.TempDir())
 	hearth := func(args ...string) (int, string, string) {
 		var stdout, stderr strings.Builder
-		code := run(context.Background(), append(args, "--gateway", s.gatewayURL), &stdout, &stderr)
+		code := run(context.Background(), append(args, "--gateway", s.GatewayURL), &stdout, &stderr)
 		return code, stdout.String(), stderr.String()
 	}
 	if code, out, errOut := hearth("trigger", "add", "hello", "--nats", "cli.greet"); code != 0 || !strings.Contains(out, "version 2") {
@@ -156,7 +157,7 @@ func TestTriggerCLI(t *testing.T) {
 	if code, out, _ := hearth("trigger", "ls", "hello"); code != 0 || !strings.Contains(out, "cli.greet") || !strings.Contains(out, "@every 1h") {
 		t.Fatalf("trigger ls: %d %q", code, out)
 	}
-	nc, err := nats.Connect(s.natsServer.ClientURL())
+	nc, err := nats.Connect(s.NATSServer.ClientURL())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -193,6 +194,6 @@ func TestTriggerCLI(t *testing.T) {
 		}
 	}
 	// Bad trigger bodies over the API.
-	resp, body := call(t, http.MethodPost, s.gatewayURL+"/v1/functions/hello/triggers", "application/json", []byte(`{"kind":"nats"}`))
+	resp, body := call(t, http.MethodPost, s.GatewayURL+"/v1/functions/hello/triggers", "application/json", []byte(`{"kind":"nats"}`))
 	wantError(t, resp, body, 400, "invalid_trigger")
 }

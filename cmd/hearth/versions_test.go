@@ -40,7 +40,7 @@ func invokeAs(t *testing.T, base, ref, input string) (string, string) {
 // module) echoes, so the output tells which version ran.
 func TestVersionsAndAliasesEndToEnd(t *testing.T) {
 	s := startTestDev(t, t.TempDir())
-	base := s.gatewayURL
+	base := s.GatewayURL
 	mustDeploy(t, base, "hello", exampleWasm(t, "echo"), "")
 	const greet, echo = "Hello, x!\n", "x"
 
@@ -193,7 +193,7 @@ func TestVersionsAndAliasesEndToEnd(t *testing.T) {
 
 func TestDeploySpecFieldsEndToEnd(t *testing.T) {
 	s := startTestDev(t, t.TempDir())
-	base := s.gatewayURL
+	base := s.GatewayURL
 
 	// Every spec field through a multipart deploy, and back.
 	mustDeploy(t, base, "full", exampleWasm(t, "echo"), `{"name":"full","description":"echoes","abi":"command",
@@ -291,7 +291,7 @@ func TestRegistryCLI(t *testing.T) {
 `)
 	hearth := func(args ...string) (int, string, string) {
 		var stdout, stderr bytes.Buffer
-		code := run(context.Background(), append(args, "--gateway", s.gatewayURL), &stdout, &stderr)
+		code := run(context.Background(), append(args, "--gateway", s.GatewayURL), &stdout, &stderr)
 		return code, stdout.String(), stderr.String()
 	}
 	must := func(args ...string) string {
@@ -308,7 +308,7 @@ func TestRegistryCLI(t *testing.T) {
 	if !strings.Contains(out, "deployed greet version 1") || !strings.Contains(out, "deployed birds/parrot version 1") {
 		t.Fatalf("up: %q", out)
 	}
-	cl := client.New(s.gatewayURL)
+	cl := client.New(s.GatewayURL)
 	cl.Namespace = "birds"
 	parrot, err := cl.Get(context.Background(), "parrot")
 	if err != nil || parrot.Spec.MemoryMB != 32 {
@@ -382,7 +382,7 @@ func TestRegistryCLI(t *testing.T) {
 			t.Errorf("hearth %v: exit %d, stderr %q; want exit %d mentioning %q", tt.args, code, errOut, tt.code, tt.mention)
 		}
 	}
-	if _, err := client.New(s.gatewayURL).Get(context.Background(), "fine"); err == nil {
+	if _, err := client.New(s.GatewayURL).Get(context.Background(), "fine"); err == nil {
 		t.Error("a manifest with a broken function deployed the others")
 	}
 }

@@ -1,4 +1,4 @@
-package main
+package stack
 
 import (
 	"context"
@@ -25,29 +25,35 @@ import (
 	"github.com/hearthfn/hearth/runner"
 )
 
-// stack is a set of running roles and the connections they share. Every
-// part registers how to stop it; Close stops them in reverse order.
-type stack struct {
-	log      *slog.Logger
-	nc       *nats.Conn
-	store    *objstore.Store
-	registry *registry.Registry
-	gateway  *gateway.Gateway
-	runner   *runner.Runner
-	provider provider.Provider // runners the autoscaler may add (dev --autoscale)
+// Stack is a set of running roles and the connections they share. Every
+// part registers how to stop it; Close stops them in reverse order. The
+// fields are set by the Start and Open methods that make each part.
+type Stack struct {
+	Log      *slog.Logger
+	NC       *nats.Conn
+	Store    *objstore.Store
+	Registry *registry.Registry
+	Gateway  *gateway.Gateway
+	Runner   *runner.Runner
+	Provider provider.Provider // runners the autoscaler may add (dev --autoscale)
 
-	natsServer *server.Server  // dev only
-	s3Server   *embeds3.Server // dev only
-	conn       connConfig      // where NATS and the object store are
-	gatewayURL string          // http://host:port once the gateway listens
-	serveErr   chan error      // the gateway's Serve result
+	NATSServer *server.Server  // dev only
+	S3Server   *embeds3.Server // dev only
+	Conn       Conn            // where NATS and the object store are
+	GatewayURL string          // http://host:port once the gateway listens
+	ServeErr   chan error      // the gateway's Serve result
 	closers    []func(context.Context) error
 }
 
-func (s *stack) onClose(f func(context.Context) error) { s.closers = append(s.closers, f) }
+// New returns an empty stack that logs to log.
+func New(log *slog.Logger) *Stack { return &Stack{Log: log} }
+
+// OnClose registers f to run when the stack closes, before the parts
+// registered earlier.
+func (s *Stack) OnClose(f func(context.Context) error) { s.closers = append(s.closers, f) }
 
 // Close stops every part, newest first, and returns the first error.
-func (s *stack) Close(ctx context.Context) error {
+func (s *Stack) Close(ctx context.Context) error {
 	var first error
 	for i := len(s.closers) - 1; i >= 0; i-- {
 		if err := s.closers[i](ctx); err != nil && first == nil {
@@ -58,38 +64,38 @@ func (s *stack) Close(ctx context.Context) error {
 	return first
 }
 
-// connConfig says how a role reaches NATS and the object store.
-type connConfig struct {
+// Conn says how a role reaches NATS and the object store.
+type Conn struct {
 	NATSURL string
 	S3      objstore.Config
 }
 
 // connect opens the NATS connection and the object store, creating the
 // bucket if it is missing.
-func (s *stack) connect(ctx context.Context, cfg connConfig, name string) error {
+func (s *Stack) Connect(ctx context.Context, cfg Conn, name string) error {
 	nc, err := nats.Connect(cfg.NATSURL,
 		nats.Name(name),
 		nats.MaxReconnects(-1),
 		nats.ReconnectWait(250*time.Millisecond),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
 			if err != nil {
-				s.log.Warn("NATS disconnected", "error", err)
+				s.Log.Warn("NATS disconnected", "error", err)
 			}
 		}),
-		nats.ReconnectHandler(func(nc *nats.Conn) { s.log.Info("NATS reconnected", "url", nc.ConnectedUrl()) }),
+		nats.ReconnectHandler(func(nc *nats.Conn) { s.Log.Info("NATS reconnected", "url", nc.ConnectedUrl()) }),
 		nats.ErrorHandler(func(_ *nats.Conn, sub *nats.Subscription, err error) {
 			subject := ""
 			if sub != nil {
 				subject = sub.Subject
 			}
-			s.log.Warn("NATS error", "subject", subject, "error", err)
+			s.Log.Warn("NATS error", "subject", subject, "error", err)
 		}),
 	)
 	if err != nil {
 		return fmt.Errorf("connect to NATS at %s: %w (is nats-server running? pass --nats)", cfg.NATSURL, err)
 	}
-	s.nc, s.conn = nc, cfg
-	s.onClose(func(context.Context) error {
+	s.NC, s.Conn = nc, cfg
+	s.OnClose(func(context.Context) error {
 		if err := nc.Drain(); err != nil {
 			nc.Close()
 		}
@@ -103,38 +109,38 @@ func (s *stack) connect(ctx context.Context, cfg connConfig, name string) error 
 	if err := store.EnsureBucket(ctx); err != nil {
 		return fmt.Errorf("object store at %s: %w (check --s3-endpoint and the credentials)", cfg.S3.Endpoint, err)
 	}
-	s.store = store
+	s.Store = store
 	return nil
 }
 
 // openRegistry opens the function registry on the stack's connections.
-func (s *stack) openRegistry(ctx context.Context, cfg registry.Config) error {
-	js, err := jetstream.New(s.nc)
+func (s *Stack) OpenRegistry(ctx context.Context, cfg registry.Config) error {
+	js, err := jetstream.New(s.NC)
 	if err != nil {
 		return fmt.Errorf("JetStream: %w", err)
 	}
-	reg, err := registry.Open(ctx, cfg, js, s.store, s.log)
+	reg, err := registry.Open(ctx, cfg, js, s.Store, s.Log)
 	if err != nil {
 		return err
 	}
-	s.registry = reg
-	s.onClose(reg.Close)
+	s.Registry = reg
+	s.OnClose(reg.Close)
 	return nil
 }
 
 // startGateway serves the HTTP API on listen.
-func (s *stack) startGateway(ctx context.Context, cfg gateway.Config) error {
+func (s *Stack) StartGateway(ctx context.Context, cfg gateway.Config) error {
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("gateway: listen on %s: %w (is another hearth running? use --listen)", cfg.Listen, err)
 	}
-	s.serveErr = make(chan error, 1)
-	gw, err := s.serveGateway(ctx, cfg, s.nc, ln, s.serveErr)
+	s.ServeErr = make(chan error, 1)
+	gw, err := s.serveGateway(ctx, cfg, s.NC, ln, s.ServeErr)
 	if err != nil {
 		return err
 	}
-	s.gateway = gw
-	s.gatewayURL = "http://" + ln.Addr().String()
+	s.Gateway = gw
+	s.GatewayURL = "http://" + ln.Addr().String()
 	return nil
 }
 
@@ -142,17 +148,17 @@ func (s *stack) startGateway(ctx context.Context, cfg gateway.Config) error {
 // store, with a NATS connection of its own as a gateway in another process
 // has, on a random loopback port, and returns its URL; it stops with the
 // stack. The stack's runner is its local runner unless cfg.NoLocal.
-func (s *stack) startExtraGateway(ctx context.Context, cfg gateway.Config) (string, error) {
+func (s *Stack) StartExtraGateway(ctx context.Context, cfg gateway.Config) (string, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return "", err
 	}
-	nc, err := nats.Connect(s.nc.ConnectedUrl(), nats.Name("hearth-extra-gateway"))
+	nc, err := nats.Connect(s.NC.ConnectedUrl(), nats.Name("hearth-extra-gateway"))
 	if err != nil {
 		ln.Close()
 		return "", err
 	}
-	s.onClose(func(context.Context) error { nc.Close(); return nil })
+	s.OnClose(func(context.Context) error { nc.Close(); return nil })
 	if _, err := s.serveGateway(ctx, cfg, nc, ln, make(chan error, 1)); err != nil {
 		return "", err
 	}
@@ -163,10 +169,10 @@ func (s *stack) startExtraGateway(ctx context.Context, cfg gateway.Config) (stri
 // provider and runner (its local runner: calls placed on it skip NATS),
 // serves it on ln, sending Serve's result to served, and stops it with the
 // stack. It closes ln when it fails.
-func (s *stack) serveGateway(ctx context.Context, cfg gateway.Config, nc *nats.Conn, ln net.Listener, served chan error) (*gateway.Gateway, error) {
-	deps := gateway.Deps{NATS: nc, Registry: s.registry, Storage: s.store, Log: s.log, Provider: s.provider}
-	if s.runner != nil {
-		deps.Local = s.runner
+func (s *Stack) serveGateway(ctx context.Context, cfg gateway.Config, nc *nats.Conn, ln net.Listener, served chan error) (*gateway.Gateway, error) {
+	deps := gateway.Deps{NATS: nc, Registry: s.Registry, Storage: s.Store, Log: s.Log, Provider: s.Provider}
+	if s.Runner != nil {
+		deps.Local = s.Runner
 	}
 	gw, err := gateway.New(ctx, cfg, deps)
 	if err != nil {
@@ -174,7 +180,7 @@ func (s *stack) serveGateway(ctx context.Context, cfg gateway.Config, nc *nats.C
 		return nil, err
 	}
 	go func() { served <- gw.Serve(ln) }()
-	s.onClose(func(ctx context.Context) error {
+	s.OnClose(func(ctx context.Context) error {
 		err := gw.Shutdown(ctx)
 		if serveErr := <-served; serveErr != nil && err == nil {
 			err = serveErr
@@ -185,21 +191,47 @@ func (s *stack) serveGateway(ctx context.Context, cfg gateway.Config, nc *nats.C
 }
 
 // startRunner starts a runner that takes work from NATS.
-func (s *stack) startRunner(cfg runner.Config) error {
-	r, err := runner.New(cfg, s.nc, s.store, s.log)
+func (s *Stack) StartRunner(cfg runner.Config) error {
+	r, err := runner.New(cfg, s.NC, s.Store, s.Log)
 	if err != nil {
 		return err
 	}
 	if err := r.Start(); err != nil {
 		return err
 	}
-	s.runner = r
-	s.onClose(r.Stop)
+	s.Runner = r
+	s.OnClose(r.Stop)
 	return nil
 }
 
-// devConfig configures `hearth dev`.
-type devConfig struct {
+// StartGatewayRole starts a gateway on the cluster's NATS and S3; with
+// local, also a runner in this process, started first so that the gateway
+// hands calls placed on it over directly (decision 0006).
+func (s *Stack) StartGatewayRole(ctx context.Context, conn Conn, cfg gateway.Config, local *runner.Config) error {
+	if err := s.Connect(ctx, conn, "hearth-gateway"); err != nil {
+		return err
+	}
+	if err := s.OpenRegistry(ctx, registry.Config{}); err != nil {
+		return err
+	}
+	if local != nil {
+		if err := s.StartRunner(*local); err != nil {
+			return err
+		}
+	}
+	return s.StartGateway(ctx, cfg)
+}
+
+// StartRunnerRole starts a runner on the cluster's NATS and S3.
+func (s *Stack) StartRunnerRole(ctx context.Context, conn Conn, cfg runner.Config) error {
+	if err := s.Connect(ctx, conn, "hearth-runner"); err != nil {
+		return err
+	}
+	return s.StartRunner(cfg)
+}
+
+// DevConfig configures `hearth dev`.
+type DevConfig struct {
 	DataDir    string
 	Listen     string // gateway
 	NATSListen string // host:port of the embedded NATS; port 0 = random
@@ -212,11 +244,11 @@ type devConfig struct {
 	Provider func(natsURL string, s3 objstore.Config) provider.Provider
 }
 
-// startDev starts the whole platform in this process: embedded NATS and
+// StartDev starts the whole platform in this process: embedded NATS and
 // S3 keeping their data under DataDir, a gateway, one runner, and the
 // example functions deployed.
-func startDev(ctx context.Context, cfg devConfig) (_ *stack, err error) {
-	s := &stack{log: cfg.Log}
+func StartDev(ctx context.Context, cfg DevConfig) (_ *Stack, err error) {
+	s := &Stack{Log: cfg.Log}
 	defer func() {
 		if err != nil {
 			_ = s.Close(context.WithoutCancel(ctx))
@@ -225,16 +257,16 @@ func startDev(ctx context.Context, cfg devConfig) (_ *stack, err error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data dir: %w", err)
 	}
-	host, port, err := splitHostPort(cfg.NATSListen)
+	host, port, err := SplitHostPort(cfg.NATSListen)
 	if err != nil {
-		return nil, usagef("--nats-listen %q: %v", cfg.NATSListen, err)
+		return nil, fmt.Errorf("NATS listen address %q: %w", cfg.NATSListen, err)
 	}
 	ns, err := natsembed.Start(natsembed.Config{StoreDir: filepath.Join(cfg.DataDir, "nats"), Host: host, Port: port, Logger: cfg.Log})
 	if err != nil {
 		return nil, err
 	}
-	s.natsServer = ns
-	s.onClose(func(context.Context) error { ns.Shutdown(); ns.WaitForShutdown(); return nil })
+	s.NATSServer = ns
+	s.OnClose(func(context.Context) error { ns.Shutdown(); ns.WaitForShutdown(); return nil })
 
 	access, secret, err := embeds3.LoadOrCreateCredentials(cfg.DataDir)
 	if err != nil {
@@ -244,11 +276,11 @@ func startDev(ctx context.Context, cfg devConfig) (_ *stack, err error) {
 	if err != nil {
 		return nil, err
 	}
-	s.s3Server = s3
-	s.onClose(s3.Close)
+	s.S3Server = s3
+	s.OnClose(s3.Close)
 
-	conn := connConfig{NATSURL: ns.ClientURL(), S3: objstore.Config{Endpoint: s3.Endpoint(), AccessKey: access, SecretKey: secret}}
-	if err := s.connect(ctx, conn, "hearth-dev"); err != nil {
+	conn := Conn{NATSURL: ns.ClientURL(), S3: objstore.Config{Endpoint: s3.Endpoint(), AccessKey: access, SecretKey: secret}}
+	if err := s.Connect(ctx, conn, "hearth-dev"); err != nil {
 		return nil, err
 	}
 	// One compilation cache on disk for the validator and the runner: a
@@ -257,13 +289,13 @@ func startDev(ctx context.Context, cfg devConfig) (_ *stack, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("compilation cache: %w", err)
 	}
-	s.onClose(cache.Close)
-	if err := s.openRegistry(ctx, registry.Config{Runtime: runner.RuntimeConfig(cache, 0)}); err != nil {
+	s.OnClose(cache.Close)
+	if err := s.OpenRegistry(ctx, registry.Config{Runtime: runner.RuntimeConfig(cache, 0)}); err != nil {
 		return nil, err
 	}
 	runnerCfg := cfg.Runner
 	runnerCfg.CompilationCache = cache
-	if err := s.startRunner(runnerCfg); err != nil {
+	if err := s.StartRunner(runnerCfg); err != nil {
 		return nil, err
 	}
 	// The examples are deployed before the gateway listens, so that once
@@ -274,12 +306,12 @@ func startDev(ctx context.Context, cfg devConfig) (_ *stack, err error) {
 	gwCfg := cfg.Gateway
 	gwCfg.Listen = cfg.Listen
 	if cfg.Provider != nil {
-		s.provider = cfg.Provider(conn.NATSURL, conn.S3)
-		if c, ok := s.provider.(interface{ Close() error }); ok {
-			s.onClose(func(context.Context) error { return c.Close() })
+		s.Provider = cfg.Provider(conn.NATSURL, conn.S3)
+		if c, ok := s.Provider.(interface{ Close() error }); ok {
+			s.OnClose(func(context.Context) error { return c.Close() })
 		}
 	}
-	if err := s.startGateway(ctx, gwCfg); err != nil {
+	if err := s.StartGateway(ctx, gwCfg); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -287,23 +319,24 @@ func startDev(ctx context.Context, cfg devConfig) (_ *stack, err error) {
 
 // deployExamples deploys the built-in examples, unless the same module is
 // already the function's latest version (a restart on the same data).
-func (s *stack) deployExamples(ctx context.Context) error {
+func (s *Stack) deployExamples(ctx context.Context) error {
 	for _, ex := range functions.Examples() {
-		fn, err := s.registry.Get(ctx, registry.DefaultNamespace, ex.Name)
+		fn, err := s.Registry.Get(ctx, registry.DefaultNamespace, ex.Name)
 		if err == nil && fn.Latest().Digest == registry.DigestOf(ex.Wasm) {
 			continue
 		}
 		if err != nil && !errors.Is(err, registry.ErrNotFound) {
 			return err
 		}
-		if _, _, err := s.registry.Deploy(ctx, registry.DeployRequest{Name: ex.Name, Module: ex.Wasm}); err != nil {
+		if _, _, err := s.Registry.Deploy(ctx, registry.DeployRequest{Name: ex.Name, Module: ex.Wasm}); err != nil {
 			return fmt.Errorf("deploy example %s: %w", ex.Name, err)
 		}
 	}
 	return nil
 }
 
-func splitHostPort(addr string) (string, int, error) {
+// SplitHostPort splits host:port and resolves a named port.
+func SplitHostPort(addr string) (string, int, error) {
 	host, portStr, err := net.SplitHostPort(addr)
 	if err != nil {
 		return "", 0, err
