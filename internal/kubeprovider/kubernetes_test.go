@@ -1,4 +1,4 @@
-package provider
+package kubeprovider
 
 import (
 	"context"
@@ -12,7 +12,11 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	k8stesting "k8s.io/client-go/testing"
+
+	"github.com/hearthfn/hearth/gateway/autoscaler"
 )
+
+var _ autoscaler.Scaler = (*Kubernetes)(nil)
 
 func runnerDeployment(ns, name string, replicas int32) *appsv1.Deployment {
 	return &appsv1.Deployment{
@@ -24,7 +28,7 @@ func runnerDeployment(ns, name string, replicas int32) *appsv1.Deployment {
 func TestKubernetesScale(t *testing.T) {
 	ctx := context.Background()
 	client := newFakeClientset(runnerDeployment("hearth", "runner", 2))
-	k := NewKubernetes(client, KubernetesConfig{Namespace: "hearth", Deployment: "runner"})
+	k := NewWithClient(client, Config{Namespace: "hearth", Deployment: "runner"})
 	if k.Name() != "kubernetes" {
 		t.Errorf("Name() = %q, want kubernetes", k.Name())
 	}
@@ -59,7 +63,7 @@ func TestKubernetesErrors(t *testing.T) {
 	ctx := context.Background()
 	client := newFakeClientset(runnerDeployment("hearth", "runner", 2))
 
-	missing := NewKubernetes(client, KubernetesConfig{Namespace: "hearth", Deployment: "runners"})
+	missing := NewWithClient(client, Config{Namespace: "hearth", Deployment: "runners"})
 	err := missing.Scale(ctx, 3)
 	if !apierrors.IsNotFound(err) || !strings.Contains(err.Error(), "deployment hearth/runners not found") {
 		t.Errorf("Scale on a missing deployment = %v, want a not-found error naming hearth/runners", err)
@@ -68,12 +72,12 @@ func TestKubernetesErrors(t *testing.T) {
 		t.Errorf("Runners on a missing deployment = %v, want not found", err)
 	}
 
-	wrongNS := NewKubernetes(client, KubernetesConfig{Deployment: "runner"}) // "default"
+	wrongNS := NewWithClient(client, Config{Deployment: "runner"}) // "default"
 	if err := wrongNS.Scale(ctx, 3); !apierrors.IsNotFound(err) || !strings.Contains(err.Error(), "default/runner") {
 		t.Errorf("Scale in the wrong namespace = %v, want not found naming default/runner", err)
 	}
 
-	k := NewKubernetes(client, KubernetesConfig{Namespace: "hearth", Deployment: "runner"})
+	k := NewWithClient(client, Config{Namespace: "hearth", Deployment: "runner"})
 	if err := k.Scale(ctx, -1); !errors.Is(err, ErrNegative) {
 		t.Errorf("Scale(-1) = %v, want ErrNegative", err)
 	}
@@ -95,7 +99,7 @@ func TestKubernetesScaleRetriesConflict(t *testing.T) {
 		conflicts++
 		return true, nil, apierrors.NewConflict(schema.GroupResource{Group: "apps", Resource: "deployments"}, "runner", errors.New("the object has been modified"))
 	})
-	k := NewKubernetes(client, KubernetesConfig{Namespace: "hearth", Deployment: "runner"})
+	k := NewWithClient(client, Config{Namespace: "hearth", Deployment: "runner"})
 	if err := k.Scale(ctx, 4); err != nil {
 		t.Fatalf("Scale(4) after a conflict: %v", err)
 	}

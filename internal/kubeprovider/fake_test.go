@@ -1,4 +1,4 @@
-package provider
+package kubeprovider
 
 import (
 	appsv1 "k8s.io/api/apps/v1"
