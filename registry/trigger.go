@@ -4,9 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
-	"strconv"
 	"strings"
-	"time"
+
+	"github.com/hearthfn/hearth/internal/cron"
 )
 
 // Trigger types.
@@ -23,8 +23,9 @@ type Trigger struct {
 	// allowed, subjects under hearth. and $ are the platform's own.
 	Subject string `json:"subject,omitempty"`
 	// Schedule is the schedule of a cron trigger: five fields (minute hour
-	// day-of-month month day-of-week), or @hourly, @daily, @weekly,
-	// @monthly, @yearly, or @every DURATION (at least 1s).
+	// day-of-month month day-of-week), or @hourly, @daily (@midnight),
+	// @weekly, @monthly, @yearly (@annually), or @every DURATION (at least
+	// 1s); see ValidateSchedule.
 	Schedule string `json:"schedule,omitempty"`
 	// Options are settings for the trigger's type; keys are lowercase
 	// words. nats: queue (the queue group) and delivery ("at-most-once",
@@ -101,98 +102,17 @@ func validateSubject(subject string) error {
 	return nil
 }
 
-// cronField is one of the five fields of a cron schedule.
-type cronField struct {
-	name     string
-	min, max int
-}
-
-var cronFields = []cronField{
-	{name: "minute", min: 0, max: 59},
-	{name: "hour", min: 0, max: 23},
-	{name: "day of month", min: 1, max: 31},
-	{name: "month", min: 1, max: 12},
-	{name: "day of week", min: 0, max: 7},
-}
-
-var cronDescriptors = map[string]bool{
-	"@yearly": true, "@annually": true, "@monthly": true, "@weekly": true,
-	"@daily": true, "@midnight": true, "@hourly": true,
-}
-
-// ValidateSchedule checks a cron schedule: five fields (minute hour
-// day-of-month month day-of-week, each *, a value, a range a-b, a step
-// /n, or a comma list of those; all numbers, Sunday is 0 or 7, times are
-// UTC), a descriptor such as @daily, or @every DURATION. It accepts what
-// the trigger manager (gateway/triggers) runs.
+// ValidateSchedule checks the schedule of a cron trigger with the parser
+// the trigger manager runs it with (internal/cron): five fields (minute
+// hour day-of-month month day-of-week, each *, a value, a range a-b, a step
+// /n, or a comma list of those; plain numbers without a sign, Sunday is 0
+// or 7, times are UTC), a descriptor such as @daily, or @every DURATION (a
+// Go duration of at least 1s, run at exactly that period). What it accepts
+// is exactly what runs.
 func ValidateSchedule(schedule string) error {
-	s := strings.TrimSpace(schedule)
-	if s == "" {
+	if strings.TrimSpace(schedule) == "" {
 		return errors.New(`a cron trigger needs a schedule, such as "*/5 * * * *" or "@hourly"`)
 	}
-	if strings.HasPrefix(s, "@") {
-		if rest, ok := strings.CutPrefix(s, "@every "); ok {
-			d, err := time.ParseDuration(strings.TrimSpace(rest))
-			if err != nil {
-				return fmt.Errorf("schedule %q: %q is not a duration such as 90s or 5m", schedule, strings.TrimSpace(rest))
-			}
-			if d < time.Second {
-				return fmt.Errorf("schedule %q: the interval must be at least 1s", schedule)
-			}
-			return nil
-		}
-		if !cronDescriptors[s] {
-			return fmt.Errorf("schedule %q is not a known descriptor; use @yearly, @monthly, @weekly, @daily, @hourly or @every DURATION", schedule)
-		}
-		return nil
-	}
-	fields := strings.Fields(s)
-	if len(fields) != len(cronFields) {
-		return fmt.Errorf("schedule %q has %d fields; a cron schedule has 5: minute hour day-of-month month day-of-week", schedule, len(fields))
-	}
-	for i, f := range fields {
-		if err := cronFields[i].check(f); err != nil {
-			return fmt.Errorf("schedule %q: %w", schedule, err)
-		}
-	}
-	return nil
-}
-
-func (cf cronField) check(field string) error {
-	for _, item := range strings.Split(field, ",") {
-		rng, step, hasStep := strings.Cut(item, "/")
-		if hasStep {
-			n, err := strconv.Atoi(step)
-			if err != nil || n < 1 || n > cf.max {
-				return fmt.Errorf("%s step %q must be a number from 1 to %d", cf.name, step, cf.max)
-			}
-		}
-		if rng == "*" {
-			continue
-		}
-		lo, hi, isRange := strings.Cut(rng, "-")
-		a, err := cf.value(lo)
-		if err != nil {
-			return err
-		}
-		if !isRange {
-			continue
-		}
-		b, err := cf.value(hi)
-		if err != nil {
-			return err
-		}
-		if a > b {
-			return fmt.Errorf("%s range %s runs backwards", cf.name, rng)
-		}
-	}
-	return nil
-}
-
-func (cf cronField) value(s string) (int, error) {
-	n, err := strconv.Atoi(s)
-	if err != nil || n < cf.min || n > cf.max || strings.Trim(s, "0123456789") != "" {
-		return 0, fmt.Errorf("%s %q must be a number from %d to %d", cf.name, s, cf.min, cf.max)
-	}
-	return n, nil
+	_, err := cron.Parse(schedule)
+	return err
 }
