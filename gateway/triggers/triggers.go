@@ -1,7 +1,3 @@
-// Package triggers runs the event sources that invoke functions: NATS
-// subjects (a queue group, at-most-once, with request-reply; or a
-// JetStream consumer, at-least-once) and cron schedules, which fire once
-// per tick however many gateways run them.
 package triggers
 
 import (
@@ -17,6 +13,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/hearthfn/hearth/internal/cron"
 )
 
 // Binding is one trigger of one function.
@@ -59,59 +57,159 @@ type Invoker interface {
 // Source lists the bindings that should be running.
 type Source func() []Binding
 
-// Manager keeps the running triggers in step with the source.
+// DefaultTick is how often a manager made with a tick of zero reconciles
+// and checks cron schedules.
+const DefaultTick = time.Second
+
+// maxCalls bounds the concurrent invocations of nats triggers.
+const maxCalls = 256
+
+// Manager keeps the running triggers in step with the source. Start runs
+// it; Stop stops it.
 type Manager struct {
 	nc      *nats.Conn
 	js      jetstream.JetStream
 	invoker Invoker
 	source  Source
 	log     *slog.Logger
+	tick    time.Duration
 	now     func() time.Time
 
-	mu      sync.Mutex
-	running map[string]*running // by binding key
-	sem     chan struct{}       // bounds concurrent trigger invocations
+	// loopCtx ends when Stop begins: it aborts the loop's own NATS calls.
+	loopCtx    context.Context
+	cancelLoop context.CancelFunc
+	// callCtx is the context of every call into the Invoker; it ends when
+	// the context given to Stop ends.
+	callCtx     context.Context
+	cancelCalls context.CancelFunc
+	quit        chan struct{} // closed when Stop begins
+	loopDone    chan struct{} // closed when the loop has returned
+	sem         chan struct{} // bounds concurrent nats trigger invocations
+
+	mu       sync.Mutex
+	started  bool
+	stopped  bool
+	running  map[string]*running // by binding key
+	calls    sync.WaitGroup      // calls into the Invoker in progress; Add only under mu while !stopped
+	stopOnce sync.Once
 }
 
 type running struct {
-	b    Binding
-	sub  *nats.Subscription       // nats, at-most-once
-	cons jetstream.ConsumeContext // nats, at-least-once
-	cron Schedule                 // cron
-	next time.Time                // cron: the next fire time
+	b        Binding
+	sub      *nats.Subscription       // nats, at-most-once
+	cons     jetstream.ConsumeContext // nats, at-least-once
+	schedule *cron.Schedule           // cron
+	next     time.Time                // cron: the next fire time
 }
 
-// NewManager makes a manager; Run starts it.
-func NewManager(nc *nats.Conn, js jetstream.JetStream, invoker Invoker, source Source, log *slog.Logger) *Manager {
-	return &Manager{nc: nc, js: js, invoker: invoker, source: source, log: log.With("component", "triggers"),
-		now: time.Now, running: make(map[string]*running), sem: make(chan struct{}, 256)}
+// NewManager makes a manager that reconciles the triggers with source and
+// fires cron schedules every tick (DefaultTick if tick is zero or less);
+// Start runs it.
+func NewManager(nc *nats.Conn, js jetstream.JetStream, invoker Invoker, source Source, log *slog.Logger, tick time.Duration) *Manager {
+	if tick <= 0 {
+		tick = DefaultTick
+	}
+	m := &Manager{nc: nc, js: js, invoker: invoker, source: source, log: log.With("component", "triggers"),
+		tick: tick, now: time.Now, quit: make(chan struct{}), loopDone: make(chan struct{}),
+		sem: make(chan struct{}, maxCalls), running: make(map[string]*running)}
+	m.loopCtx, m.cancelLoop = context.WithCancel(context.Background())
+	m.callCtx, m.cancelCalls = context.WithCancel(context.Background())
+	return m
 }
 
-// Run reconciles the triggers and fires cron schedules every tick until ctx
-// ends, then stops every trigger.
-func (m *Manager) Run(ctx context.Context, tick time.Duration) {
-	t := time.NewTicker(tick)
+// Start runs the reconcile and cron loop in a goroutine of its own, until
+// Stop. Starting a manager twice, or after Stop, does nothing.
+func (m *Manager) Start() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.started || m.stopped {
+		return
+	}
+	m.started = true
+	go m.loop()
+}
+
+// Stop stops the loop and every trigger (subscriptions are unsubscribed,
+// JetStream consumers stopped), then waits until no call into the Invoker
+// is in progress. After Stop returns the Invoker is never called again. If
+// ctx ends first, the calls still running have their context canceled and
+// Stop waits for them to return, then returns ctx.Err(). Stop may be called
+// more than once, and without Start.
+func (m *Manager) Stop(ctx context.Context) error {
+	m.stopOnce.Do(func() {
+		m.cancelLoop() // first, so that a reconcile in progress gives up its NATS calls
+		m.mu.Lock()
+		m.stopped = true
+		close(m.quit)
+		if !m.started {
+			close(m.loopDone)
+		}
+		for k, r := range m.running {
+			r.stop()
+			delete(m.running, k)
+		}
+		m.mu.Unlock()
+	})
+	done := make(chan struct{})
+	go func() {
+		<-m.loopDone
+		m.calls.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		m.cancelCalls()
+		<-done
+		return ctx.Err()
+	}
+}
+
+// loop reconciles the triggers and fires cron schedules every tick until
+// Stop.
+func (m *Manager) loop() {
+	defer close(m.loopDone)
+	t := time.NewTicker(m.tick)
 	defer t.Stop()
-	defer m.stopAll()
 	for {
-		m.reconcile(ctx)
-		m.fireDue(ctx)
+		m.reconcile()
+		m.fireDue()
 		select {
-		case <-ctx.Done():
+		case <-m.quit:
 			return
 		case <-t.C:
 		}
 	}
 }
 
-// reconcile starts new bindings and stops removed ones.
-func (m *Manager) reconcile(ctx context.Context) {
+// enter counts a call into the Invoker that is about to begin; it is false
+// once Stop has begun, and then the call must not be made. A true enter is
+// paired with m.calls.Done.
+func (m *Manager) enter() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.stopped {
+		return false
+	}
+	m.calls.Add(1)
+	return true
+}
+
+// reconcile starts new bindings and stops removed ones. Only the loop
+// calls it; the NATS calls that start a binding are made without the lock,
+// so Stop never waits for them.
+func (m *Manager) reconcile() {
 	want := make(map[string]Binding)
 	for _, b := range m.source() {
 		want[b.key()] = b
 	}
 	m.mu.Lock()
-	defer m.mu.Unlock()
+	if m.stopped {
+		m.mu.Unlock()
+		return
+	}
+	var add []Binding
 	for k, r := range m.running {
 		if _, ok := want[k]; !ok {
 			r.stop()
@@ -119,15 +217,29 @@ func (m *Manager) reconcile(ctx context.Context) {
 		}
 	}
 	for k, b := range want {
-		if _, ok := m.running[k]; ok {
-			continue
+		if _, ok := m.running[k]; !ok {
+			add = append(add, b)
 		}
-		r, err := m.start(ctx, b)
+	}
+	m.mu.Unlock()
+	for _, b := range add {
+		if m.loopCtx.Err() != nil {
+			return
+		}
+		r, err := m.start(m.loopCtx, b)
 		if err != nil {
-			m.log.Error("trigger not started", "function", b.Function, "type", b.Type, "error", err)
+			if m.loopCtx.Err() == nil {
+				m.log.Error("trigger not started", "function", b.Function, "type", b.Type, "error", err)
+			}
 			continue
 		}
-		m.running[k] = r
+		m.mu.Lock()
+		if m.stopped {
+			r.stop()
+		} else {
+			m.running[b.key()] = r
+		}
+		m.mu.Unlock()
 	}
 }
 
@@ -135,11 +247,11 @@ func (m *Manager) start(ctx context.Context, b Binding) (*running, error) {
 	r := &running{b: b}
 	switch b.Type {
 	case "cron":
-		s, err := ParseSchedule(b.Schedule)
+		s, err := cron.Parse(b.Schedule)
 		if err != nil {
 			return nil, err
 		}
-		r.cron, r.next = s, s.Next(m.now())
+		r.schedule, r.next = &s, s.Next(m.now())
 	case "nats":
 		if b.atLeastOnce() {
 			return r, m.startJetStream(ctx, r)
@@ -159,13 +271,37 @@ func (m *Manager) start(ctx context.Context, b Binding) (*running, error) {
 	return r, nil
 }
 
+// acquire takes one of the maxCalls slots of nats trigger invocations,
+// waiting for one to free up; it is false once Stop has begun.
+func (m *Manager) acquire() bool {
+	select {
+	case m.sem <- struct{}{}:
+	case <-m.quit:
+		return false
+	}
+	if !m.enter() {
+		<-m.sem
+		return false
+	}
+	return true
+}
+
+// release gives back what a true acquire took.
+func (m *Manager) release() {
+	<-m.sem
+	m.calls.Done()
+}
+
 // onMessage invokes the function with the message data; a message with a
-// reply subject gets the output (or a Hearth-Error header) back.
+// reply subject gets the output (or a Hearth-Error header) back. A message
+// that arrives once Stop has begun is dropped (at-most-once).
 func (m *Manager) onMessage(b Binding, msg *nats.Msg) {
-	m.sem <- struct{}{}
+	if !m.acquire() {
+		return
+	}
 	go func() {
-		defer func() { <-m.sem }()
-		out, err := m.invoker.Invoke(context.Background(), b.Namespace, b.Function, msg.Data, "nats")
+		defer m.release()
+		out, err := m.invoker.Invoke(m.callCtx, b.Namespace, b.Function, msg.Data, "nats")
 		if msg.Reply == "" {
 			return
 		}
@@ -197,22 +333,8 @@ func (m *Manager) startJetStream(ctx context.Context, r *running) error {
 	if err != nil {
 		return err
 	}
-	cc, err := cons.Consume(func(msg jetstream.Msg) {
-		m.sem <- struct{}{}
-		go func() {
-			defer func() { <-m.sem }()
-			if _, err := m.invoker.Invoke(context.Background(), r.b.Namespace, r.b.Function, msg.Data(), "nats"); err != nil {
-				md, _ := msg.Metadata()
-				delay := time.Second
-				if md != nil {
-					delay <<= min(md.NumDelivered, 6)
-				}
-				_ = msg.NakWithDelay(delay)
-				return
-			}
-			_ = msg.Ack()
-		}()
-	})
+	b := r.b
+	cc, err := cons.Consume(func(msg jetstream.Msg) { m.onJetStream(b, msg) })
 	if err != nil {
 		return err
 	}
@@ -220,26 +342,54 @@ func (m *Manager) startJetStream(ctx context.Context, r *running) error {
 	return nil
 }
 
+// onJetStream invokes the function with a JetStream message and acks it,
+// or naks it with a growing delay if the invocation fails. A message that
+// arrives once Stop has begun is nak'ed at once, for another gateway.
+func (m *Manager) onJetStream(b Binding, msg jetstream.Msg) {
+	if !m.acquire() {
+		_ = msg.Nak()
+		return
+	}
+	go func() {
+		defer m.release()
+		if _, err := m.invoker.Invoke(m.callCtx, b.Namespace, b.Function, msg.Data(), "nats"); err != nil {
+			md, _ := msg.Metadata()
+			delay := time.Second
+			if md != nil {
+				delay <<= min(md.NumDelivered, 6)
+			}
+			_ = msg.NakWithDelay(delay)
+			return
+		}
+		_ = msg.Ack()
+	}()
+}
+
 // fireDue queues the cron invocations whose time has come. The invocation
-// id is derived from the trigger and the fire time, so every gateway queues
-// the same id and the stream keeps one.
-func (m *Manager) fireDue(ctx context.Context) {
+// id is derived from the trigger and the fire time in whole seconds, so
+// every gateway queues the same id and the stream keeps one; fire times are
+// at least cron.MinEvery (1s) apart, so no two share an id.
+func (m *Manager) fireDue() {
 	now := m.now()
 	m.mu.Lock()
 	var due []Binding
 	var times []time.Time
 	for _, r := range m.running {
-		for r.cron != nil && !r.next.IsZero() && !r.next.After(now) {
+		for r.schedule != nil && !r.next.IsZero() && !r.next.After(now) {
 			due, times = append(due, r.b), append(times, r.next)
-			r.next = r.cron.Next(r.next)
+			r.next = r.schedule.Next(r.next)
 		}
 	}
 	m.mu.Unlock()
 	for i, b := range due {
+		if !m.enter() {
+			return
+		}
 		id := "c" + b.id() + fmt.Sprintf("%x", times[i].Unix())
-		if err := m.invoker.Enqueue(ctx, b.Namespace, b.Function, nil, "cron", id); err != nil {
+		if err := m.invoker.Enqueue(m.callCtx, b.Namespace, b.Function, nil, "cron", id); err != nil {
 			m.log.Warn("cron invocation not queued", "function", b.Function, "schedule", b.Schedule, "error", err)
 		}
+		m.calls.Done()
 	}
 }
 
@@ -250,25 +400,4 @@ func (r *running) stop() {
 	if r.cons != nil {
 		r.cons.Stop()
 	}
-}
-
-func (m *Manager) stopAll() {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	for k, r := range m.running {
-		r.stop()
-		delete(m.running, k)
-	}
-}
-
-// Bindings lists the running triggers.
-func (m *Manager) Bindings() []Binding {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	out := make([]Binding, 0, len(m.running))
-	for _, r := range m.running {
-		out = append(out, r.b)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].key() < out[j].key() })
-	return out
 }
