@@ -6,32 +6,10 @@ import (
 	"net/http"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/hearthfn/hearth/gateway/apierr"
+	"github.com/hearthfn/hearth/registry"
 )
-
-// apiError is an error with the JSON shape every Hearth API error has:
-// {"error":{"code":"…","message":"…"}}.
-type apiError struct {
-	Status  int
-	Code    string
-	Message string
-	Stderr  string // tail of a failed function's stderr, if any
-}
-
-func (e *apiError) Error() string { return e.Code + ": " + e.Message }
-
-func newError(status int, code, format string, args ...any) *apiError {
-	return &apiError{Status: status, Code: code, Message: fmt.Sprintf(format, args...)}
-}
-
-type errorBody struct {
-	Error errorDetail `json:"error"`
-}
-
-type errorDetail struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
-	Stderr  string `json:"stderr,omitempty"`
-}
 
 // handleError writes any error as the JSON error shape; echo calls it for
 // errors returned by handlers and for its own (unknown route, wrong method).
@@ -39,44 +17,47 @@ func (g *Gateway) handleError(err error, c echo.Context) {
 	if c.Response().Committed {
 		return
 	}
-	var ae *apiError
+	var ae *apierr.Error
 	var he *echo.HTTPError
 	switch {
 	case errors.As(err, &ae):
 	case errors.As(err, &he):
-		ae = &apiError{Status: he.Code, Code: codeForStatus(he.Code), Message: fmt.Sprint(he.Message)}
+		ae = &apierr.Error{Status: he.Code, Code: apierr.ForStatus(he.Code), Message: fmt.Sprint(he.Message)}
 		if he.Code == http.StatusNotFound {
-			ae.Message = "no such route; see /v1/openapi.json for the API"
+			ae.Message = fmt.Sprintf("no such route: %s %s; the routes are listed in docs/api.md", c.Request().Method, c.Request().URL.Path)
 		}
 	default:
 		g.log.Error("internal error", "method", c.Request().Method, "path", c.Request().URL.Path, "error", err)
-		ae = &apiError{Status: http.StatusInternalServerError, Code: "internal", Message: "internal error; the gateway log has the details (request id " + c.Response().Header().Get(headerRequestID) + ")"}
+		ae = &apierr.Error{Status: http.StatusInternalServerError, Code: apierr.Internal, Message: "internal error; the gateway log has the details (request id " + c.Response().Header().Get(headerRequestID) + ")"}
 	}
-	body := errorBody{Error: errorDetail{Code: ae.Code, Message: ae.Message, Stderr: ae.Stderr}}
 	if c.Request().Method == http.MethodHead {
 		_ = c.NoContent(ae.Status)
 		return
 	}
-	_ = c.JSON(ae.Status, body)
+	_ = c.JSON(ae.Status, apierr.Body{Error: *ae.Detail()})
 }
 
-func codeForStatus(status int) string {
-	switch status {
-	case http.StatusNotFound:
-		return "not_found"
-	case http.StatusMethodNotAllowed:
-		return "method_not_allowed"
-	case http.StatusRequestEntityTooLarge:
-		return "payload_too_large"
-	case http.StatusUnsupportedMediaType:
-		return "unsupported_media_type"
-	case http.StatusTooManyRequests:
-		return "too_many_requests"
-	case http.StatusServiceUnavailable:
-		return "unavailable"
+// registryError maps registry errors to API errors.
+func registryError(err error, ns, name string) error {
+	var ve *registry.ValidationError
+	switch {
+	case errors.As(err, &ve):
+		status := http.StatusBadRequest
+		if ve.Code == registry.CodeModuleTooLarge {
+			status = http.StatusRequestEntityTooLarge
+		}
+		return apierr.New(status, apierr.Code(ve.Code), "%s", ve.Message)
+	case errors.Is(err, registry.ErrNotFound):
+		return notFound(ns, name)
+	case errors.Is(err, registry.ErrVersionNotFound):
+		return apierr.New(http.StatusNotFound, apierr.VersionNotFound, "%s; list them with `hearth versions %s`", err.Error(), name)
+	case errors.Is(err, registry.ErrAliasNotFound):
+		return apierr.New(http.StatusNotFound, apierr.AliasNotFound, "%s; set one with `hearth alias set %s ALIAS VERSION`", err.Error(), name)
 	}
-	if status >= 500 {
-		return "internal"
-	}
-	return "bad_request"
+	return err
+}
+
+func notFound(ns, name string) error {
+	return apierr.New(http.StatusNotFound, apierr.FunctionNotFound,
+		"no function %q in namespace %q; deploy it with `hearth deploy %s FILE.wasm` or list functions with `hearth ls`", name, ns, name)
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/hearthfn/hearth/gateway/apierr"
 	"github.com/hearthfn/hearth/registry"
 )
 
@@ -49,34 +50,6 @@ type functionDetail struct {
 func summarize(fn *registry.Function) functionSummary {
 	v := fn.Latest()
 	return functionSummary{Name: fn.Name, Namespace: fn.Namespace, Version: v.Version, Digest: v.Digest, ABI: v.ABI, UpdatedAt: fn.UpdatedAt}
-}
-
-// namespace is the namespace a request addresses: ?namespace=, the
-// Hearth-Namespace header, or "default".
-func namespace(c echo.Context) (string, error) {
-	ns := c.QueryParam("namespace")
-	if ns == "" {
-		ns = c.Request().Header.Get(headerNamespace)
-	}
-	if ns == "" {
-		return registry.DefaultNamespace, nil
-	}
-	if err := registry.ValidateName("namespace", ns); err != nil {
-		return "", newError(http.StatusBadRequest, registry.CodeInvalidName, "%s", err.Error())
-	}
-	return ns, nil
-}
-
-// target is the namespace and function name a request addresses.
-func target(c echo.Context) (ns, name string, err error) {
-	if ns, err = namespace(c); err != nil {
-		return "", "", err
-	}
-	name = c.Param("name")
-	if err := registry.ValidateName("function name", name); err != nil {
-		return "", "", newError(http.StatusBadRequest, registry.CodeInvalidName, "%s", err.Error())
-	}
-	return ns, name, nil
 }
 
 func (g *Gateway) deployFunction(c echo.Context) error {
@@ -126,16 +99,16 @@ func (g *Gateway) readDeploy(c echo.Context) ([]byte, registry.Spec, error) {
 		return module, spec, err
 	case "multipart/form-data":
 		if params["boundary"] == "" {
-			return nil, spec, newError(http.StatusBadRequest, "bad_request", "multipart/form-data without a boundary")
+			return nil, spec, apierr.New(http.StatusBadRequest, apierr.BadRequest, "multipart/form-data without a boundary")
 		}
 	default:
-		return nil, spec, newError(http.StatusUnsupportedMediaType, "unsupported_media_type",
+		return nil, spec, apierr.New(http.StatusUnsupportedMediaType, apierr.UnsupportedMediaType,
 			"Content-Type %q is not accepted; send the module as application/wasm, or multipart/form-data with parts \"module\" and \"spec\"", mediaType)
 	}
 
 	reader, err := req.MultipartReader()
 	if err != nil {
-		return nil, spec, newError(http.StatusBadRequest, "bad_request", "read multipart body: %v", err)
+		return nil, spec, apierr.New(http.StatusBadRequest, apierr.BadRequest, "read multipart body: %v", err)
 	}
 	var module []byte
 	for {
@@ -144,7 +117,7 @@ func (g *Gateway) readDeploy(c echo.Context) ([]byte, registry.Spec, error) {
 			break
 		}
 		if err != nil {
-			return nil, spec, newError(http.StatusBadRequest, "bad_request", "read multipart body: %v", err)
+			return nil, spec, apierr.New(http.StatusBadRequest, apierr.BadRequest, "read multipart body: %v", err)
 		}
 		switch part.FormName() {
 		case "module":
@@ -160,11 +133,11 @@ func (g *Gateway) readDeploy(c echo.Context) ([]byte, registry.Spec, error) {
 				return nil, spec, err
 			}
 		default:
-			return nil, spec, newError(http.StatusBadRequest, "bad_request", "unexpected multipart part %q; send \"module\" and optionally \"spec\"", part.FormName())
+			return nil, spec, apierr.New(http.StatusBadRequest, apierr.BadRequest, "unexpected multipart part %q; send \"module\" and optionally \"spec\"", part.FormName())
 		}
 	}
 	if module == nil {
-		return nil, spec, newError(http.StatusBadRequest, registry.CodeInvalidModule, "the multipart body has no \"module\" part")
+		return nil, spec, apierr.New(http.StatusBadRequest, registry.CodeInvalidModule, "the multipart body has no \"module\" part")
 	}
 	return module, spec, nil
 }
@@ -187,34 +160,9 @@ func boolParam(c echo.Context, name string) (bool, error) {
 	}
 	b, err := strconv.ParseBool(s)
 	if err != nil {
-		return false, newError(http.StatusBadRequest, "invalid_parameter", "%s must be true or false, not %q", name, s)
+		return false, apierr.New(http.StatusBadRequest, apierr.InvalidParameter, "%s must be true or false, not %q", name, s)
 	}
 	return b, nil
-}
-
-// readError maps a failed read of a request's body to an API error.
-func readError(err error, what string) error {
-	if mbe := (*http.MaxBytesError)(nil); errors.As(err, &mbe) {
-		// The function's max_payload (limitBody) cut the body off.
-		return newError(http.StatusRequestEntityTooLarge, "payload_too_large", "the %s is larger than the function's max_payload of %d bytes", what, mbe.Limit)
-	}
-	return newError(http.StatusBadRequest, "bad_request", "read %s: %v", what, err)
-}
-
-// readLimited reads r up to limit bytes; more is a 413.
-func readLimited(r io.Reader, limit int64, what string) ([]byte, error) {
-	data, err := io.ReadAll(io.LimitReader(r, limit+1))
-	if err != nil {
-		return nil, readError(err, what)
-	}
-	if int64(len(data)) > limit {
-		code := "payload_too_large"
-		if what == "module" {
-			code = registry.CodeModuleTooLarge
-		}
-		return nil, newError(http.StatusRequestEntityTooLarge, code, "the %s is larger than the limit of %d bytes", what, limit)
-	}
-	return data, nil
 }
 
 // function reads the function a request addresses, as API errors.
@@ -230,31 +178,6 @@ func (g *Gateway) function(c echo.Context) (*registry.Function, error) {
 	return fn, nil
 }
 
-// registryError maps registry errors to API errors.
-func registryError(err error, ns, name string) error {
-	var ve *registry.ValidationError
-	switch {
-	case errors.As(err, &ve):
-		status := http.StatusBadRequest
-		if ve.Code == registry.CodeModuleTooLarge {
-			status = http.StatusRequestEntityTooLarge
-		}
-		return newError(status, ve.Code, "%s", ve.Message)
-	case errors.Is(err, registry.ErrNotFound):
-		return notFound(ns, name)
-	case errors.Is(err, registry.ErrVersionNotFound):
-		return newError(http.StatusNotFound, "version_not_found", "%s; list them with `hearth versions %s`", err.Error(), name)
-	case errors.Is(err, registry.ErrAliasNotFound):
-		return newError(http.StatusNotFound, "alias_not_found", "%s; set one with `hearth alias set %s ALIAS VERSION`", err.Error(), name)
-	}
-	return err
-}
-
-func notFound(ns, name string) error {
-	return newError(http.StatusNotFound, "function_not_found",
-		"no function %q in namespace %q; deploy it with `hearth deploy %s FILE.wasm` or list functions with `hearth ls`", name, ns, name)
-}
-
 // listFunctions answers GET /v1/functions with pagination by name:
 // ?limit= (default 100, at most 1000) and ?page= (the next_page of the
 // previous answer).
@@ -267,7 +190,7 @@ func (g *Gateway) listFunctions(c echo.Context) error {
 	if s := c.QueryParam("limit"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 || n > 1000 {
-			return newError(http.StatusBadRequest, "invalid_parameter", "limit must be a number from 1 to 1000, not %q", s)
+			return apierr.New(http.StatusBadRequest, apierr.InvalidParameter, "limit must be a number from 1 to 1000, not %q", s)
 		}
 		limit = n
 	}

@@ -1,6 +1,3 @@
-// Package gateway is Hearth's HTTP front door: the /v1 API (functions and
-// invocations), the /fn passthrough, health and metrics. It holds no state
-// of its own; several gateways can serve the same cluster.
 package gateway
 
 import (
@@ -15,25 +12,19 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
-	"github.com/labstack/echo/v4/middleware"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nuid"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/hearthfn/hearth/gateway/autoscaler/provider"
+	"github.com/hearthfn/hearth/gateway/async"
+	"github.com/hearthfn/hearth/gateway/autoscaler"
+	"github.com/hearthfn/hearth/gateway/heartbeat"
+	"github.com/hearthfn/hearth/gateway/records"
 	"github.com/hearthfn/hearth/gateway/scheduler"
+	"github.com/hearthfn/hearth/gateway/transport"
 	"github.com/hearthfn/hearth/gateway/triggers"
 	"github.com/hearthfn/hearth/internal/wire"
 	"github.com/hearthfn/hearth/registry"
-)
-
-// Response headers of the API contract (API.md).
-const (
-	headerRequestID    = "Hearth-Request-Id"
-	headerInvocationID = "Hearth-Invocation-Id"
-	headerColdStart    = "Hearth-Cold-Start"
-	headerNamespace    = "Hearth-Namespace"
 )
 
 // Config configures a gateway.
@@ -78,14 +69,15 @@ type Config struct {
 	Autoscale     string
 	AutoscaleTick time.Duration
 	// MinRunners and MaxRunners bound how many runners the autoscaler asks
-	// Deps.Provider for (MaxRunners 0: no cap).
+	// Deps.Scaler for (MaxRunners 0: no cap).
 	MinRunners, MaxRunners int
 
 	NoTriggers  bool          // do not run NATS and cron triggers in this gateway
 	TriggerTick time.Duration // how often triggers are reconciled and cron checked; default 1 s
 }
 
-// withDefaults fills unset fields.
+// withDefaults fills unset fields: the one place the gateway's defaults
+// are written.
 func (c Config) withDefaults() Config {
 	if c.Listen == "" {
 		c.Listen = "127.0.0.1:8080"
@@ -135,7 +127,8 @@ func (c Config) withDefaults() Config {
 // DefaultMaxPayload is the default limit of an invocation body.
 const DefaultMaxPayload = 32 << 20
 
-// Storage is the object store: claim-checked payloads, results and logs.
+// Storage is the object store: modules, claim-checked payloads, results
+// and logs.
 type Storage interface {
 	Ping(ctx context.Context) error
 	Put(ctx context.Context, key string, data []byte, contentType string) error
@@ -149,11 +142,16 @@ type Deps struct {
 	Registry *registry.Registry
 	Storage  Storage
 	Log      *slog.Logger
-	// Provider, when set, adds and removes runners for the autoscaler.
-	Provider provider.Provider
+	// Scaler, when set, adds and removes runners for the autoscaler.
+	Scaler autoscaler.Scaler
 	// Local, when set, is a runner in this process: calls placed on it
 	// skip NATS (unless Config.NoLocal).
-	Local LocalRunner
+	Local transport.Runner
+}
+
+// service is a part of the gateway that runs in the background.
+type service interface {
+	Stop(ctx context.Context) error
 }
 
 // Gateway serves the HTTP API.
@@ -163,40 +161,34 @@ type Gateway struct {
 	registry *registry.Registry
 	store    Storage
 	log      *slog.Logger
+	id       string // this gateway's id in its calls to runners
 	metrics  *metrics
 	sched    *scheduler.Scheduler
-	echo     *echo.Echo
-	local    LocalRunner  // a runner in this process; nil if none
-	id       string       // this gateway's id in its calls to runners
+
+	// How calls reach runners: local, when a runner shares this process,
+	// and NATS for every other.
+	local    *transport.Local
+	nats     *transport.NATS
 	unplaced atomic.Int64 // calls in flight sent to any runner (no heartbeats yet)
+
+	records *records.Store
+	outputs *records.Outputs
+	writer  *records.Writer // records of sync calls
+	queue   *async.Queue
+	leader  *autoscaler.Leader // nil unless Config.Autoscale
+
+	echo     *echo.Echo
 	server   *http.Server
-
-	js             jetstream.JetStream
-	records        *records
-	outputs        *outputs
-	async          jetstream.Stream // accepted async invocations, until they run
-	dlq            jetstream.Stream
-	dispatch       *dispatcher
-	callbackClient *http.Client
-	recordQueue    chan pendingRecord
-	recordsDone    chan struct{}
-
-	stopOnce     sync.Once
-	autoscale    *autoscale
-	provider     provider.Provider
-	triggers     *triggers.Manager
-	stopTriggers context.CancelFunc
-	triggersDone chan struct{}
-
-	beats     *nats.Subscription
-	stopSweep context.CancelFunc
-	sweepDone chan struct{}
+	services []service // started in this order, stopped in the reverse
+	stopOnce sync.Once
+	stopErr  error
 }
 
-// New builds a gateway: it opens the async streams and the invocation
-// records, starts following runner heartbeats and, unless told not to, the
-// async dispatcher.
-func New(ctx context.Context, cfg Config, deps Deps) (*Gateway, error) {
+// New builds a gateway and starts its background services: the record
+// writer, the heartbeat follower, and unless told not to, the async
+// dispatcher, the triggers and the autoscaler. Serve (or Handler) then
+// takes requests; Shutdown stops it all.
+func New(ctx context.Context, cfg Config, deps Deps) (_ *Gateway, err error) {
 	cfg = cfg.withDefaults()
 	strategy, err := scheduler.StrategyByName(cfg.Strategy)
 	if err != nil {
@@ -211,7 +203,6 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Gateway, error) {
 		nc:       deps.NATS,
 		registry: deps.Registry,
 		store:    deps.Storage,
-		provider: deps.Provider,
 		log:      log.With("component", "gateway"),
 		metrics:  newMetrics(),
 		sched: scheduler.New(scheduler.NewTable(cfg.HeartbeatInterval), scheduler.Config{
@@ -220,85 +211,83 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Gateway, error) {
 		id: nuid.Next(),
 	}
 	g.sched.Table().SetGateway(g.id)
-	if !cfg.NoLocal {
-		g.local = deps.Local
+	g.nats = transport.NewNATS(deps.NATS, deps.Storage, cfg.InlineLimit, g.log)
+	if deps.Local != nil && !cfg.NoLocal {
+		g.local = &transport.Local{R: deps.Local}
 	}
-	js, err := jetstream.New(deps.NATS)
-	if err != nil {
-		return nil, fmt.Errorf("gateway: JetStream: %w", err)
-	}
-	g.js = js
-	g.callbackClient = &http.Client{Timeout: 10 * time.Second}
-	if g.records, err = openRecords(ctx, js, cfg.Retention, cfg.Replicas); err != nil {
-		return nil, err
-	}
-	if g.outputs, err = openOutputs(ctx, js, deps.Storage, cfg.Retention, cfg.Replicas); err != nil {
-		return nil, err
-	}
-	if g.async, g.dlq, err = openStreams(ctx, js, cfg.Replicas); err != nil {
-		return nil, err
-	}
-	if err := g.followHeartbeats(); err != nil {
-		return nil, err
-	}
-	g.recordQueue, g.recordsDone = make(chan pendingRecord, 4096), make(chan struct{})
-	go g.writeRecords()
-	if !cfg.NoDispatcher {
-		if err := g.startDispatcher(ctx); err != nil {
-			g.stopBackground()
-			return nil, err
+	defer func() {
+		if err != nil {
+			_ = g.stopServices(context.WithoutCancel(ctx))
 		}
-	}
-	if !cfg.NoTriggers {
-		g.startTriggers()
-	}
-	if cfg.Autoscale != "" {
-		if err := g.startAutoscaler(ctx); err != nil {
-			g.stopOnce.Do(g.stopBackground)
-			return nil, err
-		}
+	}()
+	if err := g.open(ctx, deps); err != nil {
+		return nil, err
 	}
 	g.echo = g.routes()
 	return g, nil
 }
 
-func (g *Gateway) routes() *echo.Echo {
-	e := echo.New()
-	e.HideBanner, e.HidePort = true, true
-	e.HTTPErrorHandler = g.handleError
-	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{TargetHeader: headerRequestID}))
-	e.Use(middleware.Recover())
+// open opens the stores and starts the services, each registered to be
+// stopped in the reverse order: producers of records and calls stop before
+// what they write to.
+func (g *Gateway) open(ctx context.Context, deps Deps) error {
+	cfg := g.cfg
+	js, err := jetstream.New(g.nc)
+	if err != nil {
+		return fmt.Errorf("gateway: JetStream: %w", err)
+	}
+	if g.records, err = records.OpenStore(ctx, js, cfg.Retention, cfg.Replicas); err != nil {
+		return err
+	}
+	if g.outputs, err = records.OpenOutputs(ctx, js, g.store, cfg.Retention, cfg.Replicas); err != nil {
+		return err
+	}
+	g.writer = records.NewWriter(g.nc, js, g.outputs, g.log, g.metrics.recordsDropped.Inc)
+	g.writer.Start()
+	g.services = append(g.services, g.writer)
 
-	e.GET("/healthz", g.healthz)
-	e.GET("/readyz", g.readyz)
-	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(g.metrics.registry, promhttp.HandlerOpts{})))
+	follower := heartbeat.New(g.nc, g.sched, cfg.HeartbeatInterval, g.log)
+	if err := follower.Start(); err != nil {
+		return err
+	}
+	g.services = append(g.services, follower)
 
-	v1 := e.Group("/v1")
-	v1.PUT("/functions/:name", g.deployFunction)
-	v1.GET("/functions", g.listFunctions)
-	v1.GET("/functions/:name", g.getFunction)
-	v1.DELETE("/functions/:name", g.deleteFunction)
-	v1.POST("/functions/:name/invoke", g.invoke)
-	v1.GET("/functions/:name/versions", g.listVersions)
-	v1.GET("/functions/:name/versions/:version", g.getVersion)
-	v1.GET("/functions/:name/aliases", g.listAliases)
-	v1.GET("/functions/:name/aliases/:alias", g.getAlias)
-	v1.PUT("/functions/:name/aliases/:alias", g.setAlias)
-	v1.DELETE("/functions/:name/aliases/:alias", g.deleteAlias)
-	v1.GET("/runners", g.listRunners)
-	v1.GET("/functions/:name/invocations", g.listInvocations)
-	v1.GET("/functions/:name/triggers", g.listTriggers)
-	v1.POST("/functions/:name/triggers", g.addTrigger)
-	v1.DELETE("/functions/:name/triggers/:n", g.deleteTrigger)
-	v1.GET("/invocations/:id", g.getInvocation)
-	v1.GET("/invocations/:id/result", g.getResult)
-	v1.GET("/invocations/:id/logs", g.getLogs)
-	v1.GET("/dlq", g.listDLQ)
-	v1.POST("/dlq/:id/replay", g.replayDLQ)
+	g.queue, err = async.Open(ctx, async.Config{
+		Dispatchers: cfg.Dispatchers, MaxAttempts: cfg.MaxAttempts, RetryBase: cfg.RetryBase, RetryCap: cfg.RetryCap,
+		AckWait: cfg.AckWait, CallbackAttempts: cfg.CallbackAttempts, Replicas: cfg.Replicas,
+	}, async.Deps{
+		JS: js, Store: g.store, Records: g.records, Outputs: g.outputs, Functions: g.registry, Executor: g,
+		InlineLimit: g.nats.InlineLimit, Metrics: async.NewMetrics(g.metrics.registry), Log: g.log,
+	})
+	if err != nil {
+		return err
+	}
+	if !cfg.NoDispatcher {
+		if err := g.queue.StartDispatcher(ctx); err != nil {
+			return err
+		}
+		g.services = append(g.services, g.queue)
+	}
 
-	e.Any("/fn/:name", g.passthrough)
-	e.Any("/fn/:name/*", g.passthrough)
-	return e
+	if !cfg.NoTriggers {
+		m := triggers.NewManager(g.nc, js, triggerInvoker{g}, g.triggerBindings, g.log, cfg.TriggerTick)
+		m.Start()
+		g.services = append(g.services, m)
+	}
+
+	if cfg.Autoscale != "" {
+		g.leader, err = autoscaler.StartLeader(ctx, autoscaler.LeaderConfig{
+			Policy: cfg.Autoscale, Tick: cfg.AutoscaleTick, MinRunners: cfg.MinRunners, MaxRunners: cfg.MaxRunners, Replicas: cfg.Replicas,
+		}, autoscaler.LeaderDeps{
+			NATS: g.nc, JS: js, Functions: g.registry, Scheduler: g.sched, Scaler: deps.Scaler,
+			Unplaced: func() int { return int(g.unplaced.Load()) }, Metrics: g.metrics.registry, Log: g.log,
+		})
+		if err != nil {
+			return err
+		}
+		g.services = append(g.services, g.leader)
+	}
+	return nil
 }
 
 // Handler is the gateway's HTTP handler, for tests and embedding.
@@ -318,56 +307,24 @@ func (g *Gateway) Serve(ln net.Listener) error {
 	return nil
 }
 
-// Shutdown stops accepting requests, waits for those in progress and stops
-// following heartbeats.
+// Shutdown stops accepting requests, waits for those in progress until ctx
+// ends, then stops the services newest first: the autoscaler, the
+// triggers and the dispatcher (letting their calls finish), the heartbeat
+// follower, and last the record writer, which drops what reaches it after.
 func (g *Gateway) Shutdown(ctx context.Context) error {
 	var err error
 	if g.server != nil {
 		err = g.server.Shutdown(ctx)
 	}
-	g.stopOnce.Do(g.stopBackground)
-	return err
+	g.stopOnce.Do(func() { g.stopErr = g.stopServices(ctx) })
+	return errors.Join(err, g.stopErr)
 }
 
-// stopBackground stops the dispatcher (letting running invocations
-// finish), the heartbeat follower and the record writer.
-func (g *Gateway) stopBackground() {
-	if g.autoscale != nil {
-		g.autoscale.close()
+func (g *Gateway) stopServices(ctx context.Context) error {
+	var errs []error
+	for i := len(g.services) - 1; i >= 0; i-- {
+		errs = append(errs, g.services[i].Stop(ctx))
 	}
-	if g.triggers != nil {
-		g.stopTriggers()
-		<-g.triggersDone
-	}
-	if g.dispatch != nil {
-		g.dispatch.stop()
-	}
-	_ = g.beats.Unsubscribe()
-	g.stopSweep()
-	<-g.sweepDone
-	close(g.recordQueue)
-	<-g.recordsDone
-}
-
-func (g *Gateway) healthz(c echo.Context) error {
-	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
-}
-
-// readyz answers 200 when NATS and the object store are reachable.
-func (g *Gateway) readyz(c echo.Context) error {
-	checks := map[string]string{"nats": "ok", "storage": "ok"}
-	ready := true
-	if !g.nc.IsConnected() {
-		checks["nats"], ready = "not connected: "+g.nc.Status().String(), false
-	}
-	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
-	defer cancel()
-	if err := g.store.Ping(ctx); err != nil {
-		checks["storage"], ready = err.Error(), false
-	}
-	status := http.StatusOK
-	if !ready {
-		status = http.StatusServiceUnavailable
-	}
-	return c.JSON(status, map[string]any{"ready": ready, "checks": checks})
+	g.services = nil
+	return errors.Join(errs...)
 }

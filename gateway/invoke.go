@@ -1,26 +1,26 @@
 package gateway
 
+// The invocation core, part 1: an HTTP request becomes an invocation and
+// its outcome becomes the answer. Read top-down: invoke and passthrough
+// (the two routes) → prepare (resolve the function, read the body) →
+// call (execute.go: place, send, map the outcome) → the answer; or accept,
+// for an async call, which queues it (gateway/async).
+
 import (
-	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/nats-io/nuid"
 
+	"github.com/hearthfn/hearth/gateway/async"
+	"github.com/hearthfn/hearth/gateway/invocation"
+	"github.com/hearthfn/hearth/gateway/records"
+	"github.com/hearthfn/hearth/gateway/scheduler"
 	"github.com/hearthfn/hearth/internal/wire"
-	"github.com/hearthfn/hearth/registry"
 )
-
-// invocation is one sync call on its way through the gateway.
-type invocation struct {
-	ns, name string
-	fn       *registry.Function
-	req      *wire.Request
-	body     []byte
-	start    time.Time
-}
 
 // invoke answers POST /v1/functions/{name}/invoke: the body is the input,
 // the response body the output.
@@ -80,20 +80,19 @@ var hopByHop = map[string]bool{
 }
 
 // prepare looks up the function and reads the request into an invocation.
-func (g *Gateway) prepare(c echo.Context, path string) (*invocation, error) {
+func (g *Gateway) prepare(c echo.Context, path string) (*invocation.Invocation, error) {
 	start := time.Now()
-	ns, fn, version, err := g.resolve(c) // NAME, NAME@VERSION or NAME:ALIAS (aliases.go)
+	ns, fn, version, err := g.resolve(c) // NAME, NAME@VERSION or NAME:ALIAS (resolve.go)
 	if err != nil {
 		return nil, err
 	}
-	name := fn.Name
 	r := c.Request()
 	body, err := readBody(r, int64(g.cfg.MaxPayload))
 	if err != nil {
 		return nil, err
 	}
 	id := nuid.Next()
-	c.Response().Header().Set(headerInvocationID, id)
+	c.Response().Header().Set(invocation.HeaderID, id)
 	// The function sees the request's headers but not credentials meant
 	// for the platform; without any, the request's own map is shared (it
 	// is only read, and only while the request is served).
@@ -106,12 +105,12 @@ func (g *Gateway) prepare(c echo.Context, path string) (*invocation, error) {
 			}
 		}
 	}
-	return &invocation{
-		ns: ns, name: name, fn: fn, body: body, start: start,
-		req: withVersion(&wire.Request{
+	return &invocation.Invocation{
+		Namespace: ns, Function: fn.Name, Body: body, Start: start,
+		Req: invocation.WithVersion(&wire.Request{
 			InvocationID: id,
 			Namespace:    ns,
-			Function:     name,
+			Function:     fn.Name,
 			Method:       r.Method,
 			Path:         path,
 			Query:        r.URL.RawQuery,
@@ -120,31 +119,93 @@ func (g *Gateway) prepare(c echo.Context, path string) (*invocation, error) {
 	}, nil
 }
 
-// readBody reads an invocation's body, at most limit bytes. With a known
-// Content-Length it reads into one buffer of that size (net/http stops the
-// body there) instead of growing one as it goes.
-func readBody(r *http.Request, limit int64) ([]byte, error) {
-	n := r.ContentLength
-	if n < 0 || n > limit {
-		return readLimited(r.Body, limit, "request body") // chunked, or too large: its error
+// call runs a sync invocation for an HTTP request, records it, and sets
+// the Hearth-* headers from its outcome.
+func (g *Gateway) call(c echo.Context, inv *invocation.Invocation) (*wire.Response, []byte, error) {
+	out := g.Execute(c.Request().Context(), inv, scheduler.Sync)
+	g.recordSync(inv, &out, "sync")
+	h := c.Response().Header()
+	if out.Placed != "" {
+		h.Set("Hearth-Placement", out.Placed)
 	}
-	body := make([]byte, n)
-	if _, err := io.ReadFull(r.Body, body); err != nil {
-		return nil, readError(err, "request body")
+	if out.Resp != nil {
+		h.Set(invocation.HeaderColdStart, strconv.FormatBool(out.Resp.Cold))
+		h.Set("Server-Timing", serverTiming(&out))
+		if out.Resp.Runner != "" {
+			h.Set("Hearth-Runner", out.Resp.Runner)
+		}
 	}
-	return body, nil
+	if out.Err != nil {
+		if out.Err.Status == http.StatusTooManyRequests || out.Err.Status == http.StatusServiceUnavailable {
+			h.Set("Retry-After", "1")
+		}
+		return nil, nil, out.Err
+	}
+	return out.Resp, out.Output, nil
 }
 
-// withVersion sets what a runner needs to know of the function version.
-func withVersion(req *wire.Request, v registry.Version) *wire.Request {
-	req.Version = v.Version
-	req.Digest = v.DigestHex()
-	req.ABI = v.ABI
-	req.Concurrency = v.Spec.Concurrency
-	req.TimeoutMs = v.Spec.TimeoutMs
-	req.MemoryMB = v.Spec.MemoryMB
-	req.Env = v.Spec.Env
-	return req
+// recordSync hands the record (and log) of a finished sync call to the
+// writer, so the caller does not wait for it.
+func (g *Gateway) recordSync(inv *invocation.Invocation, out *invocation.Outcome, mode string) {
+	var logs []byte
+	if out.Resp != nil && out.Resp.Stderr != "" {
+		logs = []byte(out.Resp.Stderr)
+	}
+	g.writer.Submit(records.Sync(inv, out, mode), logs)
 }
 
-func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+// serverTiming is the Server-Timing header of a call that a runner
+// answered: queue (gateway, NATS and waiting), init and run, in ms.
+func serverTiming(out *invocation.Outcome) string {
+	queue := out.Total - time.Duration(out.Resp.InitMicros+out.Resp.RunMicros)*time.Microsecond
+	b := make([]byte, 0, 64)
+	b = append(b, "queue;dur="...)
+	b = strconv.AppendFloat(b, invocation.Ms(queue), 'f', 3, 64)
+	b = append(b, ", init;dur="...)
+	b = strconv.AppendFloat(b, float64(out.Resp.InitMicros)/1000, 'f', 3, 64)
+	b = append(b, ", run;dur="...)
+	b = strconv.AppendFloat(b, float64(out.Resp.RunMicros)/1000, 'f', 3, 64)
+	return string(b)
+}
+
+// wantsAsync reports whether the request asks for an async invocation.
+func wantsAsync(c echo.Context) bool {
+	if v := c.QueryParam("async"); v == "true" || v == "1" {
+		return true
+	}
+	for _, p := range c.Request().Header.Values("Prefer") {
+		for _, part := range strings.Split(p, ",") {
+			if strings.EqualFold(strings.TrimSpace(part), "respond-async") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// accept queues an async invocation durably and answers 202 once the
+// stream has it.
+func (g *Gateway) accept(c echo.Context, inv *invocation.Invocation, mode string) error {
+	callback := c.Request().Header.Get("Hearth-Callback-Url")
+	if callback != "" {
+		if err := async.CheckCallbackURL(callback); err != nil {
+			return err
+		}
+	}
+	if key := c.Request().Header.Get("Idempotency-Key"); key != "" {
+		id, err := async.IdempotentID(inv.Namespace, inv.Function, key)
+		if err != nil {
+			return err
+		}
+		inv.Req.InvocationID = id
+		c.Response().Header().Set(invocation.HeaderID, id)
+	}
+	id, err := g.queue.Enqueue(c.Request().Context(), inv, mode, callback, "")
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set(echo.HeaderLocation, "/v1/invocations/"+id)
+	body := wire.AppendJSONString(append(make([]byte, 0, 64), `{"id":`...), id)
+	body = append(body, `,"status":"`+records.StatusQueued+`"}`+"\n"...)
+	return c.Blob(http.StatusAccepted, echo.MIMEApplicationJSON, body)
+}

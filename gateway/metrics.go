@@ -1,28 +1,25 @@
 package gateway
 
 import (
+	"strconv"
+	"time"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/hearthfn/hearth/gateway/invocation"
 )
 
-// metrics are the gateway's Prometheus series, all named hearth_*.
+// metrics are the gateway's Prometheus series, all named hearth_*; the
+// async queue and the autoscaler register theirs on the same registry.
 type metrics struct {
-	registry    *prometheus.Registry
-	invocations *prometheus.CounterVec
-	duration    *prometheus.HistogramVec
-	coldStarts  *prometheus.CounterVec
-	initTime    *prometheus.HistogramVec
-	deploys     *prometheus.CounterVec
-
-	asyncAccepted   *prometheus.CounterVec
-	asyncDuplicates prometheus.Counter
-	asyncDone       *prometheus.CounterVec
-	recordsDropped  prometheus.Counter
-	prewarms        *prometheus.CounterVec
-	runnersWanted   prometheus.Gauge
-	forecast        *prometheus.GaugeVec
-	actual          *prometheus.GaugeVec
-	coldAvoided     *prometheus.CounterVec
+	registry       *prometheus.Registry
+	invocations    *prometheus.CounterVec
+	duration       *prometheus.HistogramVec
+	coldStarts     *prometheus.CounterVec
+	initTime       *prometheus.HistogramVec
+	deploys        *prometheus.CounterVec
+	recordsDropped prometheus.Counter
 }
 
 func newMetrics() *metrics {
@@ -51,46 +48,23 @@ func newMetrics() *metrics {
 			Name: "hearth_deploys_total",
 			Help: "Deploys by outcome.",
 		}, []string{"outcome"}),
-		asyncAccepted: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "hearth_async_accepted_total",
-			Help: "Async invocations durably queued.",
-		}, []string{"namespace", "function"}),
-		asyncDuplicates: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "hearth_async_duplicates_total",
-			Help: "Async submissions dropped as duplicates (same Idempotency-Key or cron tick).",
-		}),
-		asyncDone: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "hearth_async_finished_total",
-			Help: "Async invocations finished, by final status (succeeded or dead).",
-		}, []string{"namespace", "function", "status"}),
 		recordsDropped: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "hearth_records_dropped_total",
 			Help: "Records of sync invocations not written because the writer fell behind.",
 		}),
 	}
-	m.prewarms = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "hearth_autoscaler_prewarms_total",
-		Help: "Instances started ahead of demand by the autoscaler.",
-	}, []string{"namespace", "function"})
-	m.runnersWanted = prometheus.NewGauge(prometheus.GaugeOpts{
-		Name: "hearth_autoscaler_runners_wanted",
-		Help: "Runners the autoscaler last asked its provider for.",
-	})
-	m.forecast = prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Name: "hearth_autoscaler_forecast_warm",
-		Help: "1 when the autoscaler's policy expects calls of the function this minute (it is kept warm), else 0.",
-	}, []string{"namespace", "function"})
-	m.actual = prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Name: "hearth_autoscaler_actual_invocations",
-		Help: "Invocations of the function in the autoscaler's last closed minute (the actual beside the forecast).",
-	}, []string{"namespace", "function"})
-	m.coldAvoided = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "hearth_autoscaler_cold_starts_avoided_total",
-		Help: "Minutes with invocations that the policy had forecast warm (prewarm hits).",
-	}, []string{"namespace", "function"})
-	reg.MustRegister(m.asyncAccepted, m.asyncDuplicates, m.asyncDone, m.recordsDropped, m.prewarms, m.runnersWanted,
-		m.forecast, m.actual, m.coldAvoided)
-	reg.MustRegister(m.invocations, m.duration, m.coldStarts, m.initTime, m.deploys,
+	reg.MustRegister(m.invocations, m.duration, m.coldStarts, m.initTime, m.deploys, m.recordsDropped,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
+}
+
+// count counts one finished execution.
+func (m *metrics) count(inv *invocation.Invocation, out *invocation.Outcome) {
+	cold := out.Cold()
+	m.invocations.WithLabelValues(inv.Namespace, inv.Function, strconv.Itoa(out.Status), strconv.FormatBool(cold)).Inc()
+	m.duration.WithLabelValues(inv.Namespace, inv.Function).Observe(time.Since(inv.Start).Seconds())
+	if cold {
+		m.coldStarts.WithLabelValues(inv.Namespace, inv.Function).Inc()
+		m.initTime.WithLabelValues(inv.Namespace, inv.Function).Observe(float64(out.Resp.InitMicros) / 1e6)
+	}
 }

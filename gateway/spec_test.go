@@ -4,6 +4,8 @@ import (
 	"errors"
 	"net/http"
 	"testing"
+
+	"github.com/hearthfn/hearth/gateway/apierr"
 )
 
 func TestDecodeSpec(t *testing.T) {
@@ -13,7 +15,7 @@ func TestDecodeSpec(t *testing.T) {
 	}
 	for _, bad := range []string{``, `[]`, `{"memory_mb":"64"}`, `{"nope":1}`, `{}{}`, `{"env":{"A":1}}`} {
 		_, err := decodeSpec([]byte(bad))
-		var ae *apiError
+		var ae *apierr.Error
 		if !errors.As(err, &ae) || ae.Status != http.StatusBadRequest || ae.Code != "invalid_spec" {
 			t.Errorf("decodeSpec(%q) = %v, want a 400 invalid_spec", bad, err)
 		}
@@ -26,7 +28,7 @@ func FuzzDecodeSpec(f *testing.F) {
 	f.Add([]byte(`{`))
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		_, err := decodeSpec(raw)
-		var ae *apiError
+		var ae *apierr.Error
 		if err != nil && (!errors.As(err, &ae) || ae.Status != http.StatusBadRequest) {
 			t.Fatalf("decodeSpec error is not a 400: %v", err)
 		}

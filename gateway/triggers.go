@@ -7,6 +7,7 @@ import (
 
 	"github.com/nats-io/nuid"
 
+	"github.com/hearthfn/hearth/gateway/invocation"
 	"github.com/hearthfn/hearth/gateway/scheduler"
 	"github.com/hearthfn/hearth/gateway/triggers"
 	"github.com/hearthfn/hearth/internal/wire"
@@ -21,12 +22,12 @@ func (t triggerInvoker) Invoke(ctx context.Context, ns, fn string, input []byte,
 	if err != nil {
 		return nil, err
 	}
-	out := t.g.execute(ctx, inv, scheduler.Sync)
-	t.g.recordSync(inv, out, mode)
-	if out.err != nil {
-		return nil, errors.New(out.err.Code + ": " + out.err.Message)
+	out := t.g.Execute(ctx, inv, scheduler.Sync)
+	t.g.recordSync(inv, &out, mode)
+	if out.Err != nil {
+		return nil, errors.New(out.Err.Error())
 	}
-	return out.output, nil
+	return out.Output, nil
 }
 
 // Enqueue queues an async invocation under id; the stream keeps one of
@@ -36,17 +37,17 @@ func (t triggerInvoker) Enqueue(ctx context.Context, ns, fn string, input []byte
 	if err != nil {
 		return err
 	}
-	_, err = t.g.enqueue(ctx, inv, mode, "", "")
+	_, err = t.g.queue.Enqueue(ctx, inv, mode, "", "")
 	return err
 }
 
-func (g *Gateway) triggerInvocation(ctx context.Context, ns, fn string, input []byte, id string) (*invocation, error) {
+func (g *Gateway) triggerInvocation(ctx context.Context, ns, fn string, input []byte, id string) (*invocation.Invocation, error) {
 	f, err := g.registry.Lookup(ctx, ns, fn)
 	if err != nil {
 		return nil, err
 	}
-	req := withVersion(&wire.Request{InvocationID: id, Namespace: ns, Function: fn, Method: "POST", Path: "/"}, f.Latest())
-	return &invocation{ns: ns, name: fn, fn: f, req: req, body: input, start: time.Now()}, nil
+	req := invocation.WithVersion(&wire.Request{InvocationID: id, Namespace: ns, Function: fn, Method: "POST", Path: "/"}, f.Latest())
+	return &invocation.Invocation{Namespace: ns, Function: fn, Req: req, Body: input, Start: time.Now()}, nil
 }
 
 // triggerBindings lists the triggers of every function's latest version.
@@ -62,15 +63,4 @@ func (g *Gateway) triggerBindings() []triggers.Binding {
 		}
 	}
 	return out
-}
-
-// startTriggers runs the trigger manager until stopBackground.
-func (g *Gateway) startTriggers() {
-	m := triggers.NewManager(g.nc, g.js, triggerInvoker{g}, g.triggerBindings, g.log)
-	ctx, cancel := context.WithCancel(context.Background())
-	g.triggers, g.stopTriggers, g.triggersDone = m, cancel, make(chan struct{})
-	go func() {
-		defer close(g.triggersDone)
-		m.Run(ctx, g.cfg.TriggerTick)
-	}()
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/hearthfn/hearth/gateway/apierr"
 	"github.com/hearthfn/hearth/internal/objstore"
 	"github.com/hearthfn/hearth/registry"
 )
@@ -46,7 +47,7 @@ func (g *Gateway) addTrigger(c echo.Context) error {
 	dec := json.NewDecoder(bytesReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&t); err != nil {
-		return newError(http.StatusBadRequest, "invalid_trigger", "the body is not a trigger: %v; send {\"type\":\"nats\",\"subject\":\"…\"} or {\"type\":\"cron\",\"schedule\":\"…\"}", err)
+		return apierr.New(http.StatusBadRequest, apierr.InvalidTrigger, "the body is not a trigger: %v; send {\"type\":\"nats\",\"subject\":\"…\"} or {\"type\":\"cron\",\"schedule\":\"…\"}", err)
 	}
 	return g.changeTriggers(c, func(ts []registry.Trigger) ([]registry.Trigger, error) { return append(ts, t), nil })
 }
@@ -55,11 +56,11 @@ func (g *Gateway) addTrigger(c echo.Context) error {
 func (g *Gateway) deleteTrigger(c echo.Context) error {
 	n, err := strconv.Atoi(c.Param("n"))
 	if err != nil || n < 1 {
-		return newError(http.StatusBadRequest, "invalid_parameter", "trigger number %q: use the number `hearth trigger ls` shows, from 1", c.Param("n"))
+		return apierr.New(http.StatusBadRequest, apierr.InvalidParameter, "trigger number %q: use the number `hearth trigger ls` shows, from 1", c.Param("n"))
 	}
 	return g.changeTriggers(c, func(ts []registry.Trigger) ([]registry.Trigger, error) {
 		if n > len(ts) {
-			return nil, newError(http.StatusNotFound, "trigger_not_found", "the function has %d triggers; there is no number %d", len(ts), n)
+			return nil, apierr.New(http.StatusNotFound, apierr.TriggerNotFound, "the function has %d triggers; there is no number %d", len(ts), n)
 		}
 		return append(append([]registry.Trigger{}, ts[:n-1]...), ts[n:]...), nil
 	})

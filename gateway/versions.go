@@ -6,6 +6,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/hearthfn/hearth/gateway/apierr"
 	"github.com/hearthfn/hearth/registry"
 )
 
@@ -50,7 +51,7 @@ func (g *Gateway) getVersion(c echo.Context) error {
 	}
 	n, err := strconv.Atoi(c.Param("version"))
 	if err != nil || n < 1 {
-		return newError(http.StatusBadRequest, "invalid_parameter", "version %q is not a version number; versions are numbered from 1", c.Param("version"))
+		return apierr.New(http.StatusBadRequest, apierr.InvalidParameter, "version %q is not a version number; versions are numbered from 1", c.Param("version"))
 	}
 	fn, err := g.registry.Get(c.Request().Context(), ns, name)
 	if err != nil {

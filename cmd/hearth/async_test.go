@@ -16,6 +16,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/hearthfn/hearth/gateway"
+	"github.com/hearthfn/hearth/gateway/records"
 	"github.com/hearthfn/hearth/internal/stack"
 	"github.com/hearthfn/hearth/internal/testmodules"
 	"github.com/hearthfn/hearth/internal/testutil"
@@ -62,10 +63,10 @@ func submit(t *testing.T, base, fn, body string, headers map[string]string) stri
 }
 
 // record reads an invocation record.
-func record(t *testing.T, base, id string) gateway.Record {
+func record(t *testing.T, base, id string) records.Record {
 	t.Helper()
 	resp, body := call(t, http.MethodGet, base+"/v1/invocations/"+id, "", nil)
-	var rec gateway.Record
+	var rec records.Record
 	if resp.StatusCode != 200 || json.Unmarshal(body, &rec) != nil {
 		t.Fatalf("GET invocation %s: %d %s", id, resp.StatusCode, body)
 	}
@@ -73,12 +74,12 @@ func record(t *testing.T, base, id string) gateway.Record {
 }
 
 // waitStatus polls the record until it has status.
-func waitStatus(t *testing.T, base, id, status string) gateway.Record {
+func waitStatus(t *testing.T, base, id, status string) records.Record {
 	t.Helper()
-	var rec gateway.Record
+	var rec records.Record
 	testutil.Eventually(t, 30*time.Second, func() error {
 		resp, body := call(t, http.MethodGet, base+"/v1/invocations/"+id, "", nil)
-		rec = gateway.Record{}
+		rec = records.Record{}
 		if resp.StatusCode != 200 || json.Unmarshal(body, &rec) != nil {
 			return fmt.Errorf("GET invocation: %d %s", resp.StatusCode, body) // sync records are written in the background
 		}
@@ -391,7 +392,7 @@ func TestAsyncQueuedIsReadFromTheStream(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	kv, err := js.KeyValue(context.Background(), gateway.RecordsBucket)
+	kv, err := js.KeyValue(context.Background(), records.RecordsBucket)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -402,7 +403,7 @@ func TestAsyncQueuedIsReadFromTheStream(t *testing.T) {
 	list := func(limit int) []string {
 		t.Helper()
 		resp, body := call(t, http.MethodGet, fmt.Sprintf("%s/v1/functions/hello/invocations?limit=%d", gw.GatewayURL, limit), "", nil)
-		var out struct{ Invocations []gateway.Record }
+		var out struct{ Invocations []records.Record }
 		if resp.StatusCode != 200 || json.Unmarshal(body, &out) != nil {
 			t.Fatalf("list: %d %s", resp.StatusCode, body)
 		}

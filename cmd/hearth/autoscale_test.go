@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/hearthfn/hearth/gateway"
+	"github.com/hearthfn/hearth/gateway/autoscaler"
 	"github.com/hearthfn/hearth/gateway/autoscaler/provider"
 	"github.com/hearthfn/hearth/internal/objstore"
 	"github.com/hearthfn/hearth/internal/stack"
@@ -96,7 +97,7 @@ func TestAutoscalerScalesRunners(t *testing.T) {
 		DataDir: t.TempDir(), Listen: "127.0.0.1:0", NATSListen: "127.0.0.1:0", S3Listen: "127.0.0.1:0", Log: quietLogger(),
 		Gateway: gateway.Config{Autoscale: "predictive", AutoscaleTick: 50 * time.Millisecond, MaxRunners: 2},
 		Runner:  runner.Config{Concurrency: 2},
-		Provider: func(string, objstore.Config) provider.Provider {
+		Scaler: func(string, objstore.Config) autoscaler.Scaler {
 			procs = provider.NewProcess(provider.ProcessConfig{Binary: bin, Env: []string{"SLEEPER_DIR=" + marks}, StopTimeout: 10 * time.Second, Output: io.Discard})
 			return procs
 		},

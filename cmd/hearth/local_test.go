@@ -15,6 +15,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/hearthfn/hearth/gateway"
+	"github.com/hearthfn/hearth/gateway/records"
 	"github.com/hearthfn/hearth/internal/stack"
 	"github.com/hearthfn/hearth/internal/testutil"
 	"github.com/hearthfn/hearth/internal/wire"
@@ -136,7 +137,7 @@ func TestSyncRecordsUnderLoad(t *testing.T) {
 	}
 	for entry := range ids {
 		fn, id, _ := strings.Cut(entry, " ")
-		var rec gateway.Record
+		var rec records.Record
 		testutil.Eventually(t, waitFor, func() error {
 			resp, body := call(t, http.MethodGet, s.GatewayURL+"/v1/invocations/"+id, "", nil)
 			if resp.StatusCode != http.StatusOK {
@@ -144,7 +145,7 @@ func TestSyncRecordsUnderLoad(t *testing.T) {
 			}
 			return json.Unmarshal(body, &rec)
 		})
-		if rec.Function != fn || rec.Status != gateway.StatusSucceeded || rec.Mode != "sync" || rec.Runner != s.Runner.ID() {
+		if rec.Function != fn || rec.Status != records.StatusSucceeded || rec.Mode != "sync" || rec.Runner != s.Runner.ID() {
 			t.Fatalf("record of %s: %+v", id, rec)
 		}
 		if fn == "hello" {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/hearthfn/hearth/gateway"
+	"github.com/hearthfn/hearth/gateway/autoscaler"
 	"github.com/hearthfn/hearth/gateway/autoscaler/provider"
 	"github.com/hearthfn/hearth/internal/objstore"
 	"github.com/hearthfn/hearth/internal/stack"
@@ -69,7 +70,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return usagef("--nats-listen %q: %v", cfg.NATSListen, err)
 	}
 	if cfg.Gateway.Autoscale != "" && cfg.Gateway.MaxRunners > 0 {
-		cfg.Provider = devRunners(cfg.DataDir, log)
+		cfg.Scaler = devRunners(cfg.DataDir, log)
 	}
 	s, err := stack.StartDev(ctx, cfg)
 	if err != nil {
@@ -194,8 +195,8 @@ func runRunner(ctx context.Context, args []string, stdout, stderr io.Writer) err
 
 // devRunners makes the process provider of `hearth dev --autoscale`: extra
 // `hearth runner` processes of this very binary, on the dev NATS and S3.
-func devRunners(dataDir string, log *slog.Logger) func(string, objstore.Config) provider.Provider {
-	return func(natsURL string, s3 objstore.Config) provider.Provider {
+func devRunners(dataDir string, log *slog.Logger) func(string, objstore.Config) autoscaler.Scaler {
+	return func(natsURL string, s3 objstore.Config) autoscaler.Scaler {
 		self, err := os.Executable()
 		if err != nil {
 			log.Warn("cannot find this binary; the autoscaler will not add runners", "error", err)

@@ -15,15 +15,16 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/hearthfn/hearth/gateway"
+	"github.com/hearthfn/hearth/gateway/records"
 	"github.com/hearthfn/hearth/internal/stack"
 	"github.com/hearthfn/hearth/internal/testutil"
 )
 
 // invocationsOf lists a function's invocation records.
-func invocationsOf(t *testing.T, base, fn string) []gateway.Record {
+func invocationsOf(t *testing.T, base, fn string) []records.Record {
 	t.Helper()
 	resp, body := call(t, http.MethodGet, base+"/v1/functions/"+fn+"/invocations?limit=1000", "", nil)
-	var out struct{ Invocations []gateway.Record }
+	var out struct{ Invocations []records.Record }
 	if resp.StatusCode != 200 || json.Unmarshal(body, &out) != nil {
 		t.Fatalf("invocations of %s: %d %s", fn, resp.StatusCode, body)
 	}

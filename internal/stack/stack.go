@@ -17,7 +17,7 @@ import (
 
 	"github.com/hearthfn/hearth/functions"
 	"github.com/hearthfn/hearth/gateway"
-	"github.com/hearthfn/hearth/gateway/autoscaler/provider"
+	"github.com/hearthfn/hearth/gateway/autoscaler"
 	"github.com/hearthfn/hearth/internal/embeds3"
 	"github.com/hearthfn/hearth/internal/natsembed"
 	"github.com/hearthfn/hearth/internal/objstore"
@@ -35,7 +35,7 @@ type Stack struct {
 	Registry *registry.Registry
 	Gateway  *gateway.Gateway
 	Runner   *runner.Runner
-	Provider provider.Provider // runners the autoscaler may add (dev --autoscale)
+	Scaler   autoscaler.Scaler // runners the autoscaler may add (dev --autoscale, --provider)
 
 	NATSServer *server.Server  // dev only
 	S3Server   *embeds3.Server // dev only
@@ -170,7 +170,7 @@ func (s *Stack) StartExtraGateway(ctx context.Context, cfg gateway.Config) (stri
 // serves it on ln, sending Serve's result to served, and stops it with the
 // stack. It closes ln when it fails.
 func (s *Stack) serveGateway(ctx context.Context, cfg gateway.Config, nc *nats.Conn, ln net.Listener, served chan error) (*gateway.Gateway, error) {
-	deps := gateway.Deps{NATS: nc, Registry: s.Registry, Storage: s.Store, Log: s.Log, Provider: s.Provider}
+	deps := gateway.Deps{NATS: nc, Registry: s.Registry, Storage: s.Store, Log: s.Log, Scaler: s.Scaler}
 	if s.Runner != nil {
 		deps.Local = s.Runner
 	}
@@ -239,9 +239,9 @@ type DevConfig struct {
 	Log        *slog.Logger
 	Gateway    gateway.Config // gateway settings; Listen is taken from above
 	Runner     runner.Config  // runner settings; the compilation cache is dev's own
-	// Provider, when set, makes the provider through which the autoscaler
+	// Scaler, when set, makes the scaler through which the autoscaler
 	// adds runners, given where NATS and S3 are.
-	Provider func(natsURL string, s3 objstore.Config) provider.Provider
+	Scaler func(natsURL string, s3 objstore.Config) autoscaler.Scaler
 }
 
 // StartDev starts the whole platform in this process: embedded NATS and
@@ -305,9 +305,9 @@ func StartDev(ctx context.Context, cfg DevConfig) (_ *Stack, err error) {
 	}
 	gwCfg := cfg.Gateway
 	gwCfg.Listen = cfg.Listen
-	if cfg.Provider != nil {
-		s.Provider = cfg.Provider(conn.NATSURL, conn.S3)
-		if c, ok := s.Provider.(interface{ Close() error }); ok {
+	if cfg.Scaler != nil {
+		s.Scaler = cfg.Scaler(conn.NATSURL, conn.S3)
+		if c, ok := s.Scaler.(interface{ Close() error }); ok {
 			s.OnClose(func(context.Context) error { return c.Close() })
 		}
 	}

@@ -1,4 +1,4 @@
-package gateway
+package records
 
 import (
 	"context"
@@ -17,21 +17,31 @@ import (
 // the object store under results/<id> and logs/<id>.
 const OutputsBucket = "hearth_outputs"
 
-// inlineOutputMax is the largest result or log kept in KV. Writing an
+// InlineOutputMax is the largest result or log kept in KV. Writing an
 // object to S3 costs far more than a KV put (on the embedded server: three
 // file creations), and most outputs are small.
-const inlineOutputMax = 64 << 10
+const InlineOutputMax = 64 << 10
 
 // kvPrefix marks an ObjectRef key that lives in the outputs bucket.
 const kvPrefix = "kv:"
 
-// outputs stores invocation results and logs.
-type outputs struct {
-	kv    jetstream.KeyValue
-	store Storage
+// ErrNoOutput means a result or log has expired.
+var ErrNoOutput = errors.New("output no longer stored")
+
+// ObjectStore is the part of the object store outputs need.
+type ObjectStore interface {
+	Put(ctx context.Context, key string, data []byte, contentType string) error
+	Get(ctx context.Context, key string) ([]byte, error)
 }
 
-func openOutputs(ctx context.Context, js jetstream.JetStream, store Storage, retention time.Duration, replicas int) (*outputs, error) {
+// Outputs stores invocation results and logs.
+type Outputs struct {
+	kv    jetstream.KeyValue
+	store ObjectStore
+}
+
+// OpenOutputs opens the outputs bucket, creating it if needed.
+func OpenOutputs(ctx context.Context, js jetstream.JetStream, store ObjectStore, retention time.Duration, replicas int) (*Outputs, error) {
 	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
 		Bucket:       OutputsBucket,
 		Description:  "Hearth results and logs up to 64 KiB",
@@ -39,41 +49,41 @@ func openOutputs(ctx context.Context, js jetstream.JetStream, store Storage, ret
 		TTL:          retention,
 		Storage:      jetstream.FileStorage,
 		Replicas:     replicas,
-		MaxValueSize: inlineOutputMax,
+		MaxValueSize: InlineOutputMax,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("gateway: open KV bucket %s: %w", OutputsBucket, err)
 	}
-	return &outputs{kv: kv, store: store}, nil
+	return &Outputs{kv: kv, store: store}, nil
 }
 
-// putResult stores an invocation's output.
-func (o *outputs) putResult(ctx context.Context, id string, data []byte, ctype string) (*ObjectRef, error) {
+// PutResult stores an invocation's output.
+func (o *Outputs) PutResult(ctx context.Context, id string, data []byte, ctype string) (*ObjectRef, error) {
 	return o.put(ctx, "r."+id, wire.ResultKey(id), data, ctype)
 }
 
-// putLogs stores an invocation's log.
-func (o *outputs) putLogs(ctx context.Context, id string, data []byte) (*ObjectRef, error) {
+// PutLogs stores an invocation's log.
+func (o *Outputs) PutLogs(ctx context.Context, id string, data []byte) (*ObjectRef, error) {
 	return o.put(ctx, logsKVKey(id), wire.LogKey(id), data, "text/plain")
 }
 
-// logsKVKey is the outputs bucket's key of a log up to inlineOutputMax.
+// logsKVKey is the outputs bucket's key of a log up to InlineOutputMax.
 func logsKVKey(id string) string { return "l." + id }
 
-// logsRef is where a log of size bytes, up to inlineOutputMax, is kept in
+// logsRef is where a log of size bytes, up to InlineOutputMax, is kept in
 // the outputs bucket.
-func (o *outputs) logsRef(id string, size int) *ObjectRef {
+func logsRef(id string, size int) *ObjectRef {
 	return &ObjectRef{Key: kvPrefix + logsKVKey(id), Size: size}
 }
 
-// subject is the KV subject of a ref in the outputs bucket, for writers
-// that publish without the KeyValue API.
-func (o *outputs) subject(ref *ObjectRef) string {
+// outputSubject is the KV subject of a ref in the outputs bucket, for
+// writers that publish without the KeyValue API.
+func outputSubject(ref *ObjectRef) string {
 	return "$KV." + OutputsBucket + "." + strings.TrimPrefix(ref.Key, kvPrefix)
 }
 
-func (o *outputs) put(ctx context.Context, kvKey, objectKey string, data []byte, ctype string) (*ObjectRef, error) {
-	if len(data) <= inlineOutputMax {
+func (o *Outputs) put(ctx context.Context, kvKey, objectKey string, data []byte, ctype string) (*ObjectRef, error) {
+	if len(data) <= InlineOutputMax {
 		if _, err := o.kv.Put(ctx, kvKey, data); err != nil {
 			return nil, err
 		}
@@ -85,12 +95,12 @@ func (o *outputs) put(ctx context.Context, kvKey, objectKey string, data []byte,
 	return &ObjectRef{Key: objectKey, Size: len(data)}, nil
 }
 
-// get reads a stored result or log; errNoOutput when it has expired.
-func (o *outputs) get(ctx context.Context, ref *ObjectRef) ([]byte, error) {
+// Get reads a stored result or log; ErrNoOutput when it has expired.
+func (o *Outputs) Get(ctx context.Context, ref *ObjectRef) ([]byte, error) {
 	if key, ok := strings.CutPrefix(ref.Key, kvPrefix); ok {
 		entry, err := o.kv.Get(ctx, key)
 		if errors.Is(err, jetstream.ErrKeyNotFound) || errors.Is(err, jetstream.ErrKeyDeleted) {
-			return nil, errNoOutput
+			return nil, ErrNoOutput
 		}
 		if err != nil {
 			return nil, err
@@ -99,9 +109,7 @@ func (o *outputs) get(ctx context.Context, ref *ObjectRef) ([]byte, error) {
 	}
 	data, err := o.store.Get(ctx, ref.Key)
 	if errors.Is(err, objstore.ErrNotFound) {
-		return nil, errNoOutput
+		return nil, ErrNoOutput
 	}
 	return data, err
 }
-
-var errNoOutput = errors.New("output no longer stored")

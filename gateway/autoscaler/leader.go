@@ -1,10 +1,11 @@
-package gateway
+package autoscaler
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"time"
@@ -13,17 +14,19 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nuid"
 
-	"github.com/hearthfn/hearth/gateway/autoscaler"
-	"github.com/hearthfn/hearth/gateway/autoscaler/provider"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/hearthfn/hearth/gateway/invocation"
 	"github.com/hearthfn/hearth/gateway/scheduler"
 	"github.com/hearthfn/hearth/internal/wire"
+	"github.com/hearthfn/hearth/registry"
 )
 
-// Autoscaling: every gateway counts its invocations per function and
+// The leader loop: every gateway counts its invocations per function and
 // publishes the counts on DemandSubject each tick; one gateway at a time
-// (a lease in NATS KV) runs the autoscaler.Controller on the sum, telling
-// runners to prewarm or retire instances; its demand history is kept in
-// NATS KV so that the next leader resumes with what was learned.
+// (a lease in NATS KV) runs the Controller on the sum, telling runners to
+// prewarm or retire instances; its demand history is kept in NATS KV so
+// that the next leader resumes with what was learned.
 const (
 	DemandSubject    = "hearth.demand"
 	AutoscalerBucket = "hearth_autoscaler"
@@ -31,24 +34,61 @@ const (
 	historyKey       = "history"
 )
 
-type autoscale struct {
-	g      *Gateway
-	id     string
-	kv     jetstream.KeyValue
-	sub    *nats.Subscription
-	stop   context.CancelFunc
-	done   chan struct{}
-	policy autoscaler.Policy
+// LeaderConfig configures a gateway's part in autoscaling.
+type LeaderConfig struct {
+	// Policy names the keep-alive policy (fixed-K, hybrid, predictive).
+	Policy string
+	// Tick is the policy's "minute".
+	Tick time.Duration
+	// MinRunners and MaxRunners bound how many runners the Scaler is asked
+	// for (MaxRunners 0: no cap).
+	MinRunners, MaxRunners int
+	Replicas               int // JetStream replicas of the lease bucket
+}
+
+// Functions finds the function a forecast is about.
+type Functions interface {
+	Lookup(ctx context.Context, namespace, name string) (*registry.Function, error)
+}
+
+// LeaderDeps are what the leader loop works with.
+type LeaderDeps struct {
+	NATS      *nats.Conn
+	JS        jetstream.JetStream
+	Functions Functions
+	Scheduler *scheduler.Scheduler
+	// Scaler, when set, adds and removes runners.
+	Scaler Scaler
+	// Unplaced counts calls in flight that no runner entry holds (sent to
+	// any runner before heartbeats arrived).
+	Unplaced func() int
+	Metrics  prometheus.Registerer
+	Log      *slog.Logger
+}
+
+// Leader is one gateway's part in autoscaling: it counts this gateway's
+// calls (Begin, End), reports them, and runs the controller while it holds
+// the lease. Start it with StartLeader; Stop stops it.
+type Leader struct {
+	cfg     LeaderConfig
+	deps    LeaderDeps
+	metrics *leaderMetrics
+	id      string
+	kv      jetstream.KeyValue
+	sub     *nats.Subscription
+	stop    context.CancelFunc
+	done    chan struct{}
+	policy  Policy
 
 	mu       sync.Mutex
 	local    map[string]int // this gateway's counts in the current tick
 	inflight map[string]int // this gateway's calls running now
 	incoming demand         // everyone's demand, for the leader
-	kpa      map[string]*autoscaler.KPA
-	ctrl     *autoscaler.Controller
+	kpa      map[string]*KPA
+	ctrl     *Controller
 	leaseRev uint64
 
-	scaling sync.Mutex // held while the provider scales (a scale-down drains)
+	scaling sync.Mutex // held while the scaler scales (a scale-down drains)
 }
 
 // demand is one gateway's report for one tick, by "namespace/function".
@@ -59,40 +99,44 @@ type demand struct {
 
 func newDemand() demand { return demand{Counts: map[string]int{}, InFlight: map[string]int{}} }
 
-func (g *Gateway) startAutoscaler(ctx context.Context) error {
-	policies, err := autoscaler.ParsePolicies(g.cfg.Autoscale)
+// StartLeader opens the lease bucket, follows the other gateways' demand
+// and starts the loop.
+func StartLeader(ctx context.Context, cfg LeaderConfig, deps LeaderDeps) (*Leader, error) {
+	policies, err := ParsePolicies(cfg.Policy)
 	if err != nil || len(policies) != 1 {
-		return fmt.Errorf("gateway: autoscale policy %q: use one of fixed-K, hybrid, predictive", g.cfg.Autoscale)
+		return nil, fmt.Errorf("gateway: autoscale policy %q: use one of fixed-K, hybrid, predictive", cfg.Policy)
 	}
-	kv, err := g.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+	kv, err := deps.JS.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
 		Bucket: AutoscalerBucket, Description: "Hearth autoscaler lease and demand history",
-		History: 1, TTL: max(3*g.cfg.AutoscaleTick, time.Second), Storage: jetstream.FileStorage, Replicas: g.cfg.Replicas,
+		History: 1, TTL: max(3*cfg.Tick, time.Second), Storage: jetstream.FileStorage, Replicas: cfg.Replicas,
 	})
 	if err != nil {
-		return fmt.Errorf("gateway: autoscaler bucket: %w", err)
+		return nil, fmt.Errorf("gateway: autoscaler bucket: %w", err)
 	}
-	a := &autoscale{g: g, id: nuid.Next(), kv: kv, policy: policies[0], local: map[string]int{}, inflight: map[string]int{},
-		incoming: newDemand(), kpa: map[string]*autoscaler.KPA{}}
-	a.sub, err = g.nc.Subscribe(DemandSubject, a.onDemand)
+	if deps.Unplaced == nil {
+		deps.Unplaced = func() int { return 0 }
+	}
+	a := &Leader{cfg: cfg, deps: deps, metrics: newLeaderMetrics(deps.Metrics), id: nuid.Next(), kv: kv, policy: policies[0],
+		local: map[string]int{}, inflight: map[string]int{}, incoming: newDemand(), kpa: map[string]*KPA{}}
+	a.sub, err = deps.NATS.Subscribe(DemandSubject, a.onDemand)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	actx, cancel := context.WithCancel(context.Background())
 	a.stop, a.done = cancel, make(chan struct{})
-	g.autoscale = a
 	go a.run(actx)
-	return nil
+	return a, nil
 }
 
-// begin counts a call of a function that starts now; end, when it ends.
-func (a *autoscale) begin(ns, fn string) {
+// Begin counts a call of a function that starts now; End, when it ends.
+func (a *Leader) Begin(ns, fn string) {
 	a.mu.Lock()
 	a.local[ns+"/"+fn]++
 	a.inflight[ns+"/"+fn]++
 	a.mu.Unlock()
 }
 
-func (a *autoscale) end(ns, fn string) {
+func (a *Leader) End(ns, fn string) {
 	a.mu.Lock()
 	if a.inflight[ns+"/"+fn]--; a.inflight[ns+"/"+fn] <= 0 {
 		delete(a.inflight, ns+"/"+fn)
@@ -100,7 +144,7 @@ func (a *autoscale) end(ns, fn string) {
 	a.mu.Unlock()
 }
 
-func (a *autoscale) onDemand(m *nats.Msg) {
+func (a *Leader) onDemand(m *nats.Msg) {
 	var d demand
 	if json.Unmarshal(m.Data, &d) != nil {
 		return
@@ -118,12 +162,12 @@ func (a *autoscale) onDemand(m *nats.Msg) {
 // reactEvery is how often demand is reported and the reactive layer looks
 // at concurrency: at most every 2 s, even when the policy's minute is a
 // real minute.
-func (a *autoscale) reactEvery() time.Duration { return min(a.g.cfg.AutoscaleTick, 2*time.Second) }
+func (a *Leader) reactEvery() time.Duration { return min(a.cfg.Tick, 2*time.Second) }
 
-func (a *autoscale) run(ctx context.Context) {
+func (a *Leader) run(ctx context.Context) {
 	defer close(a.done)
 	every := a.reactEvery()
-	perMinute := max(int(a.g.cfg.AutoscaleTick/every), 1)
+	perMinute := max(int(a.cfg.Tick/every), 1)
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for n := 1; ; n++ {
@@ -138,7 +182,7 @@ func (a *autoscale) run(ctx context.Context) {
 
 // tick publishes this gateway's demand and, if it holds the lease, runs the
 // reactive layer and, at the end of a policy minute, one controller step.
-func (a *autoscale) tick(ctx context.Context, endOfMinute bool) {
+func (a *Leader) tick(ctx context.Context, endOfMinute bool) {
 	a.mu.Lock()
 	report := demand{Counts: a.local, InFlight: make(map[string]int, len(a.inflight))}
 	for k, n := range a.inflight {
@@ -147,8 +191,8 @@ func (a *autoscale) tick(ctx context.Context, endOfMinute bool) {
 	a.local = map[string]int{}
 	a.mu.Unlock()
 	if data, err := json.Marshal(report); err == nil {
-		_ = a.g.nc.Publish(DemandSubject, data)
-		_ = a.g.nc.Flush()
+		_ = a.deps.NATS.Publish(DemandSubject, data)
+		_ = a.deps.NATS.Flush()
 	}
 	if !a.lead(ctx) {
 		return
@@ -160,7 +204,7 @@ func (a *autoscale) tick(ctx context.Context, endOfMinute bool) {
 	a.mu.Unlock()
 	for k, n := range incoming.Counts {
 		ns, fn, _ := strings.Cut(k, "/")
-		ctrl.Record(autoscaler.FunctionKey{Namespace: ns, Name: fn}, n)
+		ctrl.Record(FunctionKey{Namespace: ns, Name: fn}, n)
 	}
 	// The reactive layer: as many instances as the concurrency asks for.
 	a.react(ctx, incoming.InFlight)
@@ -169,10 +213,10 @@ func (a *autoscale) tick(ctx context.Context, endOfMinute bool) {
 		return
 	}
 	// The forecast: one warm instance when the policy expects calls.
-	m := a.g.metrics
+	m := a.metrics
 	for _, d := range ctrl.Tick(ctx) {
 		if d.Err != nil {
-			a.g.log.Debug("autoscaler command failed", "function", d.Function.Name, "warm", d.Warm, "error", d.Err)
+			a.deps.Log.Debug("autoscaler command failed", "function", d.Function.Name, "warm", d.Warm, "error", d.Err)
 		}
 	}
 	for _, mi := range ctrl.LastMinute() {
@@ -194,13 +238,13 @@ func (a *autoscale) tick(ctx context.Context, endOfMinute bool) {
 
 // react feeds each function's concurrency to its KPA and prewarms the
 // instances it wants beyond one.
-func (a *autoscale) react(ctx context.Context, inflight map[string]int) {
+func (a *Leader) react(ctx context.Context, inflight map[string]int) {
 	now := time.Now()
 	for k := range inflight {
 		if _, ok := a.kpa[k]; !ok {
 			// Knative's windows (60 s, panic 6 s), or 30 and 3 reports when
 			// reports come faster (tests).
-			a.kpa[k] = &autoscaler.KPA{StableWindow: min(60*time.Second, 30*a.reactEvery())}
+			a.kpa[k] = &KPA{StableWindow: min(60*time.Second, 30*a.reactEvery())}
 		}
 	}
 	for k, kpa := range a.kpa {
@@ -214,23 +258,23 @@ func (a *autoscale) react(ctx context.Context, inflight map[string]int) {
 			continue // the forecast keeps one
 		}
 		ns, fn, _ := strings.Cut(k, "/")
-		f, err := a.g.registry.Lookup(ctx, ns, fn)
+		f, err := a.deps.Functions.Lookup(ctx, ns, fn)
 		if err != nil {
 			continue
 		}
-		req := withVersion(&wire.Request{Namespace: ns, Function: fn}, f.Latest())
-		d, err := a.g.sched.Place(scheduler.Request{Digest: req.Digest}, nil)
+		req := invocation.WithVersion(&wire.Request{Namespace: ns, Function: fn}, f.Latest())
+		d, err := a.deps.Scheduler.Place(scheduler.Request{Digest: req.Digest}, nil)
 		if err != nil {
 			continue
 		}
 		if err := a.command(ctx, d.Runner.ID, wire.Control{Op: wire.OpPrewarm, Request: req, Instances: want}); err != nil {
-			a.g.log.Debug("reactive prewarm failed", "function", fn, "instances", want, "panic", panicking, "error", err)
+			a.deps.Log.Debug("reactive prewarm failed", "function", fn, "instances", want, "panic", panicking, "error", err)
 		}
 	}
 }
 
 // lead renews or takes the lease; a new leader resumes from the history.
-func (a *autoscale) lead(ctx context.Context) bool {
+func (a *Leader) lead(ctx context.Context) bool {
 	if a.leaseRev != 0 {
 		rev, err := a.kv.Update(ctx, leaseKey, []byte(a.id), a.leaseRev)
 		if err == nil {
@@ -238,21 +282,21 @@ func (a *autoscale) lead(ctx context.Context) bool {
 			return true
 		}
 		a.leaseRev = 0
-		a.g.log.Info("autoscaler lease lost")
+		a.deps.Log.Info("autoscaler lease lost")
 	}
 	rev, err := a.kv.Create(ctx, leaseKey, []byte(a.id))
 	if err != nil {
 		return false
 	}
 	a.leaseRev = rev
-	ctrl := autoscaler.NewController(a.policy, a, nil)
+	ctrl := NewController(a.policy, a, nil)
 	if entry, err := a.kv.Get(ctx, historyKey); err == nil {
 		var saved map[string][]int
 		if json.Unmarshal(entry.Value(), &saved) == nil {
-			history := make(map[autoscaler.FunctionKey][]int, len(saved))
+			history := make(map[FunctionKey][]int, len(saved))
 			for k, h := range saved {
 				ns, fn, _ := strings.Cut(k, "/")
-				history[autoscaler.FunctionKey{Namespace: ns, Name: fn}] = h
+				history[FunctionKey{Namespace: ns, Name: fn}] = h
 			}
 			ctrl.Resume(history)
 		}
@@ -260,45 +304,45 @@ func (a *autoscale) lead(ctx context.Context) bool {
 	a.mu.Lock()
 	a.ctrl = ctrl
 	a.mu.Unlock()
-	a.g.log.Info("this gateway runs the autoscaler", "policy", a.policy.Name())
+	a.deps.Log.Info("this gateway runs the autoscaler", "policy", a.policy.Name())
 	return true
 }
 
-// scaleRunners asks the provider for as many runners as the load needs at
+// scaleRunners asks the scaler for as many runners as the load needs at
 // 70 % of their capacity, within MinRunners and MaxRunners. Scaling runs in
 // the background (a scale-down waits for runners to drain); a tick that
 // finds it still running leaves it be.
-func (a *autoscale) scaleRunners(ctx context.Context) {
-	p := a.g.provider
+func (a *Leader) scaleRunners(ctx context.Context) {
+	p := a.deps.Scaler
 	if p == nil || !a.scaling.TryLock() {
 		return
 	}
-	load, capacity := int(a.g.unplaced.Load()), 0
-	for _, r := range a.g.sched.Table().Runners() {
+	load, capacity := a.deps.Unplaced(), 0
+	for _, r := range a.deps.Scheduler.Table().Runners() {
 		load += r.Load()
 		capacity = max(capacity, r.Capacity())
 	}
-	want := max(provider.Desired(load, capacity, 0.7), a.g.cfg.MinRunners)
-	if a.g.cfg.MaxRunners > 0 {
-		want = min(want, a.g.cfg.MaxRunners)
+	want := max(DesiredRunners(load, capacity, 0.7), a.cfg.MinRunners)
+	if a.cfg.MaxRunners > 0 {
+		want = min(want, a.cfg.MaxRunners)
 	}
 	have, err := p.Runners(ctx)
 	if err != nil || have == want {
 		a.scaling.Unlock()
 		return
 	}
-	a.g.metrics.runnersWanted.Set(float64(want))
+	a.metrics.runnersWanted.Set(float64(want))
 	go func() {
 		defer a.scaling.Unlock()
 		if err := p.Scale(context.WithoutCancel(ctx), want); err != nil {
-			a.g.log.Warn("runner scaling failed", "provider", p.Name(), "want", want, "error", err)
+			a.deps.Log.Warn("runner scaling failed", "provider", p.Name(), "want", want, "error", err)
 			return
 		}
-		a.g.log.Info("scaled runners", "provider", p.Name(), "from", have, "to", want, "load", load)
+		a.deps.Log.Info("scaled runners", "provider", p.Name(), "from", have, "to", want, "load", load)
 	}()
 }
 
-func (a *autoscale) saveHistory(ctx context.Context, ctrl *autoscaler.Controller) {
+func (a *Leader) saveHistory(ctx context.Context, ctrl *Controller) {
 	saved := map[string][]int{}
 	for k, h := range ctrl.History() {
 		saved[k.Namespace+"/"+k.Name] = h
@@ -310,13 +354,13 @@ func (a *autoscale) saveHistory(ctx context.Context, ctrl *autoscaler.Controller
 
 // Prewarm asks the function's home runner (the scheduler's choice for its
 // module) for one warm instance.
-func (a *autoscale) Prewarm(ctx context.Context, fn autoscaler.FunctionKey) error {
-	f, err := a.g.registry.Lookup(ctx, fn.Namespace, fn.Name)
+func (a *Leader) Prewarm(ctx context.Context, fn FunctionKey) error {
+	f, err := a.deps.Functions.Lookup(ctx, fn.Namespace, fn.Name)
 	if err != nil {
 		return err
 	}
-	req := withVersion(&wire.Request{Namespace: fn.Namespace, Function: fn.Name}, f.Latest())
-	d, err := a.g.sched.Place(scheduler.Request{Digest: req.Digest}, nil)
+	req := invocation.WithVersion(&wire.Request{Namespace: fn.Namespace, Function: fn.Name}, f.Latest())
+	d, err := a.deps.Scheduler.Place(scheduler.Request{Digest: req.Digest}, nil)
 	if err != nil {
 		return err
 	}
@@ -325,14 +369,14 @@ func (a *autoscale) Prewarm(ctx context.Context, fn autoscaler.FunctionKey) erro
 
 // Retire asks every runner with the function's module warm to let its idle
 // instances go.
-func (a *autoscale) Retire(ctx context.Context, fn autoscaler.FunctionKey) error {
-	f, err := a.g.registry.Lookup(ctx, fn.Namespace, fn.Name)
+func (a *Leader) Retire(ctx context.Context, fn FunctionKey) error {
+	f, err := a.deps.Functions.Lookup(ctx, fn.Namespace, fn.Name)
 	if err != nil {
 		return err
 	}
-	req := withVersion(&wire.Request{Namespace: fn.Namespace, Function: fn.Name}, f.Latest())
+	req := invocation.WithVersion(&wire.Request{Namespace: fn.Namespace, Function: fn.Name}, f.Latest())
 	var errs []error
-	for _, r := range a.g.sched.Table().Runners() {
+	for _, r := range a.deps.Scheduler.Table().Runners() {
 		if r.HasModule(req.Digest) {
 			errs = append(errs, a.command(ctx, r.ID, wire.Control{Op: wire.OpRetire, Request: req}))
 		}
@@ -340,14 +384,14 @@ func (a *autoscale) Retire(ctx context.Context, fn autoscaler.FunctionKey) error
 	return errors.Join(errs...)
 }
 
-func (a *autoscale) command(ctx context.Context, runnerID string, cmd wire.Control) error {
+func (a *Leader) command(ctx context.Context, runnerID string, cmd wire.Control) error {
 	data, err := json.Marshal(cmd)
 	if err != nil {
 		return err
 	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	msg, err := a.g.nc.RequestWithContext(ctx, wire.ControlSubject(runnerID), data)
+	msg, err := a.deps.NATS.RequestWithContext(ctx, wire.ControlSubject(runnerID), data)
 	if err != nil {
 		return err
 	}
@@ -359,15 +403,27 @@ func (a *autoscale) command(ctx context.Context, runnerID string, cmd wire.Contr
 		return errors.New(reply.Error)
 	}
 	if cmd.Op == wire.OpPrewarm && reply.Changed > 0 {
-		a.g.metrics.prewarms.WithLabelValues(cmd.Request.Namespace, cmd.Request.Function).Add(float64(reply.Changed))
+		a.metrics.prewarms.WithLabelValues(cmd.Request.Namespace, cmd.Request.Function).Add(float64(reply.Changed))
 	}
 	return nil
 }
 
-func (a *autoscale) close() {
+// Stop stops the loop and waits for a scale in progress to finish, until
+// ctx ends.
+func (a *Leader) Stop(ctx context.Context) error {
 	a.stop()
-	<-a.done
 	_ = a.sub.Unsubscribe()
-	a.scaling.Lock() // a scale in progress finishes first
-	a.scaling.Unlock()
+	done := make(chan struct{})
+	go func() {
+		<-a.done
+		a.scaling.Lock() // a scale in progress finishes first
+		a.scaling.Unlock()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }

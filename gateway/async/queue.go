@@ -1,0 +1,309 @@
+package async
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/hearthfn/hearth/gateway/apierr"
+	"github.com/hearthfn/hearth/gateway/invocation"
+	"github.com/hearthfn/hearth/gateway/records"
+	"github.com/hearthfn/hearth/gateway/scheduler"
+	"github.com/hearthfn/hearth/gateway/transport"
+	"github.com/hearthfn/hearth/internal/wire"
+	"github.com/hearthfn/hearth/registry"
+)
+
+// The async invocation streams.
+const (
+	AsyncStream   = "HEARTH_ASYNC" // accepted invocations, a work queue
+	AsyncSubjects = "hearth.async.>"
+	DLQStream     = "HEARTH_DLQ" // invocations that ran out of attempts
+	DLQSubjects   = "hearth.dlq.>"
+	// DispatcherConsumer is the durable consumer all gateways share.
+	DispatcherConsumer = "hearth-dispatchers"
+)
+
+// Headers of async messages.
+const (
+	headerMeta      = "Hearth-Async"
+	headerLastError = "Hearth-Last-Error"
+	headerAttempts  = "Hearth-Attempts"
+)
+
+// Config configures intake and the dispatcher; zero fields take the
+// defaults of the gateway's Config.
+type Config struct {
+	Dispatchers      int           // async invocations run at once
+	MaxAttempts      int           // attempts of an async invocation
+	RetryBase        time.Duration // first retry delay, doubling
+	RetryCap         time.Duration // longest retry delay
+	AckWait          time.Duration // redelivery after a dispatcher stops answering
+	CallbackAttempts int           // deliveries of a callback
+	Replicas         int           // JetStream replicas of the streams
+}
+
+// Executor runs one execution of an invocation: the gateway's invocation
+// core.
+type Executor interface {
+	Execute(ctx context.Context, inv *invocation.Invocation, class scheduler.Class) invocation.Outcome
+}
+
+// Functions finds the function an invocation calls.
+type Functions interface {
+	Lookup(ctx context.Context, namespace, name string) (*registry.Function, error)
+}
+
+// Deps are what the queue works with.
+type Deps struct {
+	JS        jetstream.JetStream
+	Store     transport.ObjectStore // claim-checked bodies
+	Records   *records.Store
+	Outputs   *records.Outputs
+	Functions Functions
+	Executor  Executor
+	// InlineLimit is the largest body kept inside a stream message.
+	InlineLimit func() int
+	Metrics     *Metrics
+	Log         *slog.Logger
+}
+
+// Queue is the async intake, dispatcher and dead-letter queue.
+type Queue struct {
+	Deps
+	cfg      Config
+	async    jetstream.Stream
+	dlq      jetstream.Stream
+	dispatch *dispatcher
+	callback *http.Client
+}
+
+// Open creates the async and dead-letter streams if needed.
+func Open(ctx context.Context, cfg Config, deps Deps) (*Queue, error) {
+	q := &Queue{Deps: deps, cfg: cfg, callback: &http.Client{Timeout: 10 * time.Second}}
+	var err error
+	q.async, err = deps.JS.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name:        AsyncStream,
+		Description: "Hearth async invocations",
+		Subjects:    []string{AsyncSubjects},
+		Retention:   jetstream.WorkQueuePolicy,
+		Storage:     jetstream.FileStorage,
+		Replicas:    cfg.Replicas,
+		Duplicates:  10 * time.Minute,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("gateway: stream %s: %w", AsyncStream, err)
+	}
+	q.dlq, err = deps.JS.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name:        DLQStream,
+		Description: "Hearth async invocations that ran out of attempts",
+		Subjects:    []string{DLQSubjects},
+		Retention:   jetstream.LimitsPolicy,
+		Storage:     jetstream.FileStorage,
+		Replicas:    cfg.Replicas,
+		MaxAge:      7 * 24 * time.Hour,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("gateway: stream %s: %w", DLQStream, err)
+	}
+	return q, nil
+}
+
+// meta travels with an async invocation in its stream message.
+type meta struct {
+	Req         *wire.Request `json:"req"`
+	Mode        string        `json:"mode"`
+	CallbackURL string        `json:"callback_url,omitempty"`
+	QueuedAt    time.Time     `json:"queued_at"`
+	MaxAttempts int           `json:"max_attempts"`
+}
+
+// asyncSubject is the subject of an async invocation in the stream: the id
+// in it lets a gateway find a queued invocation, which has no record yet.
+func asyncSubject(ns, fn, id string) string { return "hearth.async." + ns + "." + fn + "." + id }
+func dlqSubject(id string) string           { return "hearth.dlq." + id }
+
+// IdempotentID derives the invocation id from an Idempotency-Key, so a
+// retried submission gets the same id and JetStream drops the duplicate.
+func IdempotentID(ns, fn, key string) (string, error) {
+	if len(key) > 255 {
+		return "", apierr.New(http.StatusBadRequest, apierr.InvalidIdempotency, "Idempotency-Key is longer than 255 characters")
+	}
+	sum := sha256.Sum256([]byte(ns + "\x00" + fn + "\x00" + key))
+	return "i" + hex.EncodeToString(sum[:11]), nil
+}
+
+// CheckCallbackURL refuses a callback URL that is not absolute http(s).
+func CheckCallbackURL(callback string) error {
+	u, err := url.Parse(callback)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return apierr.New(http.StatusBadRequest, apierr.InvalidCallbackURL, "Hearth-Callback-Url %q is not an absolute http(s) URL", callback)
+	}
+	return nil
+}
+
+// Enqueue publishes an invocation to the async stream (the body inline, or
+// claim-checked in the object store) and returns its id once the stream
+// has it. msgID overrides the dedupe id (cron ticks, replays). The stream's
+// message is the invocation's only state until a dispatcher starts it and
+// writes its record: a queued invocation is read from the stream (Queued).
+func (q *Queue) Enqueue(ctx context.Context, inv *invocation.Invocation, mode, callback, msgID string) (string, error) {
+	id := inv.Req.InvocationID
+	m := meta{Req: inv.Req, Mode: mode, CallbackURL: callback, QueuedAt: time.Now().UTC(), MaxAttempts: q.cfg.MaxAttempts}
+	body := inv.Body
+	if len(body) > q.InlineLimit() {
+		key, err := transport.PutPayload(ctx, q.Store, id, body)
+		if err != nil {
+			return "", apierr.New(http.StatusServiceUnavailable, apierr.StorageUnavailable, "could not store the request body: %v", err)
+		}
+		m.Req.BodyRef, body = key, nil
+	}
+	msg := nats.NewMsg(asyncSubject(inv.Namespace, inv.Function, id))
+	msg.Header.Set(headerMeta, string(m.appendJSON(make([]byte, 0, 1024))))
+	msg.Data = body
+	if msgID == "" {
+		msgID = id
+	}
+	future, err := q.JS.PublishMsgAsync(msg, jetstream.WithMsgID(msgID))
+	if err != nil {
+		return "", apierr.New(http.StatusServiceUnavailable, apierr.QueueUnavailable, "could not queue the invocation: %v", err)
+	}
+	select {
+	case ack := <-future.Ok():
+		if ack.Duplicate {
+			q.Metrics.duplicates.Inc()
+		}
+	case err := <-future.Err():
+		return "", apierr.New(http.StatusServiceUnavailable, apierr.QueueUnavailable, "could not queue the invocation: %v", err)
+	case <-ctx.Done():
+		return "", apierr.New(http.StatusServiceUnavailable, apierr.QueueUnavailable, "the invocation was not confirmed as queued: %v", ctx.Err())
+	}
+	q.Metrics.accepted.WithLabelValues(inv.Namespace, inv.Function).Inc()
+	return id, nil
+}
+
+// Queued reads the record of an invocation that is in the async stream
+// and has not started: its message is all there is of it.
+func (q *Queue) Queued(ctx context.Context, id string) (*records.Record, error) {
+	if !records.ValidID(id) { // the id goes into a subject
+		return nil, records.ErrNoRecord
+	}
+	raw, err := q.async.GetLastMsgForSubject(ctx, asyncSubject("*", "*", id))
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return nil, records.ErrNoRecord
+	}
+	if err != nil {
+		return nil, err
+	}
+	return queuedFromHeader(raw.Header)
+}
+
+// QueuedList reads the records of a function's newest invocations that
+// are in the async stream and have not started, newest first, at most
+// limit. A work-queue stream takes no second consumer, so it reads
+// messages by sequence: windows back from the stream's end, each twice the
+// last, until it has limit of them or reaches the start.
+func (q *Queue) QueuedList(ctx context.Context, ns, fn string, limit int) ([]*records.Record, error) {
+	info, err := q.async.Info(ctx)
+	if err != nil {
+		return nil, err
+	}
+	filter := asyncSubject(ns, fn, "*")
+	first, end := info.State.FirstSeq, info.State.LastSeq+1
+	var out []*records.Record
+	for window := uint64(4 * limit); end > first && len(out) < limit; window *= 2 {
+		start := end - min(window, end-first)
+		var found []*records.Record // oldest first
+		for seq := start; seq < end; {
+			raw, err := q.async.GetMsg(ctx, seq, jetstream.WithGetMsgSubject(filter))
+			if errors.Is(err, jetstream.ErrMsgNotFound) {
+				break
+			}
+			if err != nil {
+				return nil, err
+			}
+			if raw.Sequence >= end {
+				break
+			}
+			if rec, err := queuedFromHeader(raw.Header); err == nil {
+				found = append(found, rec)
+			}
+			seq = raw.Sequence + 1
+		}
+		for i := len(found) - 1; i >= 0 && len(out) < limit; i-- {
+			out = append(out, found[i])
+		}
+		end = start
+	}
+	return out, nil
+}
+
+func queuedFromHeader(h nats.Header) (*records.Record, error) {
+	m, err := decodeMeta(h)
+	if err != nil {
+		return nil, err
+	}
+	return m.queuedRecord(), nil
+}
+
+// queuedRecord is the record of the invocation before it has started: all
+// that its message says of it.
+func (m *meta) queuedRecord() *records.Record {
+	req := m.Req
+	rec := &records.Record{ID: req.InvocationID, Namespace: req.Namespace, Function: req.Function, Version: req.Version, Mode: m.Mode, Status: records.StatusQueued, QueuedAt: m.QueuedAt}
+	if m.CallbackURL != "" {
+		rec.Callback = &records.CallbackInfo{URL: m.CallbackURL}
+	}
+	return rec
+}
+
+var errNotAsync = errors.New("not an async message")
+
+func decodeMeta(h nats.Header) (*meta, error) {
+	raw := h.Get(headerMeta)
+	if raw == "" {
+		return nil, errNotAsync
+	}
+	var m meta
+	if err := json.Unmarshal([]byte(raw), &m); err != nil {
+		return nil, fmt.Errorf("decode async meta: %w", err)
+	}
+	if m.Req == nil || !records.ValidID(m.Req.InvocationID) {
+		return nil, errors.New("async message without an invocation")
+	}
+	return &m, nil
+}
+
+// appendJSON appends the metadata as JSON, the same document json.Marshal
+// makes of it (TestMetaJSON keeps them equal): every async accept encodes
+// one.
+func (m *meta) appendJSON(b []byte) []byte {
+	b = append(b, `{"req":`...)
+	if m.Req == nil {
+		b = append(b, "null"...)
+	} else {
+		b = m.Req.AppendJSON(b)
+	}
+	b = append(b, `,"mode":`...)
+	b = wire.AppendJSONString(b, m.Mode)
+	if m.CallbackURL != "" {
+		b = append(b, `,"callback_url":`...)
+		b = wire.AppendJSONString(b, m.CallbackURL)
+	}
+	b = append(b, `,"queued_at":`...)
+	b = wire.AppendJSONTime(b, m.QueuedAt)
+	b = append(b, `,"max_attempts":`...)
+	b = strconv.AppendInt(b, int64(m.MaxAttempts), 10)
+	return append(b, '}')
+}

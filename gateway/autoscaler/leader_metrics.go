@@ -1,0 +1,42 @@
+package autoscaler
+
+import "github.com/prometheus/client_golang/prometheus"
+
+// leaderMetrics are the autoscaler's series: what it forecast, what came,
+// and what it did about it.
+type leaderMetrics struct {
+	prewarms      *prometheus.CounterVec
+	runnersWanted prometheus.Gauge
+	forecast      *prometheus.GaugeVec
+	actual        *prometheus.GaugeVec
+	coldAvoided   *prometheus.CounterVec
+}
+
+func newLeaderMetrics(reg prometheus.Registerer) *leaderMetrics {
+	m := &leaderMetrics{
+		prewarms: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hearth_autoscaler_prewarms_total",
+			Help: "Instances started ahead of demand by the autoscaler.",
+		}, []string{"namespace", "function"}),
+		runnersWanted: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "hearth_autoscaler_runners_wanted",
+			Help: "Runners the autoscaler last asked its scaler for.",
+		}),
+		forecast: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "hearth_autoscaler_forecast_warm",
+			Help: "1 when the autoscaler's policy expects calls of the function this minute (it is kept warm), else 0.",
+		}, []string{"namespace", "function"}),
+		actual: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "hearth_autoscaler_actual_invocations",
+			Help: "Invocations of the function in the autoscaler's last closed minute (the actual beside the forecast).",
+		}, []string{"namespace", "function"}),
+		coldAvoided: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hearth_autoscaler_cold_starts_avoided_total",
+			Help: "Minutes with invocations that the policy had forecast warm (prewarm hits).",
+		}, []string{"namespace", "function"}),
+	}
+	if reg != nil {
+		reg.MustRegister(m.prewarms, m.runnersWanted, m.forecast, m.actual, m.coldAvoided)
+	}
+	return m
+}
