@@ -13,6 +13,7 @@ import (
 	"github.com/hearthfn/hearth/gateway"
 	"github.com/hearthfn/hearth/gateway/autoscaler"
 	"github.com/hearthfn/hearth/gateway/autoscaler/provider"
+	"github.com/hearthfn/hearth/internal/kubeprovider"
 	"github.com/hearthfn/hearth/internal/objstore"
 	"github.com/hearthfn/hearth/internal/stack"
 	"github.com/hearthfn/hearth/runner"
@@ -125,6 +126,10 @@ func runGateway(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs.BoolVar(&cfg.NoDispatcher, "no-dispatcher", false, "do not run async invocations in this gateway")
 	fs.BoolVar(&cfg.NoTriggers, "no-triggers", false, "do not run NATS and cron triggers in this gateway")
 	fs.StringVar(&cfg.Autoscale, "autoscale", "", "take part in autoscaling with this keep-alive policy: predictive, hybrid or fixed-K (default off)")
+	fs.IntVar(&cfg.MinRunners, "min-runners", 0, "with --provider: the fewest runners the autoscaler keeps")
+	fs.IntVar(&cfg.MaxRunners, "max-runners", 0, "with --provider: the most runners the autoscaler asks for (0: no cap)")
+	var pf providerFlags
+	pf.register(fs)
 	withRunner := fs.Bool("with-runner", false, "also run a runner in this process; calls placed on it skip NATS")
 	var rcfg runner.Config
 	fs.StringVar(&rcfg.CacheDir, "runner-cache-dir", envOr("HEARTH_CACHE_DIR", "./.hearth/cache"), "with --with-runner: the runner's compilation cache directory")
@@ -139,11 +144,21 @@ func runGateway(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err := cf.validate(); err != nil {
 		return err
 	}
+	if err := pf.validate(cfg); err != nil {
+		return err
+	}
 	log, err := newLogger(stderr, lf.level, lf.format)
 	if err != nil {
 		return err
 	}
 	s := &stack.Stack{Log: log}
+	scaler, err := pf.scaler(cf.cfg, log)
+	if err != nil {
+		return err
+	}
+	if scaler != nil {
+		s.UseScaler(scaler)
+	}
 	if err := s.StartGatewayRole(ctx, cf.cfg, cfg, local); err != nil {
 		_ = s.Close(context.WithoutCancel(ctx))
 		return err
@@ -197,16 +212,79 @@ func runRunner(ctx context.Context, args []string, stdout, stderr io.Writer) err
 // `hearth runner` processes of this very binary, on the dev NATS and S3.
 func devRunners(dataDir string, log *slog.Logger) func(string, objstore.Config) autoscaler.Scaler {
 	return func(natsURL string, s3 objstore.Config) autoscaler.Scaler {
-		self, err := os.Executable()
-		if err != nil {
-			log.Warn("cannot find this binary; the autoscaler will not add runners", "error", err)
-			return provider.Static(0)
-		}
-		return provider.NewProcess(provider.ProcessConfig{
-			Binary: self,
-			Args:   []string{"runner", "--nats", natsURL, "--s3-endpoint", "http://" + s3.Endpoint, "--cache-dir", filepath.Join(dataDir, "runner-cache")},
-			Env:    []string{"HEARTH_S3_ACCESS_KEY=" + s3.AccessKey, "HEARTH_S3_SECRET_KEY=" + s3.SecretKey},
-			Log:    log,
-		})
+		return processRunners(natsURL, objstore.Config{Endpoint: "http://" + s3.Endpoint, AccessKey: s3.AccessKey, SecretKey: s3.SecretKey, Bucket: s3.Bucket},
+			filepath.Join(dataDir, "runner-cache"), log)
 	}
+}
+
+// processRunners is a provider of `hearth runner` processes of this very
+// binary on NATS and S3 (an endpoint URL).
+func processRunners(natsURL string, s3 objstore.Config, cacheDir string, log *slog.Logger) autoscaler.Scaler {
+	self, err := os.Executable()
+	if err != nil {
+		log.Warn("cannot find this binary; the autoscaler will not add runners", "error", err)
+		return provider.Static(0)
+	}
+	args := []string{"runner", "--nats", natsURL, "--s3-endpoint", s3.Endpoint, "--cache-dir", cacheDir}
+	if s3.Bucket != "" {
+		args = append(args, "--s3-bucket", s3.Bucket)
+	}
+	return provider.NewProcess(provider.ProcessConfig{
+		Binary: self,
+		Args:   args,
+		Env:    []string{"HEARTH_S3_ACCESS_KEY=" + s3.AccessKey, "HEARTH_S3_SECRET_KEY=" + s3.SecretKey},
+		Log:    log,
+	})
+}
+
+// providerFlags say what adds and removes runners for the gateway's
+// autoscaler: nothing (the default), runner processes of this binary on
+// this machine, or a Kubernetes Deployment.
+type providerFlags struct {
+	name                            string
+	deployment, namespace, kubeconf string
+	cacheDir                        string
+}
+
+func (p *providerFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&p.name, "provider", envOr("HEARTH_PROVIDER", ""), "with --autoscale: what adds and removes runners: process (`hearth runner` processes on this machine) or kubernetes (env HEARTH_PROVIDER; default none)")
+	fs.StringVar(&p.deployment, "k8s-deployment", envOr("HEARTH_K8S_DEPLOYMENT", ""), "with --provider kubernetes: the runner Deployment to scale (env HEARTH_K8S_DEPLOYMENT)")
+	fs.StringVar(&p.namespace, "k8s-namespace", envOr("HEARTH_K8S_NAMESPACE", ""), "with --provider kubernetes: the Deployment's namespace (env HEARTH_K8S_NAMESPACE; default: default)")
+	fs.StringVar(&p.kubeconf, "kubeconfig", envOr("KUBECONFIG", ""), "with --provider kubernetes outside a cluster: the kubeconfig file (env KUBECONFIG)")
+	fs.StringVar(&p.cacheDir, "provider-cache-dir", "./.hearth/runner-cache", "with --provider process: the started runners' compilation cache")
+}
+
+// validate refuses a provider that nothing would use or that is not known.
+func (p *providerFlags) validate(cfg gateway.Config) error {
+	switch p.name {
+	case "":
+		if p.deployment != "" {
+			return usagef("--k8s-deployment needs --provider kubernetes")
+		}
+		return nil
+	case "process", "kubernetes":
+	default:
+		return usagef("--provider %q: use process or kubernetes", p.name)
+	}
+	if cfg.Autoscale == "" {
+		return usagef("--provider %s needs --autoscale POLICY: the autoscaler is what asks the provider for runners", p.name)
+	}
+	if p.name == "kubernetes" && p.deployment == "" {
+		return usagef("--provider kubernetes needs --k8s-deployment NAME, the Deployment of runners to scale")
+	}
+	if cfg.MaxRunners > 0 && cfg.MinRunners > cfg.MaxRunners {
+		return usagef("--min-runners %d is above --max-runners %d", cfg.MinRunners, cfg.MaxRunners)
+	}
+	return nil
+}
+
+// scaler makes the provider; nil when none is asked for.
+func (p *providerFlags) scaler(conn stack.Conn, log *slog.Logger) (autoscaler.Scaler, error) {
+	switch p.name {
+	case "kubernetes":
+		return kubeprovider.New(kubeprovider.Config{Deployment: p.deployment, Namespace: p.namespace, Kubeconfig: p.kubeconf})
+	case "process":
+		return processRunners(conn.NATSURL, conn.S3, p.cacheDir, log), nil
+	}
+	return nil, nil
 }

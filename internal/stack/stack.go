@@ -204,6 +204,16 @@ func (s *Stack) StartRunner(cfg runner.Config) error {
 	return nil
 }
 
+// UseScaler makes sc the autoscaler's way to add and remove runners for
+// the gateways the stack starts from now on; a scaler with a Close method
+// (the process provider) is closed with the stack.
+func (s *Stack) UseScaler(sc autoscaler.Scaler) {
+	s.Scaler = sc
+	if c, ok := sc.(interface{ Close() error }); ok {
+		s.OnClose(func(context.Context) error { return c.Close() })
+	}
+}
+
 // StartGatewayRole starts a gateway on the cluster's NATS and S3; with
 // local, also a runner in this process, started first so that the gateway
 // hands calls placed on it over directly (decision 0006).
@@ -306,10 +316,7 @@ func StartDev(ctx context.Context, cfg DevConfig) (_ *Stack, err error) {
 	gwCfg := cfg.Gateway
 	gwCfg.Listen = cfg.Listen
 	if cfg.Scaler != nil {
-		s.Scaler = cfg.Scaler(conn.NATSURL, conn.S3)
-		if c, ok := s.Scaler.(interface{ Close() error }); ok {
-			s.OnClose(func(context.Context) error { return c.Close() })
-		}
+		s.UseScaler(cfg.Scaler(conn.NATSURL, conn.S3))
 	}
 	if err := s.StartGateway(ctx, gwCfg); err != nil {
 		return nil, err
