@@ -1,14 +1,14 @@
 package wire
 
-import (
-	"strconv"
-	"time"
-	"unicode/utf8"
-)
+import "strconv"
 
-// AppendJSON appends the request as JSON, the same document json.Marshal
-// makes of it (TestRequestJSON keeps them equal), without reflection:
-// every async accept encodes one.
+// AppendJSON appends the request as JSON: the document encoding/json makes
+// of it, up to the order of map keys and the escaping of characters that
+// need none, so that json.Unmarshal reads back the same Request
+// (TestRequestJSON keeps them equal). (Map keys that differ only in
+// invalid UTF-8 become one key in both documents, with either value.) It
+// uses no reflection: the gateway encodes a request into the metadata of
+// every async invocation.
 func (r *Request) AppendJSON(b []byte) []byte {
 	b = append(b, `{"id":`...)
 	b = AppendJSONString(b, r.InvocationID)
@@ -44,12 +44,9 @@ func (r *Request) AppendJSON(b []byte) []byte {
 		}
 		b = append(b, '}')
 	}
-	for _, f := range [...]struct{ name, value string }{{`,"method":`, r.Method}, {`,"path":`, r.Path}, {`,"query":`, r.Query}} {
-		if f.value != "" {
-			b = append(b, f.name...)
-			b = AppendJSONString(b, f.value)
-		}
-	}
+	b = appendJSONField(b, `,"method":`, r.Method)
+	b = appendJSONField(b, `,"path":`, r.Path)
+	b = appendJSONField(b, `,"query":`, r.Query)
 	if len(r.Headers) > 0 {
 		b = append(b, `,"headers":{`...)
 		first := true
@@ -74,67 +71,17 @@ func (r *Request) AppendJSON(b []byte) []byte {
 		}
 		b = append(b, '}')
 	}
-	if r.BodyRef != "" {
-		b = append(b, `,"body_ref":`...)
-		b = AppendJSONString(b, r.BodyRef)
-	}
-	if r.Gateway != "" {
-		b = append(b, `,"gateway":`...)
-		b = AppendJSONString(b, r.Gateway)
-	}
+	b = appendJSONField(b, `,"body_ref":`, r.BodyRef)
+	b = appendJSONField(b, `,"gateway":`, r.Gateway)
 	return append(b, '}')
 }
 
-// AppendJSONTime appends t as a JSON string in RFC 3339 with nanoseconds,
-// as encoding/json writes a time.Time.
-func AppendJSONTime(b []byte, t time.Time) []byte {
-	b = append(b, '"')
-	b = t.AppendFormat(b, time.RFC3339Nano)
-	return append(b, '"')
-}
-
-// AppendJSONFloat writes a finite float as json.Marshal does for values
-// of a duration in ms (no exponent below 1e21).
-func AppendJSONFloat(b []byte, f float64) []byte {
-	if f != f || f > 1e20 || f < -1e20 { // NaN or huge: not a duration; keep the JSON valid
-		return append(b, '0')
+// appendJSONField appends an omitempty string field: its name (with the
+// comma before it) and value, or nothing when the value is empty.
+func appendJSONField(b []byte, name, value string) []byte {
+	if value == "" {
+		return b
 	}
-	return strconv.AppendFloat(b, f, 'f', -1, 64)
-}
-
-// AppendJSONString writes s as a JSON string: quotes, backslashes and
-// control characters escaped, invalid UTF-8 replaced by U+FFFD, as
-// encoding/json does.
-func AppendJSONString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			switch {
-			case c == '"' || c == '\\':
-				b = append(b, '\\', c)
-			case c >= 0x20:
-				b = append(b, c)
-			case c == '\n':
-				b = append(b, '\\', 'n')
-			case c == '\r':
-				b = append(b, '\\', 'r')
-			case c == '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-			}
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, `\ufffd`...)
-		} else {
-			b = append(b, s[i:i+size]...)
-		}
-		i += size
-	}
-	return append(b, '"')
+	b = append(b, name...)
+	return AppendJSONString(b, value)
 }
