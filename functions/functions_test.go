@@ -8,6 +8,8 @@ import (
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
+
+	"github.com/hearthfn/hearth/internal/abi"
 )
 
 // runner runs WASI commands, compiling each module once.
@@ -117,7 +119,7 @@ func TestEcho(t *testing.T) {
 }
 
 // TestReverseC calls the C reactor through its exports as the runner does
-// (docs/abi.md): hearth_alloc for the input buffer, then hearth_handle.
+// (docs/abi.md): abi.Alloc for the input buffer, then abi.Handle.
 func TestReverseC(t *testing.T) {
 	ctx := context.Background()
 	rt := wazero.NewRuntime(ctx)
@@ -127,9 +129,9 @@ func TestReverseC(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	alloc, handle := mod.ExportedFunction("hearth_alloc"), mod.ExportedFunction("hearth_handle")
+	alloc, handle := mod.ExportedFunction(abi.Alloc), mod.ExportedFunction(abi.Handle)
 	if alloc == nil || handle == nil {
-		t.Fatal("hearth_alloc or hearth_handle is not exported")
+		t.Fatalf("%s or %s is not exported", abi.Alloc, abi.Handle)
 	}
 	meta := "POST /\n"
 	// Growing inputs exercise both buffers' reallocation; the last call

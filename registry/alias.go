@@ -10,19 +10,13 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/hearthfn/hearth/internal/limits"
 )
 
 // LatestAlias is the implicit alias of every function: its newest version.
 // It moves on every deploy and cannot be set or removed.
 const LatestAlias = "latest"
-
-// Bounds of aliases.
-const (
-	// MaxAliasTargets is the most versions one alias may split calls between.
-	MaxAliasTargets = 10
-	// MaxAliases is the most user aliases one function may have.
-	MaxAliases = 100
-)
 
 // Errors for a version or an alias that a reference names and that does not
 // exist. Their messages say what does exist.
@@ -141,9 +135,9 @@ func makeAlias(fn *Function, name string, target AliasTarget, now time.Time) (Al
 	case target.Weights == nil:
 		return Alias{}, invalid(CodeInvalidAlias, `alias %s: give a version ({"version":3}) or weights ({"weights":{"3":90,"4":10}})`, name)
 	case len(target.Weights) == 0:
-		return Alias{}, invalid(CodeInvalidAlias, "alias %s: weights is empty; name 2 to %d versions with their percentages", name, MaxAliasTargets)
-	case len(target.Weights) > MaxAliasTargets:
-		return Alias{}, invalid(CodeInvalidAlias, "alias %s splits calls between %d versions; the most is %d", name, len(target.Weights), MaxAliasTargets)
+		return Alias{}, invalid(CodeInvalidAlias, "alias %s: weights is empty; name 2 to %d versions with their percentages", name, limits.MaxAliasTargets)
+	case len(target.Weights) > limits.MaxAliasTargets:
+		return Alias{}, invalid(CodeInvalidAlias, "alias %s splits calls between %d versions; the most is %d", name, len(target.Weights), limits.MaxAliasTargets)
 	}
 	sum := 0
 	versions := Alias{Weights: target.Weights}.Versions()
@@ -208,7 +202,7 @@ func (r *Registry) SetAlias(ctx context.Context, namespace, name, alias string, 
 		i := slices.IndexFunc(fn.Aliases, func(x Alias) bool { return x.Name == alias })
 		created = i < 0
 		if created {
-			if len(fn.Aliases) >= MaxAliases {
+			if len(fn.Aliases) >= limits.MaxAliases {
 				return invalid(CodeInvalidAlias, "%s has %d aliases, the most a function may have; remove one first", name, len(fn.Aliases))
 			}
 			fn.Aliases = append(fn.Aliases, a)

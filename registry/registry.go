@@ -1,10 +1,3 @@
-// Package registry keeps deployed functions: their immutable numbered
-// versions (each with its spec) and their aliases in a NATS KV bucket, their
-// module bytes in the object store, content-addressed by sha256 so
-// identical modules are stored once and collected once no version uses
-// them (gc.go). Deploys are validated first (validate.go, spec.go); calls
-// name what they run as NAME, NAME@VERSION or NAME:ALIAS (alias.go).
-// docs/registry.md is the user's view.
 package registry
 
 import (
@@ -22,6 +15,9 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/tetratelabs/wazero"
+
+	"github.com/hearthfn/hearth/internal/abi"
+	"github.com/hearthfn/hearth/internal/limits"
 )
 
 // ErrNotFound is returned for a function that does not exist.
@@ -44,7 +40,7 @@ type ModuleStore interface {
 
 // Config configures a registry.
 type Config struct {
-	MaxModuleBytes int // default DefaultMaxModuleBytes
+	MaxModuleBytes int // default limits.DefaultModuleBytes
 	Replicas       int // KV replicas; default 1
 	// GCInterval is how often unreferenced modules are collected; default
 	// DefaultGCInterval, negative disables the periodic collection
@@ -89,7 +85,7 @@ type cached struct {
 // Open creates the KV bucket if needed and starts watching it.
 func Open(ctx context.Context, cfg Config, js jetstream.JetStream, modules ModuleStore, log *slog.Logger) (*Registry, error) {
 	if cfg.MaxModuleBytes <= 0 {
-		cfg.MaxModuleBytes = DefaultMaxModuleBytes
+		cfg.MaxModuleBytes = limits.DefaultModuleBytes
 	}
 	if cfg.Replicas <= 0 {
 		cfg.Replicas = 1
@@ -214,28 +210,28 @@ func (r *Registry) check(ctx context.Context, req *DeployRequest) (Version, erro
 	if err := req.Spec.Validate(); err != nil {
 		return Version{}, err
 	}
-	abi, err := r.validator.check(ctx, req.Module)
+	detected, err := r.validator.check(ctx, req.Module)
 	if err != nil {
 		return Version{}, err
 	}
-	if req.Spec.ABI != "" && req.Spec.ABI != abi {
-		return Version{}, invalid(CodeInvalidModule, "the spec says abi %q but the module is a %s (%s); fix the spec's abi or build the module for the %s ABI (docs/abi.md)", req.Spec.ABI, abi, abiEvidence(abi), req.Spec.ABI)
+	if req.Spec.ABI != "" && req.Spec.ABI != detected {
+		return Version{}, invalid(CodeInvalidModule, "the spec says abi %q but the module is a %s (%s); fix the spec's abi or build the module for the %s ABI (docs/abi.md)", req.Spec.ABI, detected, abiEvidence(detected), req.Spec.ABI)
 	}
 	spec := req.Spec
-	spec.Name, spec.Namespace, spec.ABI = req.Name, req.Namespace, abi
+	spec.Name, spec.Namespace, spec.ABI = req.Name, req.Namespace, detected
 	return Version{
 		Digest: DigestOf(req.Module),
 		Size:   len(req.Module),
-		ABI:    abi,
+		ABI:    detected,
 		Spec:   spec.WithDefaults(),
 	}, nil
 }
 
-func abiEvidence(abi string) string {
-	if abi == ABIReactor {
-		return "it exports hearth_alloc and hearth_handle"
+func abiEvidence(detected string) string {
+	if detected == abi.Reactor {
+		return "it exports " + abi.Alloc + " and " + abi.Handle
 	}
-	return "it exports _start"
+	return "it exports " + abi.Start
 }
 
 // update applies change to the stored record with optimistic concurrency:

@@ -11,6 +11,8 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/hearthfn/hearth/functions"
+	"github.com/hearthfn/hearth/internal/abi"
+	"github.com/hearthfn/hearth/internal/limits"
 	"github.com/hearthfn/hearth/internal/objstore"
 	"github.com/hearthfn/hearth/internal/testutil"
 	"github.com/hearthfn/hearth/registry"
@@ -57,10 +59,10 @@ func TestDeployStoresModuleAndVersions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v1.Version != 1 || v1.ABI != registry.ABICommand || v1.Digest != registry.DigestOf(hello()) {
+	if v1.Version != 1 || v1.ABI != abi.Command || v1.Digest != registry.DigestOf(hello()) {
 		t.Fatalf("first version %+v", v1)
 	}
-	if v1.Spec.MemoryMB != registry.DefaultMemoryMB || v1.Spec.TimeoutMs != registry.DefaultTimeoutMs {
+	if v1.Spec.MemoryMB != limits.DefaultMemoryMB || v1.Spec.TimeoutMs != int(limits.DefaultTimeout.Milliseconds()) {
 		t.Fatalf("defaults not applied: %+v", v1.Spec)
 	}
 	stored, err := e.store.Get(ctx, objstore.ModuleKey(v1.DigestHex()))
@@ -176,7 +178,7 @@ func TestValidationErrors(t *testing.T) {
 		{"bad namespace", registry.DeployRequest{Namespace: "A", Name: "x", Module: hello()}, registry.CodeInvalidName},
 		{"not wasm", registry.DeployRequest{Name: "x", Module: []byte("hello")}, registry.CodeInvalidModule},
 		{"memory", registry.DeployRequest{Name: "x", Module: hello(), Spec: registry.Spec{MemoryMB: -1}}, registry.CodeInvalidSpec},
-		{"timeout", registry.DeployRequest{Name: "x", Module: hello(), Spec: registry.Spec{TimeoutMs: registry.MaxTimeoutMs + 1}}, registry.CodeInvalidSpec},
+		{"timeout", registry.DeployRequest{Name: "x", Module: hello(), Spec: registry.Spec{TimeoutMs: int(limits.MaxTimeout.Milliseconds()) + 1}}, registry.CodeInvalidSpec},
 		{"env", registry.DeployRequest{Name: "x", Module: hello(), Spec: registry.Spec{Env: map[string]string{"A-B": "x"}}}, registry.CodeInvalidSpec},
 	}
 	for _, tt := range tests {
@@ -198,8 +200,8 @@ func TestDeployDetectsABI(t *testing.T) {
 		wasm []byte
 		abi  string
 	}{
-		{"hello", functions.Examples()[1].Wasm, registry.ABICommand},
-		{"reverse", functions.Examples()[2].Wasm, registry.ABIReactor},
+		{"hello", functions.Examples()[1].Wasm, abi.Command},
+		{"reverse", functions.Examples()[2].Wasm, abi.Reactor},
 	} {
 		_, v, err := r.Deploy(ctx, registry.DeployRequest{Name: tt.name, Module: tt.wasm})
 		if err != nil {

@@ -11,44 +11,30 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/hearthfn/hearth/internal/wire"
+	"github.com/hearthfn/hearth/internal/abi"
+	"github.com/hearthfn/hearth/internal/limits"
 )
 
-// Defaults and bounds of a function spec, in one place (docs/limits.md,
-// docs/registry.md).
+// DefaultNamespace is the namespace of a function deployed without one.
+const DefaultNamespace = "default"
+
+// The limits a spec is validated against are in internal/limits
+// (docs/limits.md); these are the timeout's in the spec's unit.
 const (
-	DefaultNamespace = "default"
-	DefaultMemoryMB  = 128
-	MinMemoryMB      = 1
-	MaxMemoryMB      = 4096
-	DefaultTimeoutMs = 10_000
-	MaxTimeoutMs     = 15 * 60 * 1000
-	MaxConcurrency   = 10_000
-	// MaxPayloadLimit is the largest max_payload a spec may ask for; the
-	// default (0) is the gateway's own limit, which also caps a larger one.
-	MaxPayloadLimit    = 64 << 20
-	MaxDescriptionLen  = 1024
-	MaxEnvVars         = 256
-	MaxEnvBytes        = 64 << 10 // names and values together
-	MaxSecrets         = 64
-	MaxTriggers        = 32
-	MaxLabels          = 64
-	MaxLabelValueLen   = 63
-	MaxLabelNameLen    = 63
-	MaxLabelPrefixLen  = 253
-	MaxTriggerOptions  = 16
-	MaxTriggerOptValue = 256
-	// DefaultMaxModuleBytes is the largest module a deploy accepts
-	// (Config.MaxModuleBytes changes it).
-	DefaultMaxModuleBytes = 64 << 20
-	// MaxSpecBytes is the largest spec document the gateway reads.
-	MaxSpecBytes = 1 << 20
+	defaultTimeoutMs = int(limits.DefaultTimeout / time.Millisecond)
+	minTimeoutMs     = int(limits.MinTimeout / time.Millisecond)
+	maxTimeoutMs     = int(limits.MaxTimeout / time.Millisecond)
 )
 
-// ABIs a module can implement.
+// Names kept while callers outside this package's files still use them:
+// remove each once its caller uses internal/limits.
 const (
-	ABICommand = wire.ABICommand // WASI _start, a fresh instance per call
-	ABIReactor = wire.ABIReactor // hearth_alloc + hearth_handle, pooled instances (docs/abi.md)
+	// MaxSpecBytes is limits.MaxSpecBytes (gateway/functions.go).
+	MaxSpecBytes = limits.MaxSpecBytes
+	// MaxTriggerOptions is limits.MaxTriggerOptions (registry/trigger.go).
+	MaxTriggerOptions = limits.MaxTriggerOptions
+	// MaxTriggerOptValue is limits.MaxTriggerOptBytes (registry/trigger.go).
+	MaxTriggerOptValue = limits.MaxTriggerOptBytes
 )
 
 // validName reports whether s can be a function name, namespace or alias:
@@ -75,7 +61,7 @@ type Spec struct {
 	Name        string `json:"name,omitempty"`
 	Namespace   string `json:"namespace,omitempty"`
 	Description string `json:"description,omitempty"`
-	// ABI, when given ("command" or "reactor"), must be the ABI detected
+	// ABI, when given (abi.Command or abi.Reactor), must be the ABI detected
 	// from the module's exports; the stored spec has the detected one.
 	ABI       string `json:"abi,omitempty"`
 	MemoryMB  int    `json:"memory_mb,omitempty"`
@@ -100,10 +86,10 @@ func (s Spec) WithDefaults() Spec {
 		s.Namespace = DefaultNamespace
 	}
 	if s.MemoryMB == 0 {
-		s.MemoryMB = DefaultMemoryMB
+		s.MemoryMB = limits.DefaultMemoryMB
 	}
 	if s.TimeoutMs == 0 {
-		s.TimeoutMs = DefaultTimeoutMs
+		s.TimeoutMs = defaultTimeoutMs
 	}
 	return s
 }
@@ -137,25 +123,25 @@ func (s Spec) Validate() error {
 			return asSpecError(err)
 		}
 	}
-	if len(s.Description) > MaxDescriptionLen || !utf8.ValidString(s.Description) {
-		return invalid(CodeInvalidSpec, "description must be UTF-8 text of at most %d bytes; it has %d", MaxDescriptionLen, len(s.Description))
+	if len(s.Description) > limits.MaxDescriptionBytes || !utf8.ValidString(s.Description) {
+		return invalid(CodeInvalidSpec, "description must be UTF-8 text of at most %d bytes; it has %d", limits.MaxDescriptionBytes, len(s.Description))
 	}
 	switch s.ABI {
-	case "", ABICommand, ABIReactor:
+	case "", abi.Command, abi.Reactor:
 	default:
-		return invalid(CodeInvalidSpec, "abi is %q; use %q (a WASI _start program) or %q (hearth_alloc and hearth_handle), or leave it out to detect it", s.ABI, ABICommand, ABIReactor)
+		return invalid(CodeInvalidSpec, "abi is %q; use %q (a WASI _start program) or %q (%s and %s), or leave it out to detect it", s.ABI, abi.Command, abi.Reactor, abi.Alloc, abi.Handle)
 	}
-	if s.MemoryMB != 0 && (s.MemoryMB < MinMemoryMB || s.MemoryMB > MaxMemoryMB) {
-		return invalid(CodeInvalidSpec, "memory_mb is %d; it must be between %d and %d", s.MemoryMB, MinMemoryMB, MaxMemoryMB)
+	if s.MemoryMB != 0 && (s.MemoryMB < limits.MinMemoryMB || s.MemoryMB > limits.MaxMemoryMB) {
+		return invalid(CodeInvalidSpec, "memory_mb is %d; it must be between %d and %d", s.MemoryMB, limits.MinMemoryMB, limits.MaxMemoryMB)
 	}
-	if s.TimeoutMs != 0 && (s.TimeoutMs < 1 || s.TimeoutMs > MaxTimeoutMs) {
-		return invalid(CodeInvalidSpec, "timeout_ms is %d; it must be between 1 and %d (15 minutes)", s.TimeoutMs, MaxTimeoutMs)
+	if s.TimeoutMs != 0 && (s.TimeoutMs < minTimeoutMs || s.TimeoutMs > maxTimeoutMs) {
+		return invalid(CodeInvalidSpec, "timeout_ms is %d; it must be between %d and %d (15 minutes)", s.TimeoutMs, minTimeoutMs, maxTimeoutMs)
 	}
-	if s.Concurrency < 0 || s.Concurrency > MaxConcurrency {
-		return invalid(CodeInvalidSpec, "concurrency is %d; it must be between 0 (no cap) and %d", s.Concurrency, MaxConcurrency)
+	if s.Concurrency < 0 || s.Concurrency > limits.MaxConcurrency {
+		return invalid(CodeInvalidSpec, "concurrency is %d; it must be between 0 (no cap) and %d", s.Concurrency, limits.MaxConcurrency)
 	}
-	if s.MaxPayload < 0 || s.MaxPayload > MaxPayloadLimit {
-		return invalid(CodeInvalidSpec, "max_payload is %d; it must be between 0 (the gateway's limit) and %d bytes (64 MiB)", s.MaxPayload, MaxPayloadLimit)
+	if s.MaxPayload < 0 || s.MaxPayload > limits.MaxPayloadBytes {
+		return invalid(CodeInvalidSpec, "max_payload is %d; it must be between 0 (the gateway's limit) and %d bytes (64 MiB)", s.MaxPayload, limits.MaxPayloadBytes)
 	}
 	if err := validateEnv(s.Env); err != nil {
 		return err
@@ -163,8 +149,8 @@ func (s Spec) Validate() error {
 	if err := validateSecrets(s.Secrets, s.Env); err != nil {
 		return err
 	}
-	if len(s.Triggers) > MaxTriggers {
-		return invalid(CodeInvalidSpec, "the spec has %d triggers; a function may have at most %d", len(s.Triggers), MaxTriggers)
+	if len(s.Triggers) > limits.MaxTriggers {
+		return invalid(CodeInvalidSpec, "the spec has %d triggers; a function may have at most %d", len(s.Triggers), limits.MaxTriggers)
 	}
 	for i, t := range s.Triggers {
 		if err := t.validate(); err != nil {
@@ -177,8 +163,8 @@ func (s Spec) Validate() error {
 var envNamePattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,127}$`)
 
 func validateEnv(env map[string]string) error {
-	if len(env) > MaxEnvVars {
-		return invalid(CodeInvalidSpec, "env has %d variables; a function may have at most %d", len(env), MaxEnvVars)
+	if len(env) > limits.MaxEnvVars {
+		return invalid(CodeInvalidSpec, "env has %d variables; a function may have at most %d", len(env), limits.MaxEnvVars)
 	}
 	size := 0
 	for _, k := range sortedKeys(env) {
@@ -190,15 +176,15 @@ func validateEnv(env map[string]string) error {
 		}
 		size += len(k) + len(env[k])
 	}
-	if size > MaxEnvBytes {
-		return invalid(CodeInvalidSpec, "env names and values add up to %d bytes; the limit is %d (64 KiB); keep large data in the object store or a secret", size, MaxEnvBytes)
+	if size > limits.MaxEnvBytes {
+		return invalid(CodeInvalidSpec, "env names and values add up to %d bytes; the limit is %d (64 KiB); keep large data in the object store or a secret", size, limits.MaxEnvBytes)
 	}
 	return nil
 }
 
 func validateSecrets(secrets []string, env map[string]string) error {
-	if len(secrets) > MaxSecrets {
-		return invalid(CodeInvalidSpec, "secrets names %d secrets; a function may have at most %d", len(secrets), MaxSecrets)
+	if len(secrets) > limits.MaxSecrets {
+		return invalid(CodeInvalidSpec, "secrets names %d secrets; a function may have at most %d", len(secrets), limits.MaxSecrets)
 	}
 	seen := make(map[string]bool, len(secrets))
 	for _, name := range secrets {
@@ -217,29 +203,36 @@ func validateSecrets(secrets []string, env map[string]string) error {
 }
 
 // Label keys are Kubernetes-style: an optional DNS-subdomain prefix and a
-// slash, then a name of at most 63 characters.
+// slash, then a name of at most 63 characters. These lengths are the
+// syntax of a label, not limits of Hearth's.
+const (
+	maxLabelNameLen   = 63
+	maxLabelValueLen  = 63
+	maxLabelPrefixLen = 253
+)
+
 var (
 	labelNamePattern   = regexp.MustCompile(`^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$`)
 	labelPrefixPattern = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`)
 )
 
 func validateLabels(labels map[string]string) error {
-	if len(labels) > MaxLabels {
-		return invalid(CodeInvalidSpec, "labels has %d entries; a function may have at most %d", len(labels), MaxLabels)
+	if len(labels) > limits.MaxLabels {
+		return invalid(CodeInvalidSpec, "labels has %d entries; a function may have at most %d", len(labels), limits.MaxLabels)
 	}
 	for _, k := range sortedKeys(labels) {
 		prefix, name, hasPrefix := "", k, false
 		if i := strings.LastIndex(k, "/"); i >= 0 {
 			prefix, name, hasPrefix = k[:i], k[i+1:], true
 		}
-		if hasPrefix && (prefix == "" || len(prefix) > MaxLabelPrefixLen || !labelPrefixPattern.MatchString(prefix)) {
-			return invalid(CodeInvalidSpec, "label key %q has an invalid prefix: the part before / must be a lowercase DNS subdomain (like example.com) of at most %d characters", k, MaxLabelPrefixLen)
+		if hasPrefix && (prefix == "" || len(prefix) > maxLabelPrefixLen || !labelPrefixPattern.MatchString(prefix)) {
+			return invalid(CodeInvalidSpec, "label key %q has an invalid prefix: the part before / must be a lowercase DNS subdomain (like example.com) of at most %d characters", k, maxLabelPrefixLen)
 		}
-		if len(name) > MaxLabelNameLen || !labelNamePattern.MatchString(name) {
-			return invalid(CodeInvalidSpec, "label key %q is not valid: the name must be 1 to %d letters, digits, '-', '_' or '.', starting and ending with a letter or digit, optionally after a DNS prefix and '/'", k, MaxLabelNameLen)
+		if len(name) > maxLabelNameLen || !labelNamePattern.MatchString(name) {
+			return invalid(CodeInvalidSpec, "label key %q is not valid: the name must be 1 to %d letters, digits, '-', '_' or '.', starting and ending with a letter or digit, optionally after a DNS prefix and '/'", k, maxLabelNameLen)
 		}
-		if v := labels[k]; v != "" && (len(v) > MaxLabelValueLen || !labelNamePattern.MatchString(v)) {
-			return invalid(CodeInvalidSpec, "label %s has the value %q; a label value must be empty or 1 to %d letters, digits, '-', '_' or '.', starting and ending with a letter or digit", k, v, MaxLabelValueLen)
+		if v := labels[k]; v != "" && (len(v) > maxLabelValueLen || !labelNamePattern.MatchString(v)) {
+			return invalid(CodeInvalidSpec, "label %s has the value %q; a label value must be empty or 1 to %d letters, digits, '-', '_' or '.', starting and ending with a letter or digit", k, v, maxLabelValueLen)
 		}
 	}
 	return nil

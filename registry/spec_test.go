@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/hearthfn/hearth/functions"
+	"github.com/hearthfn/hearth/internal/abi"
+	"github.com/hearthfn/hearth/internal/limits"
 	"github.com/hearthfn/hearth/internal/testmodules"
 	"github.com/hearthfn/hearth/registry"
 )
@@ -16,7 +18,7 @@ import (
 // TestSpecValidationMessages checks every way a spec can be out of range,
 // and that the message names the field and the rule.
 func TestSpecValidationMessages(t *testing.T) {
-	long := strings.Repeat("x", registry.MaxEnvBytes)
+	long := strings.Repeat("x", limits.MaxEnvBytes)
 	many := func(n int, f func(i int) string) map[string]string {
 		m := make(map[string]string, n)
 		for i := range n {
@@ -31,22 +33,22 @@ func TestSpecValidationMessages(t *testing.T) {
 	}{
 		{"bad name", registry.Spec{Name: "Hello"}, `function name "Hello" is not valid`},
 		{"bad namespace", registry.Spec{Namespace: "a_b"}, `namespace "a_b" is not valid`},
-		{"description too long", registry.Spec{Description: strings.Repeat("d", registry.MaxDescriptionLen+1)}, "description must be UTF-8 text of at most 1024 bytes"},
+		{"description too long", registry.Spec{Description: strings.Repeat("d", limits.MaxDescriptionBytes+1)}, "description must be UTF-8 text of at most 1024 bytes"},
 		{"description not utf-8", registry.Spec{Description: "\xff"}, "description must be UTF-8"},
 		{"unknown abi", registry.Spec{ABI: "wasi"}, `abi is "wasi"; use "command"`},
 		{"memory negative", registry.Spec{MemoryMB: -1}, "memory_mb is -1; it must be between 1 and 4096"},
 		{"memory too big", registry.Spec{MemoryMB: 4097}, "memory_mb is 4097"},
 		{"timeout negative", registry.Spec{TimeoutMs: -5}, "timeout_ms is -5; it must be between 1 and 900000"},
-		{"timeout too long", registry.Spec{TimeoutMs: registry.MaxTimeoutMs + 1}, "timeout_ms is 900001"},
+		{"timeout too long", registry.Spec{TimeoutMs: int(limits.MaxTimeout.Milliseconds()) + 1}, "timeout_ms is 900001"},
 		{"concurrency negative", registry.Spec{Concurrency: -1}, "concurrency is -1; it must be between 0 (no cap) and 10000"},
 		{"concurrency too high", registry.Spec{Concurrency: 10001}, "concurrency is 10001"},
 		{"max_payload negative", registry.Spec{MaxPayload: -1}, "max_payload is -1"},
-		{"max_payload too big", registry.Spec{MaxPayload: registry.MaxPayloadLimit + 1}, "max_payload is 67108865; it must be between 0"},
+		{"max_payload too big", registry.Spec{MaxPayload: limits.MaxPayloadBytes + 1}, "max_payload is 67108865; it must be between 0"},
 		{"env name", registry.Spec{Env: map[string]string{"A-B": "x"}}, `env name "A-B" is not valid`},
 		{"env name digit", registry.Spec{Env: map[string]string{"1A": "x"}}, `env name "1A"`},
 		{"env value NUL", registry.Spec{Env: map[string]string{"A": "a\x00b"}}, "env A must be UTF-8 text without NUL bytes"},
 		{"env too large", registry.Spec{Env: map[string]string{"A": long}}, "env names and values add up to 65537 bytes"},
-		{"too many env vars", registry.Spec{Env: many(registry.MaxEnvVars+1, func(i int) string { return "V" + strings.Repeat("X", i) })}, "env has 257 variables"},
+		{"too many env vars", registry.Spec{Env: many(limits.MaxEnvVars+1, func(i int) string { return "V" + strings.Repeat("X", i) })}, "env has 257 variables"},
 		{"secret name", registry.Spec{Secrets: []string{"db-password"}}, `secret name "db-password" is not valid`},
 		{"secret twice", registry.Spec{Secrets: []string{"DB", "DB"}}, `secret "DB" is listed twice`},
 		{"secret also env", registry.Spec{Secrets: []string{"DB"}, Env: map[string]string{"DB": "x"}}, "DB is both in env and in secrets"},
@@ -82,14 +84,14 @@ func TestSpecValidationMessages(t *testing.T) {
 		{"trigger option name", registry.Spec{Triggers: []registry.Trigger{{Type: "nats", Subject: "a", Options: map[string]string{"Queue": "x"}}}}, `option name "Queue" is not valid`},
 		{"trigger option value", registry.Spec{Triggers: []registry.Trigger{{Type: "nats", Subject: "a", Options: map[string]string{"queue": strings.Repeat("q", 257)}}}}, "option queue is 257 bytes long"},
 		{"second trigger", registry.Spec{Triggers: []registry.Trigger{{Type: "cron", Schedule: "@daily"}, {Type: "nats"}}}, "triggers[1]:"},
-		{"too many triggers", registry.Spec{Triggers: make([]registry.Trigger, registry.MaxTriggers+1)}, "33 triggers"},
+		{"too many triggers", registry.Spec{Triggers: make([]registry.Trigger, limits.MaxTriggers+1)}, "33 triggers"},
 		{"label key", registry.Spec{Labels: map[string]string{"-team": "a"}}, `label key "-team" is not valid`},
 		{"label key too long", registry.Spec{Labels: map[string]string{strings.Repeat("k", 64): "a"}}, "is not valid"},
 		{"label prefix", registry.Spec{Labels: map[string]string{"Example.com/team": "a"}}, `label key "Example.com/team" has an invalid prefix`},
 		{"label empty prefix", registry.Spec{Labels: map[string]string{"/team": "a"}}, "has an invalid prefix"},
 		{"label value", registry.Spec{Labels: map[string]string{"team": "a b"}}, `label team has the value "a b"`},
 		{"label value too long", registry.Spec{Labels: map[string]string{"team": strings.Repeat("v", 64)}}, "label team has the value"},
-		{"too many labels", registry.Spec{Labels: many(registry.MaxLabels+1, func(i int) string { return "l" + strings.Repeat("x", i%60) + string(rune('a'+i/60)) })}, "labels has 65 entries"},
+		{"too many labels", registry.Spec{Labels: many(limits.MaxLabels+1, func(i int) string { return "l" + strings.Repeat("x", i%60) + string(rune('a'+i/60)) })}, "labels has 65 entries"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -108,7 +110,7 @@ func TestSpecValidationMessages(t *testing.T) {
 func TestValidSpecs(t *testing.T) {
 	for _, spec := range []registry.Spec{
 		{},
-		{Name: "hello", Namespace: "team-a", ABI: registry.ABICommand, MemoryMB: 64, TimeoutMs: 1, Concurrency: 10000, MaxPayload: registry.MaxPayloadLimit},
+		{Name: "hello", Namespace: "team-a", ABI: abi.Command, MemoryMB: 64, TimeoutMs: 1, Concurrency: 10000, MaxPayload: limits.MaxPayloadBytes},
 		{Env: map[string]string{"_A": "", "B1": "ünïcode"}, Secrets: []string{"DB_PASSWORD", "_TOKEN"}},
 		{Labels: map[string]string{"team": "web", "hearth.dev/tier": "", "a.b-c_d": "1.0_x-y", "example.com/x": "Y"}},
 		{Triggers: []registry.Trigger{
@@ -129,7 +131,7 @@ func TestValidSpecs(t *testing.T) {
 
 func TestSpecDefaults(t *testing.T) {
 	got := registry.Spec{}.WithDefaults()
-	want := registry.Spec{Namespace: registry.DefaultNamespace, MemoryMB: registry.DefaultMemoryMB, TimeoutMs: registry.DefaultTimeoutMs}
+	want := registry.Spec{Namespace: registry.DefaultNamespace, MemoryMB: limits.DefaultMemoryMB, TimeoutMs: int(limits.DefaultTimeout.Milliseconds())}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("defaults %+v, want %+v", got, want)
 	}
@@ -188,8 +190,8 @@ func TestDeployValidationMessages(t *testing.T) {
 		{"not wasm", registry.DeployRequest{Name: "x", Module: []byte("#!/bin/sh")}, registry.CodeInvalidModule, "not a WebAssembly module"},
 		{"does not compile", registry.DeployRequest{Name: "x", Module: hello[:200]}, registry.CodeInvalidModule, "does not compile"},
 		{"forbidden import", registry.DeployRequest{Name: "x", Module: testmodules.ForbiddenImport}, registry.CodeInvalidModule, "env.socket_open"},
-		{"abi mismatch command", registry.DeployRequest{Name: "x", Module: hello, Spec: registry.Spec{ABI: registry.ABIReactor}}, registry.CodeInvalidModule, `the spec says abi "reactor" but the module is a command (it exports _start)`},
-		{"abi mismatch reactor", registry.DeployRequest{Name: "x", Module: reverse, Spec: registry.Spec{ABI: registry.ABICommand}}, registry.CodeInvalidModule, "the module is a reactor (it exports hearth_alloc and hearth_handle)"},
+		{"abi mismatch command", registry.DeployRequest{Name: "x", Module: hello, Spec: registry.Spec{ABI: abi.Reactor}}, registry.CodeInvalidModule, `the spec says abi "reactor" but the module is a command (it exports _start)`},
+		{"abi mismatch reactor", registry.DeployRequest{Name: "x", Module: reverse, Spec: registry.Spec{ABI: abi.Command}}, registry.CodeInvalidModule, "the module is a reactor (it exports hearth_alloc and hearth_handle)"},
 		{"spec names another function", registry.DeployRequest{Name: "x", Module: hello, Spec: registry.Spec{Name: "y"}}, registry.CodeInvalidSpec, `the spec names the function "y" but the deploy is for "x"`},
 		{"spec names another namespace", registry.DeployRequest{Name: "x", Module: hello, Spec: registry.Spec{Namespace: "other"}}, registry.CodeInvalidSpec, `the spec names the namespace "other" but the deploy is to "default"`},
 		{"spec out of range", registry.DeployRequest{Name: "x", Module: hello, Spec: registry.Spec{MemoryMB: 5000}}, registry.CodeInvalidSpec, "memory_mb is 5000"},
@@ -225,7 +227,7 @@ func TestDeployStoresFullSpec(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := spec
-	want.Name, want.Namespace, want.ABI, want.TimeoutMs = "greet", "team", registry.ABICommand, registry.DefaultTimeoutMs
+	want.Name, want.Namespace, want.ABI, want.TimeoutMs = "greet", "team", abi.Command, int(limits.DefaultTimeout.Milliseconds())
 	fn, err := r.Get(ctx, "team", "greet")
 	if err != nil {
 		t.Fatal(err)
@@ -245,7 +247,7 @@ func TestDryRunStoresNothing(t *testing.T) {
 	e := newEnv(t)
 	r := e.open(t)
 	_, v, err := r.Deploy(ctx, registry.DeployRequest{Name: "x", Module: hello(), DryRun: true})
-	if err != nil || v.Version != 0 || v.ABI != registry.ABICommand || v.Digest != registry.DigestOf(hello()) {
+	if err != nil || v.Version != 0 || v.ABI != abi.Command || v.Digest != registry.DigestOf(hello()) {
 		t.Fatalf("dry run: %+v %v", v, err)
 	}
 	if _, err := r.Get(ctx, registry.DefaultNamespace, "x"); !errors.Is(err, registry.ErrNotFound) {

@@ -8,11 +8,13 @@ import (
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
+
+	"github.com/hearthfn/hearth/internal/abi"
 )
 
 // allowedImportModules are the host modules a function may import.
 var allowedImportModules = map[string]bool{
-	"wasi_snapshot_preview1": true,
+	abi.WASIModule: true,
 }
 
 // validator compiles modules to check them before they are stored.
@@ -48,32 +50,32 @@ func (v *validator) check(ctx context.Context, wasm []byte) (string, error) {
 	}
 	if len(forbidden) > 0 {
 		sort.Strings(forbidden)
-		return "", invalid(CodeInvalidModule, "the module imports host functions Hearth does not provide: %s; functions may import only WASI preview1 (wasi_snapshot_preview1)", strings.Join(forbidden, ", "))
+		return "", invalid(CodeInvalidModule, "the module imports host functions Hearth does not provide: %s; functions may import only WASI preview1 (%s)", strings.Join(forbidden, ", "), abi.WASIModule)
 	}
 	return detectABI(compiled.ExportedFunctions())
 }
 
-// detectABI tells the ABI from a module's exports: hearth_alloc and
-// hearth_handle make a reactor, _start a command.
+// detectABI tells the ABI from a module's exports: abi.Alloc and
+// abi.Handle make a reactor, abi.Start a command.
 func detectABI(exports map[string]api.FunctionDefinition) (string, error) {
-	alloc, hasAlloc := exports["hearth_alloc"]
-	handle, hasHandle := exports["hearth_handle"]
+	alloc, hasAlloc := exports[abi.Alloc]
+	handle, hasHandle := exports[abi.Handle]
 	switch {
 	case hasAlloc && hasHandle:
 		if !sameTypes(alloc.ParamTypes(), api.ValueTypeI32) || !sameTypes(alloc.ResultTypes(), api.ValueTypeI32) {
-			return "", invalid(CodeInvalidModule, "hearth_alloc must have type (i32) -> i32; see docs/abi.md")
+			return "", invalid(CodeInvalidModule, "%s must have type (i32) -> i32; see docs/abi.md", abi.Alloc)
 		}
 		if !sameTypes(handle.ParamTypes(), api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32) || !sameTypes(handle.ResultTypes(), api.ValueTypeI64) {
-			return "", invalid(CodeInvalidModule, "hearth_handle must have type (i32, i32, i32, i32) -> i64; see docs/abi.md")
+			return "", invalid(CodeInvalidModule, "%s must have type (i32, i32, i32, i32) -> i64; see docs/abi.md", abi.Handle)
 		}
-		return ABIReactor, nil
+		return abi.Reactor, nil
 	case hasAlloc || hasHandle:
-		return "", invalid(CodeInvalidModule, "the module exports only one of hearth_alloc and hearth_handle; a reactor needs both (docs/abi.md)")
+		return "", invalid(CodeInvalidModule, "the module exports only one of %s and %s; a reactor needs both (docs/abi.md)", abi.Alloc, abi.Handle)
 	}
-	if _, ok := exports["_start"]; ok {
-		return ABICommand, nil
+	if _, ok := exports[abi.Start]; ok {
+		return abi.Command, nil
 	}
-	return "", invalid(CodeInvalidModule, "the module exports neither _start (a WASI command) nor hearth_alloc and hearth_handle (a reactor); build a command with clang --target=wasm32-wasi or GOOS=wasip1 GOARCH=wasm go build, or a reactor with sdk/guest and -buildmode=c-shared")
+	return "", invalid(CodeInvalidModule, "the module exports neither %s (a WASI command) nor %s and %s (a reactor); build a command with clang --target=wasm32-wasi or GOOS=wasip1 GOARCH=wasm go build, or a reactor with sdk/guest and -buildmode=c-shared", abi.Start, abi.Alloc, abi.Handle)
 }
 
 func sameTypes(got []api.ValueType, want ...api.ValueType) bool {

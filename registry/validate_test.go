@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/tetratelabs/wazero"
+
+	"github.com/hearthfn/hearth/internal/abi"
 )
 
 // wat-free tiny modules, hand-assembled: exports with the wrong shapes.
@@ -20,9 +22,9 @@ func TestDetectABIRejectsBadExports(t *testing.T) {
 		mention string
 	}{
 		{"no entry point", module(nil), "neither _start"},
-		{"only alloc", module([]export{{"hearth_alloc", sigI32I32}}), "only one of"},
-		{"alloc wrong type", module([]export{{"hearth_alloc", sigNone}, {"hearth_handle", sigHandle}}), "hearth_alloc must have type"},
-		{"handle wrong type", module([]export{{"hearth_alloc", sigI32I32}, {"hearth_handle", sigI32I32}}), "hearth_handle must have type"},
+		{"only alloc", module([]export{{abi.Alloc, sigI32I32}}), "only one of"},
+		{"alloc wrong type", module([]export{{abi.Alloc, sigNone}, {abi.Handle, sigHandle}}), "hearth_alloc must have type"},
+		{"handle wrong type", module([]export{{abi.Alloc, sigI32I32}, {abi.Handle, sigI32I32}}), "hearth_handle must have type"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -33,9 +35,9 @@ func TestDetectABIRejectsBadExports(t *testing.T) {
 			}
 		})
 	}
-	abi, err := v.check(ctx, module([]export{{"hearth_alloc", sigI32I32}, {"hearth_handle", sigHandle}}))
-	if err != nil || abi != ABIReactor {
-		t.Fatalf("a well-formed reactor: %q %v", abi, err)
+	detected, err := v.check(ctx, module([]export{{abi.Alloc, sigI32I32}, {abi.Handle, sigHandle}}))
+	if err != nil || detected != abi.Reactor {
+		t.Fatalf("a well-formed reactor: %q %v", detected, err)
 	}
 }
 

@@ -8,7 +8,8 @@ import (
 
 	"github.com/tetratelabs/wazero"
 
-	"github.com/hearthfn/hearth/internal/wire"
+	"github.com/hearthfn/hearth/internal/abi"
+	"github.com/hearthfn/hearth/internal/limits"
 )
 
 var benchBody = bytes.Repeat([]byte("0123456789"), 10) // 100 bytes
@@ -34,14 +35,14 @@ func BenchmarkWarmCall(b *testing.B) {
 	b.Run("reactor", func(b *testing.B) {
 		store := newStore(b)
 		e := newTestEngine(b, store)
-		f := fn{name: "reverse", digest: upload(b, store, example("reverse")), abi: wire.ABIReactor}
+		f := fn{name: "reverse", digest: upload(b, store, example("reverse")), abi: abi.Reactor}
 		req := f.request("POST")
-		if res := e.Run(context.Background(), req, benchBody, DefaultOutputLimit); res.Err != nil {
+		if res := e.Run(context.Background(), req, benchBody, limits.DefaultOutputBytes); res.Err != nil {
 			b.Fatal(res.Err)
 		}
 		waitCompiled(b, e, f) // warm: compiled code, not the interpreter of tiered start
 		for b.Loop() {
-			if res := e.Run(context.Background(), req, benchBody, DefaultOutputLimit); res.Err != nil {
+			if res := e.Run(context.Background(), req, benchBody, limits.DefaultOutputBytes); res.Err != nil {
 				b.Fatal(res.Err)
 			}
 		}
@@ -50,14 +51,14 @@ func BenchmarkWarmCall(b *testing.B) {
 		b.Run(m.name, func(b *testing.B) {
 			store := newStore(b)
 			e := newTestEngine(b, store)
-			f := fn{name: m.example, digest: upload(b, store, example(m.example)), abi: wire.ABICommand}
+			f := fn{name: m.example, digest: upload(b, store, example(m.example)), abi: abi.Command}
 			req := f.request("POST")
-			if res := e.Run(context.Background(), req, benchBody, DefaultOutputLimit); res.Err != nil {
+			if res := e.Run(context.Background(), req, benchBody, limits.DefaultOutputBytes); res.Err != nil {
 				b.Fatal(res.Err)
 			}
 			waitCompiled(b, e, f)
 			for b.Loop() {
-				if res := e.Run(context.Background(), req, benchBody, DefaultOutputLimit); res.Err != nil {
+				if res := e.Run(context.Background(), req, benchBody, limits.DefaultOutputBytes); res.Err != nil {
 					b.Fatal(res.Err)
 				}
 			}
@@ -71,8 +72,8 @@ func BenchmarkWarmCall(b *testing.B) {
 // compile (untiered), or fetch the compiled code another runner shared.
 func BenchmarkColdStart(b *testing.B) {
 	for _, m := range []struct{ name, example, abi string }{
-		{"c", "hello", wire.ABICommand},
-		{"go", "echo", wire.ABICommand},
+		{"c", "hello", abi.Command},
+		{"go", "echo", abi.Command},
 	} {
 		for _, mode := range []string{"tiered", "untiered", "shared-cache"} {
 			b.Run(m.name+"/"+mode, func(b *testing.B) {
@@ -120,7 +121,7 @@ func BenchmarkWarmInstanceMemory(b *testing.B) {
 	for _, m := range []struct{ name, example string }{{"c-command", "hello"}, {"go-reactor", "reverse"}} {
 		b.Run(m.name, func(b *testing.B) {
 			ctx := context.Background()
-			rt := wazero.NewRuntimeWithConfig(ctx, RuntimeConfig(nil, DefaultMemoryMB))
+			rt := wazero.NewRuntimeWithConfig(ctx, RuntimeConfig(nil, limits.DefaultMemoryMB))
 			defer rt.Close(ctx)
 			compiled, err := rt.CompileModule(ctx, example(m.example))
 			if err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/tetratelabs/wazero/experimental"
 	"github.com/tetratelabs/wazero/sys"
 
+	"github.com/hearthfn/hearth/internal/limits"
 	"github.com/hearthfn/hearth/internal/wire"
 )
 
@@ -23,7 +24,7 @@ import (
 func (e *Engine) runCommand(c *call, stop context.CancelFunc) Result {
 	res := Result{Cold: c.cold, Init: c.init, Interpreted: c.tier.interpreted}
 	stdout := &limitedBuffer{limit: c.outputLimit, onOverflow: stop}
-	stderr := &tailBuffer{limit: StderrTailLimit}
+	stderr := &tailBuffer{limit: limits.StderrTailBytes}
 	cfg := wazero.NewModuleConfig().
 		WithName("").
 		WithArgs(c.req.Function).

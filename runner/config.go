@@ -5,22 +5,13 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"time"
 
 	"github.com/nats-io/nuid"
 	"github.com/tetratelabs/wazero"
 
+	"github.com/hearthfn/hearth/internal/limits"
 	"github.com/hearthfn/hearth/internal/wire"
-	"time"
-)
-
-// Limits that apply when a function's spec does not set its own. These are
-// the platform's documented defaults (docs/limits.md).
-const (
-	DefaultMemoryMB    = 128
-	DefaultTimeout     = 10 * time.Second
-	MaxTimeout         = 15 * time.Minute
-	DefaultOutputLimit = 32 << 20 // bytes of stdout per call
-	StderrTailLimit    = 16 << 10 // bytes of stderr returned with a response
 )
 
 // Config configures one runner.
@@ -31,7 +22,7 @@ type Config struct {
 	// owns it (hearth dev shares one with the registry's validator).
 	CompilationCache wazero.CompilationCache
 	Concurrency      int // invocations run at once; default 16 × GOMAXPROCS
-	OutputLimit      int // default DefaultOutputLimit
+	OutputLimit      int // default limits.DefaultOutputBytes
 	// IdleTTL is how long an idle reactor instance is kept; default 10 min.
 	IdleTTL time.Duration
 	// HeartbeatInterval; default wire.HeartbeatInterval.
@@ -51,7 +42,7 @@ func (c Config) withDefaults() Config {
 		c.Concurrency = 16 * runtime.GOMAXPROCS(0)
 	}
 	if c.OutputLimit <= 0 {
-		c.OutputLimit = DefaultOutputLimit
+		c.OutputLimit = limits.DefaultOutputBytes
 	}
 	if c.IdleTTL <= 0 {
 		c.IdleTTL = 10 * time.Minute

@@ -16,6 +16,8 @@ import (
 	"github.com/tetratelabs/wazero/experimental"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 
+	"github.com/hearthfn/hearth/internal/abi"
+	"github.com/hearthfn/hearth/internal/limits"
 	"github.com/hearthfn/hearth/internal/objstore"
 	"github.com/hearthfn/hearth/internal/wire"
 )
@@ -193,7 +195,7 @@ func interpreterConfig(memoryMB int) wazero.RuntimeConfig {
 // Result is what one call produced.
 type Result struct {
 	Response *CGIResponse // the output, read as CGI; nil on error
-	Stderr   string       // log tail, at most StderrTailLimit bytes
+	Stderr   string       // log tail, at most limits.StderrTailBytes
 	Cold     bool         // the module had to be loaded or an instance started
 	// Interpreted: the call ran on wazero's interpreter, the module's
 	// compiled code not being ready yet (tiered start).
@@ -227,13 +229,13 @@ func (c *call) poolKey() poolKey {
 func (e *Engine) Run(ctx context.Context, req *wire.Request, body []byte, outputLimit int) Result {
 	memoryMB := req.MemoryMB
 	if memoryMB <= 0 {
-		memoryMB = DefaultMemoryMB
+		memoryMB = limits.DefaultMemoryMB
 	}
 	timeout := time.Duration(req.TimeoutMs) * time.Millisecond
 	if timeout <= 0 {
-		timeout = DefaultTimeout
+		timeout = limits.DefaultTimeout
 	}
-	timeout = min(timeout, MaxTimeout)
+	timeout = min(timeout, limits.MaxTimeout)
 	c := &call{req: req, body: body, timeout: timeout, outputLimit: outputLimit}
 
 	if !e.acquire(c.poolKey(), req.Concurrency) {
@@ -327,7 +329,7 @@ func (e *Engine) attempt(ctx context.Context, c call, tier *moduleTier) Result {
 	var cancel context.CancelFunc
 	c.ctx, cancel = context.WithTimeout(ctx, c.timeout)
 	defer cancel()
-	if c.req.ABI == wire.ABIReactor {
+	if c.req.ABI == abi.Reactor {
 		return e.runReactor(&c)
 	}
 	return e.runCommand(&c, cancel)
@@ -629,7 +631,7 @@ func (e *Engine) pool(c *call) *pool {
 func (e *Engine) Prewarm(ctx context.Context, req *wire.Request, n int) (int, error) {
 	memoryMB := req.MemoryMB
 	if memoryMB <= 0 {
-		memoryMB = DefaultMemoryMB
+		memoryMB = limits.DefaultMemoryMB
 	}
 	entry, _, err := e.compiled(ctx, req.Digest, memoryMB)
 	if err != nil {
@@ -641,7 +643,7 @@ func (e *Engine) Prewarm(ctx context.Context, req *wire.Request, n int) (int, er
 	case <-ctx.Done():
 		return 0, ctx.Err()
 	}
-	if req.ABI != wire.ABIReactor {
+	if req.ABI != abi.Reactor {
 		return 0, nil
 	}
 	tier := entry.acquire()
@@ -701,7 +703,7 @@ func (e *Engine) Warm() ([]wire.WarmModule, uint64) {
 		memory += mem
 		mb := p.memoryMB
 		if mb <= 0 {
-			mb = DefaultMemoryMB
+			mb = limits.DefaultMemoryMB
 		}
 		if w, ok := byKey[moduleKey{p.digest, mb}]; ok {
 			w.Idle += idle

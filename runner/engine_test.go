@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/hearthfn/hearth/functions"
+	"github.com/hearthfn/hearth/internal/abi"
+	"github.com/hearthfn/hearth/internal/limits"
 	"github.com/hearthfn/hearth/internal/objstore"
 	"github.com/hearthfn/hearth/internal/testmodules"
 	"github.com/hearthfn/hearth/internal/testutil"
@@ -72,7 +74,7 @@ func (f fn) request(method string) *wire.Request {
 }
 
 func run(e *Engine, f fn, body string) Result {
-	return e.Run(context.Background(), f.request("POST"), []byte(body), DefaultOutputLimit)
+	return e.Run(context.Background(), f.request("POST"), []byte(body), limits.DefaultOutputBytes)
 }
 
 func wantOK(t *testing.T, res Result, body string) {
@@ -95,7 +97,7 @@ func wantErr(t *testing.T, res Result, code string) {
 func TestReactorReusesWarmInstances(t *testing.T) {
 	store := newStore(t)
 	e := newTestEngine(t, store)
-	f := fn{name: "r", digest: upload(t, store, testmodules.Reactor), abi: wire.ABIReactor}
+	f := fn{name: "r", digest: upload(t, store, testmodules.Reactor), abi: abi.Reactor}
 
 	first := run(e, f, "count")
 	wantOK(t, first, "1")
@@ -129,7 +131,7 @@ func TestReactorDiscardsBrokenInstances(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := fn{name: "r", digest: digest, abi: wire.ABIReactor, timeoutMs: tt.timeoutMs, memoryMB: 64}
+			f := fn{name: "r", digest: digest, abi: abi.Reactor, timeoutMs: tt.timeoutMs, memoryMB: 64}
 			wantOK(t, run(e, f, "count"), "1") // a fresh instance
 			wantOK(t, run(e, f, "count"), "2") // reused
 			start := time.Now()
@@ -151,7 +153,7 @@ func TestReactorDiscardsBrokenInstances(t *testing.T) {
 func TestReactorErrorsLogsAndMetadata(t *testing.T) {
 	store := newStore(t)
 	e := newTestEngine(t, store)
-	f := fn{name: "r", digest: upload(t, store, testmodules.Reactor), abi: wire.ABIReactor}
+	f := fn{name: "r", digest: upload(t, store, testmodules.Reactor), abi: abi.Reactor}
 
 	res := run(e, f, "fail")
 	wantErr(t, res, wire.CodeFunctionFailed)
@@ -169,7 +171,7 @@ func TestReactorErrorsLogsAndMetadata(t *testing.T) {
 
 	req := f.request("GET")
 	req.Path, req.Query, req.Headers = "/x/y", "a=1", map[string][]string{"X-Test": {"yes"}}
-	res = e.Run(context.Background(), req, []byte("meta"), DefaultOutputLimit)
+	res = e.Run(context.Background(), req, []byte("meta"), limits.DefaultOutputBytes)
 	wantOK(t, res, "meta")
 	h := res.Response.Headers
 	if res.Response.Status != 201 || h.Get("X-Method") != "GET" || h.Get("X-Path") != "/x/y" || h.Get("X-Query") != "a=1" || h.Get("X-Test") != "yes" {
@@ -190,13 +192,13 @@ func TestCommandLimits(t *testing.T) {
 		limit  int
 		code   string
 	}{
-		{"trap", testmodules.Trap, 0, DefaultOutputLimit, wire.CodeFunctionFailed},
-		{"exit code", testmodules.ExitCode, 0, DefaultOutputLimit, wire.CodeFunctionFailed},
-		{"endless loop", testmodules.Loop, 0, DefaultOutputLimit, wire.CodeTimeout},
-		{"memory bomb", testmodules.MemoryBomb, 16, DefaultOutputLimit, wire.CodeFunctionFailed},
+		{"trap", testmodules.Trap, 0, limits.DefaultOutputBytes, wire.CodeFunctionFailed},
+		{"exit code", testmodules.ExitCode, 0, limits.DefaultOutputBytes, wire.CodeFunctionFailed},
+		{"endless loop", testmodules.Loop, 0, limits.DefaultOutputBytes, wire.CodeTimeout},
+		{"memory bomb", testmodules.MemoryBomb, 16, limits.DefaultOutputBytes, wire.CodeFunctionFailed},
 		{"endless output", testmodules.BigOutput, 0, 1 << 20, wire.CodeOutputTooLarge},
 	}
-	hello := fn{name: "hello", digest: upload(t, store, example("hello")), abi: wire.ABICommand}
+	hello := fn{name: "hello", digest: upload(t, store, example("hello")), abi: abi.Command}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			// Only the endless loop should meet the timeout; the others get
@@ -205,7 +207,7 @@ func TestCommandLimits(t *testing.T) {
 			if tt.code == wire.CodeTimeout {
 				timeout = 200
 			}
-			f := fn{name: "bad", digest: upload(t, store, tt.wasm), abi: wire.ABICommand, timeoutMs: timeout, memoryMB: tt.memory}
+			f := fn{name: "bad", digest: upload(t, store, tt.wasm), abi: abi.Command, timeoutMs: timeout, memoryMB: tt.memory}
 			res := e.Run(context.Background(), f.request("POST"), nil, tt.limit)
 			wantErr(t, res, tt.code)
 			wantOK(t, run(e, hello, "again"), "Hello, again!\n")
@@ -216,7 +218,7 @@ func TestCommandLimits(t *testing.T) {
 func TestConcurrencyCap(t *testing.T) {
 	store := newStore(t)
 	e := newTestEngine(t, store)
-	f := fn{name: "sleepy", digest: upload(t, store, testmodules.Sleep), abi: wire.ABICommand, concurrency: 1}
+	f := fn{name: "sleepy", digest: upload(t, store, testmodules.Sleep), abi: abi.Command, concurrency: 1}
 
 	done := make(chan Result, 1)
 	go func() { done <- run(e, f, "1000") }()
@@ -235,7 +237,7 @@ func TestConcurrencyCap(t *testing.T) {
 func TestPrewarmAndRetire(t *testing.T) {
 	store := newStore(t)
 	e := newTestEngine(t, store)
-	f := fn{name: "r", digest: upload(t, store, testmodules.Reactor), abi: wire.ABIReactor}
+	f := fn{name: "r", digest: upload(t, store, testmodules.Reactor), abi: abi.Reactor}
 
 	started, err := e.Prewarm(context.Background(), f.request("POST"), 3)
 	if err != nil || started != 3 {
@@ -257,7 +259,7 @@ func TestPrewarmAndRetire(t *testing.T) {
 		t.Fatalf("RetireIdle of instances idle for less than an hour closed %d", closed)
 	}
 	// A command module is compiled by Prewarm, with no instances.
-	cmd := fn{name: "hello", digest: upload(t, store, example("hello")), abi: wire.ABICommand}
+	cmd := fn{name: "hello", digest: upload(t, store, example("hello")), abi: abi.Command}
 	if _, err := e.Prewarm(context.Background(), cmd.request("POST"), 5); err != nil {
 		t.Fatal(err)
 	}
@@ -269,7 +271,7 @@ func TestPrewarmAndRetire(t *testing.T) {
 func TestSharedCompiledCache(t *testing.T) {
 	store := newStore(t)
 	digest := upload(t, store, example("echo"))
-	f := fn{name: "echo", digest: digest, abi: wire.ABICommand}
+	f := fn{name: "echo", digest: digest, abi: abi.Command}
 
 	var results []Result
 	var caches []*sharedCache
@@ -303,7 +305,7 @@ func waitCompiled(t testing.TB, e *Engine, f fn) {
 	t.Helper()
 	memoryMB := f.memoryMB
 	if memoryMB <= 0 {
-		memoryMB = DefaultMemoryMB
+		memoryMB = limits.DefaultMemoryMB
 	}
 	e.mu.Lock()
 	entry := e.modules[moduleKey{f.digest, memoryMB}]
@@ -325,7 +327,7 @@ func waitCompiled(t testing.TB, e *Engine, f fn) {
 // shares its own compiled code in its place.
 func TestSharedCompiledCacheBroken(t *testing.T) {
 	store := newStore(t)
-	f := fn{name: "hello", digest: upload(t, store, example("hello")), abi: wire.ABICommand}
+	f := fn{name: "hello", digest: upload(t, store, example("hello")), abi: abi.Command}
 	if err := store.Put(context.Background(), SharedCacheKey(f.digest), []byte("not an archive"), "application/x-s2"); err != nil {
 		t.Fatal(err)
 	}

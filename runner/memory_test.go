@@ -6,8 +6,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/hearthfn/hearth/internal/abi"
 	"github.com/hearthfn/hearth/internal/testmodules"
-	"github.com/hearthfn/hearth/internal/wire"
 )
 
 // Command instances get recycled memories, and every one starts zeroed:
@@ -16,8 +16,8 @@ import (
 func TestCommandMemoriesStartZeroed(t *testing.T) {
 	store := newStore(t)
 	e := newTestEngine(t, store)
-	dirty := fn{name: "dirty", digest: upload(t, store, testmodules.Dirty), abi: wire.ABICommand}
-	hello := fn{name: "hello", digest: upload(t, store, example("hello")), abi: wire.ABICommand}
+	dirty := fn{name: "dirty", digest: upload(t, store, testmodules.Dirty), abi: abi.Command}
+	hello := fn{name: "hello", digest: upload(t, store, example("hello")), abi: abi.Command}
 	for i := range 20 { // the first calls may run on the interpreter
 		if res := run(e, dirty, ""); res.Err != nil {
 			t.Fatalf("call %d: %v", i, res.Err)

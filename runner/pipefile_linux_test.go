@@ -13,7 +13,7 @@ import (
 	"testing/iotest"
 	"time"
 
-	"github.com/hearthfn/hearth/internal/wire"
+	"github.com/hearthfn/hearth/internal/abi"
 )
 
 // pipeTestData is larger than the pipe's buffer, so feed waits on the
@@ -171,7 +171,7 @@ func TestSharedCacheRemovesStalePipes(t *testing.T) {
 // was reading the pipe when the download broke or opened the path after.
 func TestSharedCompiledCacheTruncated(t *testing.T) {
 	store := newStore(t)
-	f := fn{name: "echo", digest: upload(t, store, example("echo")), abi: wire.ABICommand}
+	f := fn{name: "echo", digest: upload(t, store, example("echo")), abi: abi.Command}
 	first := newSharingEngine(t, store)
 	wantOK(t, run(first, f, "x"), "x")
 	waitCompiled(t, first, f)

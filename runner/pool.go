@@ -7,6 +7,8 @@ import (
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
+
+	"github.com/hearthfn/hearth/internal/abi"
 )
 
 // poolKey names the instances of one function version: instances carry the
@@ -161,7 +163,7 @@ func newInstance(ctx context.Context, tier *moduleTier, env map[string]string, n
 	if err != nil {
 		return nil, err
 	}
-	if init := mod.ExportedFunction("_initialize"); init != nil {
+	if init := mod.ExportedFunction(abi.Initialize); init != nil {
 		if _, err := init.Call(ctx); err != nil {
 			_ = mod.Close(context.Background())
 			return nil, err
@@ -169,8 +171,8 @@ func newInstance(ctx context.Context, tier *moduleTier, env map[string]string, n
 	}
 	inst := &instance{
 		mod:         mod,
-		alloc:       mod.ExportedFunction(ReactorAlloc),
-		handle:      mod.ExportedFunction(ReactorHandle),
+		alloc:       mod.ExportedFunction(abi.Alloc),
+		handle:      mod.ExportedFunction(abi.Handle),
 		log:         log,
 		interpreted: tier.interpreted,
 	}

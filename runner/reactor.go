@@ -7,16 +7,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hearthfn/hearth/internal/abi"
+	"github.com/hearthfn/hearth/internal/limits"
 	"github.com/hearthfn/hearth/internal/wire"
 )
 
-// The reactor ABI's exports (docs/abi.md).
-const (
-	ReactorAlloc  = "hearth_alloc"
-	ReactorHandle = "hearth_handle"
-)
-
-var errNotReactor = errors.New("module does not export " + ReactorAlloc + " and " + ReactorHandle)
+var errNotReactor = errors.New("module does not export " + abi.Alloc + " and " + abi.Handle)
 
 // runReactor serves one call on a pooled reactor instance: it takes an idle
 // instance (or makes one), writes the request into its memory, calls the
@@ -40,7 +36,7 @@ func (e *Engine) runReactor(c *call) Result {
 		}
 	}
 	res.Interpreted = inst.interpreted
-	logs := &tailBuffer{limit: StderrTailLimit}
+	logs := &tailBuffer{limit: limits.StderrTailBytes}
 	inst.log.set(logs)
 
 	start := time.Now()
@@ -66,7 +62,7 @@ func (e *Engine) runReactor(c *call) Result {
 		res.Err = &wire.Error{Code: wire.CodeFunctionFailed, Message: "reactor response has no header block (is it built with sdk/guest?)"}
 		return res
 	}
-	if msg := cgi.Headers.Get("Hearth-Error"); msg != "" {
+	if msg := cgi.Headers.Get(abi.ErrorHeader); msg != "" {
 		res.Err = &wire.Error{Code: wire.CodeFunctionFailed, Message: "function returned an error: " + msg}
 		return res
 	}
@@ -75,8 +71,8 @@ func (e *Engine) runReactor(c *call) Result {
 }
 
 // callHandler passes one request through the reactor ABI: meta and body
-// go into the instance's input buffer (grown with hearth_alloc only when
-// too small), then one call of hearth_handle.
+// go into the instance's input buffer (grown with abi.Alloc only when too
+// small), then one call of abi.Handle.
 func callHandler(ctx context.Context, inst *instance, meta, body []byte) ([]byte, error) {
 	mem := inst.mod.Memory()
 	need := uint32(len(meta) + len(body))
@@ -90,7 +86,7 @@ func callHandler(ctx context.Context, inst *instance, meta, body []byte) ([]byte
 	}
 	metaPtr, bodyPtr := inst.input, inst.input+uint32(len(meta))
 	if need > 0 && (!mem.Write(metaPtr, meta) || !mem.Write(bodyPtr, body)) {
-		return nil, fmt.Errorf("%s returned %d, outside the instance's memory", ReactorAlloc, inst.input)
+		return nil, fmt.Errorf("%s returned %d, outside the instance's memory", abi.Alloc, inst.input)
 	}
 	results, err := inst.handle.Call(ctx, uint64(metaPtr), uint64(len(meta)), uint64(bodyPtr), uint64(len(body)))
 	if err != nil {

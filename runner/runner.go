@@ -1,8 +1,3 @@
-// Package runner executes functions: it takes invocations from NATS, fetches
-// modules from the object store by digest, compiles them with wazero (with a
-// compilation cache on disk, shared between runners through S3) and runs
-// them in sandboxes with memory, time and output limits — a fresh instance
-// per call for WASI commands, pooled warm instances for reactors.
 package runner
 
 import (
@@ -98,10 +93,6 @@ func New(cfg Config, nc *nats.Conn, store Store, log *slog.Logger) (*Runner, err
 
 // ID is the runner's id.
 func (r *Runner) ID() string { return r.cfg.ID }
-
-// Engine is the runner's wazero engine; the autoscaler's hooks (Prewarm,
-// RetireIdle) are on it.
-func (r *Runner) Engine() *Engine { return r.engine }
 
 // Start subscribes to invocations and starts heartbeats and the retirement
 // of idle instances. Work runs until Stop.

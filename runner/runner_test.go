@@ -10,6 +10,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/hearthfn/hearth/internal/abi"
 	"github.com/hearthfn/hearth/internal/testmodules"
 	"github.com/hearthfn/hearth/internal/testutil"
 	"github.com/hearthfn/hearth/internal/wire"
@@ -69,7 +70,7 @@ func TestHeartbeatsAndDrain(t *testing.T) {
 	defer sub.Unsubscribe()
 	client.Flush()
 
-	reactor := fn{name: "r", digest: upload(t, store, testmodules.Reactor), abi: wire.ABIReactor}
+	reactor := fn{name: "r", digest: upload(t, store, testmodules.Reactor), abi: abi.Reactor}
 	resp, out, err := invoke(client, reactor.request("POST"), "count")
 	if err != nil || resp.Error != nil || string(out) != "1" || resp.Runner != r.ID() {
 		t.Fatalf("invoke over NATS: %+v %q %v", resp, out, err)
@@ -89,7 +90,7 @@ func TestHeartbeatsAndDrain(t *testing.T) {
 	})
 
 	// Drain: a call in flight finishes, the runner says draining, then stopped.
-	sleepy := fn{name: "sleepy", digest: upload(t, store, testmodules.Sleep), abi: wire.ABICommand}
+	sleepy := fn{name: "sleepy", digest: upload(t, store, testmodules.Sleep), abi: abi.Command}
 	type answer struct {
 		out []byte
 		err error
@@ -161,7 +162,7 @@ func TestControlPrewarmAndRetire(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer client.Close()
-	reactor := fn{name: "r", digest: upload(t, store, testmodules.Reactor), abi: wire.ABIReactor}
+	reactor := fn{name: "r", digest: upload(t, store, testmodules.Reactor), abi: abi.Reactor}
 	send := func(raw []byte) wire.ControlReply {
 		t.Helper()
 		msg, err := client.Request(wire.ControlSubject(r.ID()), raw, 30*time.Second)
@@ -214,7 +215,7 @@ func TestInvokeInProcess(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	reactor := fn{name: "r", digest: upload(t, store, testmodules.Reactor), abi: wire.ABIReactor}
+	reactor := fn{name: "r", digest: upload(t, store, testmodules.Reactor), abi: abi.Reactor}
 	if _, _, err := r.Invoke(ctx, reactor.request("POST"), []byte("count")); err != wire.ErrNotTaking {
 		t.Fatalf("Invoke before Start: %v, want ErrNotTaking", err)
 	}
@@ -228,7 +229,7 @@ func TestInvokeInProcess(t *testing.T) {
 
 	// With its one slot taken by a slow call, the next waits for it, or
 	// gives up when its context ends.
-	sleepy := fn{name: "sleepy", digest: upload(t, store, testmodules.Sleep), abi: wire.ABICommand}
+	sleepy := fn{name: "sleepy", digest: upload(t, store, testmodules.Sleep), abi: abi.Command}
 	slow := make(chan error, 1)
 	go func() {
 		req := sleepy.request("POST")

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hearthfn/hearth/internal/abi"
+	"github.com/hearthfn/hearth/internal/limits"
 	"github.com/hearthfn/hearth/internal/testmodules"
 	"github.com/hearthfn/hearth/internal/testutil"
 	"github.com/hearthfn/hearth/internal/wire"
@@ -37,7 +39,7 @@ func TestTieredStartCommand(t *testing.T) {
 	store := newStore(t)
 	e := newTestEngine(t, store)
 	release := holdCompiledTier(e)
-	f := fn{name: "hello", digest: upload(t, store, example("hello")), abi: wire.ABICommand}
+	f := fn{name: "hello", digest: upload(t, store, example("hello")), abi: abi.Command}
 
 	for i := 0; i < 2; i++ {
 		res := run(e, f, "tiers")
@@ -59,7 +61,7 @@ func TestTieredStartReactorPool(t *testing.T) {
 	store := newStore(t)
 	e := newTestEngine(t, store)
 	release := holdCompiledTier(e)
-	f := fn{name: "r", digest: upload(t, store, testmodules.Reactor), abi: wire.ABIReactor}
+	f := fn{name: "r", digest: upload(t, store, testmodules.Reactor), abi: abi.Reactor}
 
 	for i, want := range []string{"1", "2"} { // one interpreted instance, reused
 		res := run(e, f, "count")
@@ -94,16 +96,16 @@ func TestTieredStartLimits(t *testing.T) {
 		timeoutMs int
 		code      string
 	}{
-		{"endless loop", testmodules.Loop, 0, DefaultOutputLimit, 200, wire.CodeTimeout},
-		{"memory bomb", testmodules.MemoryBomb, 16, DefaultOutputLimit, 10_000, wire.CodeFunctionFailed},
+		{"endless loop", testmodules.Loop, 0, limits.DefaultOutputBytes, 200, wire.CodeTimeout},
+		{"memory bomb", testmodules.MemoryBomb, 16, limits.DefaultOutputBytes, 10_000, wire.CodeFunctionFailed},
 		{"endless output", testmodules.BigOutput, 0, 1 << 20, 10_000, wire.CodeOutputTooLarge},
-		{"trap", testmodules.Trap, 0, DefaultOutputLimit, 10_000, wire.CodeFunctionFailed},
+		{"trap", testmodules.Trap, 0, limits.DefaultOutputBytes, 10_000, wire.CodeFunctionFailed},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newTestEngine(t, store)
 			failCompiledTier(e)
-			f := fn{name: "bad", digest: upload(t, store, tt.wasm), abi: wire.ABICommand, timeoutMs: tt.timeoutMs, memoryMB: tt.memory}
+			f := fn{name: "bad", digest: upload(t, store, tt.wasm), abi: abi.Command, timeoutMs: tt.timeoutMs, memoryMB: tt.memory}
 			start := time.Now()
 			res := e.Run(context.Background(), f.request("POST"), nil, tt.limit)
 			wantErr(t, res, tt.code)
@@ -119,7 +121,7 @@ func TestTieredStartLimits(t *testing.T) {
 	t.Run("reactor timeout", func(t *testing.T) {
 		e := newTestEngine(t, store)
 		failCompiledTier(e)
-		f := fn{name: "r", digest: upload(t, store, testmodules.Reactor), abi: wire.ABIReactor, timeoutMs: 2000}
+		f := fn{name: "r", digest: upload(t, store, testmodules.Reactor), abi: abi.Reactor, timeoutMs: 2000}
 		wantOK(t, run(e, f, "count"), "1")
 		res := run(e, f, "loop")
 		wantErr(t, res, wire.CodeTimeout)
@@ -136,14 +138,14 @@ func TestTieredStartFailuresAreCompiledCodes(t *testing.T) {
 	store := newStore(t)
 	e := newTestEngine(t, store)
 	release := holdCompiledTier(e)
-	f := fn{name: "loop", digest: upload(t, store, testmodules.Loop), abi: wire.ABICommand, timeoutMs: 300}
+	f := fn{name: "loop", digest: upload(t, store, testmodules.Loop), abi: abi.Command, timeoutMs: 300}
 
 	done := make(chan Result, 1)
 	go func() { done <- run(e, f, "") }()
 	// Once the call runs on the interpreter, let the compiler finish.
 	testutil.Eventually(t, 10*time.Second, func() error {
 		e.mu.Lock()
-		entry := e.modules[moduleKey{f.digest, DefaultMemoryMB}]
+		entry := e.modules[moduleKey{f.digest, limits.DefaultMemoryMB}]
 		e.mu.Unlock()
 		if entry == nil || !entry.interpreted() {
 			return errNotYet
@@ -166,7 +168,7 @@ func TestTieredStartOff(t *testing.T) {
 	store := newStore(t)
 	e := newTestEngine(t, store)
 	e.SetTieredStart(false)
-	f := fn{name: "hello", digest: upload(t, store, example("hello")), abi: wire.ABICommand}
+	f := fn{name: "hello", digest: upload(t, store, example("hello")), abi: abi.Command}
 	res := run(e, f, "off")
 	wantOK(t, res, "Hello, off!\n")
 	if res.Interpreted || !res.Cold {
@@ -178,7 +180,7 @@ func TestTieredStartOff(t *testing.T) {
 // the interpreter: the cache hit is ready first.
 func TestTieredStartSkipsInterpreterOnCacheHit(t *testing.T) {
 	store := newStore(t)
-	f := fn{name: "echo", digest: upload(t, store, example("echo")), abi: wire.ABICommand}
+	f := fn{name: "echo", digest: upload(t, store, example("echo")), abi: abi.Command}
 	dir := t.TempDir()
 	for i := 0; i < 2; i++ { // the same cache directory: a restarted runner
 		e, err := NewEngineWithCacheDir(store, dir, false, quietLog())
@@ -201,7 +203,7 @@ func TestTieredStartSkipsInterpreterOnCacheHit(t *testing.T) {
 func TestTieredStartCloseDuringCompile(t *testing.T) {
 	store := newStore(t)
 	e := NewEngine(StoreSource(store), nil)
-	f := fn{name: "echo", digest: upload(t, store, example("echo")), abi: wire.ABICommand}
+	f := fn{name: "echo", digest: upload(t, store, example("echo")), abi: abi.Command}
 	release := holdCompiledTier(e)
 	defer release()
 	wantOK(t, run(e, f, "x"), "x")

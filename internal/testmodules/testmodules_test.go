@@ -12,6 +12,8 @@ import (
 	"github.com/tetratelabs/wazero/api"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 	"github.com/tetratelabs/wazero/sys"
+
+	"github.com/hearthfn/hearth/internal/abi"
 )
 
 // commands are the WASI command fixtures.
@@ -29,7 +31,7 @@ func TestModulesCompile(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		if _, ok := compiled.ExportedFunctions()["_start"]; !ok {
+		if _, ok := compiled.ExportedFunctions()[abi.Start]; !ok {
 			t.Errorf("%s exports no _start", name)
 		}
 		if _, ok := compiled.ExportedMemories()["memory"]; !ok {
@@ -56,7 +58,7 @@ func TestModulesCompile(t *testing.T) {
 	if !found {
 		t.Error("ForbiddenImport does not import env.socket_open (i32) -> i32")
 	}
-	_, hasStart := forbidden.ExportedFunctions()["_start"]
+	_, hasStart := forbidden.ExportedFunctions()[abi.Start]
 	_, hasMemory := forbidden.ExportedMemories()["memory"]
 	if !hasStart || !hasMemory {
 		t.Error("ForbiddenImport does not export _start and memory")
@@ -66,7 +68,8 @@ func TestModulesCompile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"hearth_alloc", "hearth_handle", "_initialize"} {
+	// Reactor is built with sdk/guest: this checks its export directives.
+	for _, name := range []string{abi.Alloc, abi.Handle, abi.Initialize} {
 		if _, ok := reactor.ExportedFunctions()[name]; !ok {
 			t.Errorf("Reactor does not export %s", name)
 		}

@@ -16,7 +16,7 @@ import (
 // untouched, and decoding returns it as a slice of the message data, so
 // payload bytes are neither re-encoded nor copied. It replaces JSON in a
 // header, which cost about a tenth of the CPU of a warm call
-// (docs/performance.md, docs/decisions/0006-binary-wire.md).
+// (docs/performance.md, docs/decisions/0006-binary-wire-and-local-calls.md).
 const formatV1 = 1
 
 // maxMeta bounds the metadata a message may claim to carry.

@@ -2,8 +2,9 @@ package wire
 
 import "time"
 
-// HeartbeatSubject is where a runner publishes its heartbeats:
-// hearth.heartbeat.<runner id>. Subscribe to HeartbeatWildcard for all.
+// Heartbeat subjects: a runner publishes its heartbeats on HeartbeatPrefix
+// followed by its id (hearth.heartbeat.<runner id>); HeartbeatWildcard
+// matches the heartbeats of all runners.
 const (
 	HeartbeatPrefix   = "hearth.heartbeat."
 	HeartbeatWildcard = "hearth.heartbeat.*"

@@ -1,10 +1,3 @@
-// Package wire holds the messages that the gateway and the runners exchange
-// over NATS. It is the only thing the two roles share.
-//
-// An invocation travels as one NATS message without headers: a short
-// binary encoding of the metadata, then the payload as it is (codec.go), so
-// payload bytes are never re-encoded. Messages of earlier versions, with
-// the metadata as JSON in the Hearth-Meta header, are still read.
 package wire
 
 import (
@@ -13,6 +6,8 @@ import (
 	"fmt"
 
 	"github.com/nats-io/nats.go"
+
+	"github.com/hearthfn/hearth/internal/abi"
 )
 
 // Subjects and queue groups.
@@ -30,10 +25,11 @@ const (
 	MetaHeader = "Hearth-Meta"
 )
 
-// ABIs a function module can implement.
+// ABIs a function module can implement, kept for cmd/hearth/bench.go;
+// remove them once it uses abi.Command and abi.Reactor.
 const (
-	ABICommand = "command" // WASI _start, a fresh instance per call
-	ABIReactor = "reactor" // exports hearth_alloc and hearth_handle; pooled instances
+	ABICommand = abi.Command
+	ABIReactor = abi.Reactor
 )
 
 // RunnerSubject is the subject on which the runner with id takes work
@@ -64,7 +60,7 @@ type Request struct {
 	Function     string              `json:"function"`
 	Version      int                 `json:"version"`
 	Digest       string              `json:"digest"`                // sha256 hex of the module
-	ABI          string              `json:"abi"`                   // "command" or "reactor"
+	ABI          string              `json:"abi"`                   // abi.Command or abi.Reactor
 	Concurrency  int                 `json:"concurrency,omitempty"` // max at once on one runner; 0 = no limit
 	TimeoutMs    int                 `json:"timeout_ms"`
 	MemoryMB     int                 `json:"memory_mb"`

@@ -7,11 +7,13 @@ import (
 	"testing"
 
 	"github.com/nats-io/nats.go"
+
+	"github.com/hearthfn/hearth/internal/abi"
 )
 
 func fullRequest() *Request {
 	return &Request{InvocationID: "inv1", Namespace: "default", Function: "hello", Version: 7,
-		Digest: "ab12", ABI: ABIReactor, Concurrency: 4, TimeoutMs: 5000, MemoryMB: 64,
+		Digest: "ab12", ABI: abi.Reactor, Concurrency: 4, TimeoutMs: 5000, MemoryMB: 64,
 		Env: map[string]string{"A": "1", "EMPTY": ""}, Method: "POST", Path: "/x/y", Query: "a=b&c",
 		Headers: map[string][]string{"X-A": {"1", "2"}, "Content-Type": {"text/plain"}, "X-None": {}},
 		BodyRef: "payloads/inv1", Gateway: "gw-1"}

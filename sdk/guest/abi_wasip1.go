@@ -4,7 +4,9 @@ package guest
 
 import "unsafe"
 
-// The exports below are Hearth's reactor ABI (docs/abi.md).
+// The exports below are Hearth's reactor ABI (docs/abi.md): abi.Alloc and
+// abi.Handle, spelled out because a directive cannot name a constant
+// (internal/testmodules' tests check that a guest exports them).
 
 // input is the buffer the host writes requests into; it is replaced only
 // when the host asks for a bigger one, so a warm call crosses into the

@@ -1,21 +1,3 @@
-// Package guest lets a Go program be a Hearth function with the reactor
-// ABI: the instance stays alive between calls, so a warm call costs
-// microseconds instead of a Go runtime start-up.
-//
-//	package main
-//
-//	import "github.com/hearthfn/hearth/sdk/guest"
-//
-//	func init() {
-//		guest.Handle(func(req guest.Request) (guest.Response, error) {
-//			return guest.Response{Body: req.Body}, nil
-//		})
-//	}
-//
-//	func main() {}
-//
-// Build with GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -o fn.wasm .
-// The ABI underneath is described in docs/abi.md.
 package guest
 
 import (
@@ -23,6 +5,8 @@ import (
 	"os"
 	"strconv"
 	"strings"
+
+	"github.com/hearthfn/hearth/internal/abi"
 )
 
 // Header holds HTTP-style headers, keyed by canonical name.
@@ -96,7 +80,7 @@ func encodeResponse(dst []byte, resp Response, err error) []byte {
 	dst = dst[:0]
 	if err != nil {
 		msg := strings.ReplaceAll(err.Error(), "\n", " ")
-		dst = append(dst, "Status: 500\nHearth-Error: "...)
+		dst = append(dst, "Status: 500\n"+abi.ErrorHeader+": "...)
 		dst = append(dst, msg...)
 		return append(dst, "\n\n"...)
 	}
