@@ -1,6 +1,3 @@
-// Package functions ships Hearth's example functions: their sources live in
-// the subdirectories beside the built .wasm files embedded here, which
-// `hearth dev` deploys on start. Rebuild them with `go tool task functions`.
 package functions
 
 import (

@@ -1,5 +1,3 @@
-// Package natsembed runs a nats-server with JetStream inside the hearth
-// process, for `hearth dev` and for tests.
 package natsembed
 
 import (

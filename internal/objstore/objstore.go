@@ -1,6 +1,3 @@
-// Package objstore is Hearth's view of S3-compatible storage: module
-// artifacts, and later payloads and results. It speaks S3 through minio-go,
-// against the embedded server in dev mode and MinIO or S3 in production.
 package objstore
 
 import (

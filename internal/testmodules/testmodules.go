@@ -1,8 +1,3 @@
-// Package testmodules holds small WebAssembly modules that misbehave on
-// purpose, for tests of limits and validation. Most are built from the .wat
-// source beside them with wat2wasm; Sleep (sleep/, C) and Reactor (reactor/,
-// Go) are compiled. functions/README.md lists the commands; `go tool task
-// functions` runs them.
 package testmodules
 
 import _ "embed"

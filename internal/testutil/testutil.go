@@ -1,6 +1,3 @@
-// Package testutil starts the real parts that tests run against — an
-// in-process NATS server, a MinIO server process — on random loopback ports
-// in temporary directories, and stops them when the test ends.
 package testutil
 
 import (

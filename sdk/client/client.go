@@ -1,7 +1,3 @@
-// Package client is the Go client of Hearth's HTTP API.
-//
-//	c := client.New("http://127.0.0.1:8080")
-//	out, info, err := c.Invoke(ctx, "hello", []byte("Hearth"))
 package client
 
 import (
