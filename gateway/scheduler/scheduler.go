@@ -11,6 +11,17 @@ import (
 // function's queue full; the gateway answers 429 with Retry-After.
 var ErrOverloaded = errors.New("overloaded: every runner is at capacity")
 
+// ErrNoCapacity means every feasible runner is at its capacity.
+var ErrNoCapacity = errors.New("every runner is at capacity")
+
+// ErrNoRunners means no runner is alive and ready.
+var ErrNoRunners = errors.New("no runner is available")
+
+// Request is what placement needs to know about an invocation.
+type Request struct {
+	Digest string // module sha256 hex
+}
+
 // Class orders waiting calls: sync calls are woken before async ones.
 type Class int
 
@@ -75,7 +86,8 @@ func (s *Scheduler) Table() *Table { return s.table }
 func (s *Scheduler) Strategy() Strategy { return s.strategy }
 
 // Place chooses a runner for req without waiting, skipping the runners in
-// exclude (those that already failed this call).
+// exclude (those that already failed this call): the placement chain,
+// filter → candidates → the strategy's selection.
 func (s *Scheduler) Place(req Request, exclude []string) (Decision, error) {
 	runners := s.table.Runners()
 	if len(runners) == 0 {
@@ -83,42 +95,19 @@ func (s *Scheduler) Place(req Request, exclude []string) (Decision, error) {
 	}
 	bufp := s.buffers.Get().(*[]*Runner)
 	defer s.buffers.Put(bufp)
-	cands := feasible(runners, *bufp)
-	if len(exclude) > 0 {
-		kept := cands[:0]
-		for _, r := range cands {
-			if !contains(exclude, r.ID) {
-				kept = append(kept, r)
-			}
-		}
-		cands = kept
-	}
-	*bufp = cands[:0]
-	if len(cands) == 0 {
+	c := filter(s.table, runners, req, exclude, *bufp)
+	*bufp = c.runners[:0]
+	if c.Len() == 0 {
 		if len(exclude) > 0 && len(exclude) >= len(runners) {
 			return Decision{}, ErrNoRunners
 		}
 		return Decision{}, ErrNoCapacity
 	}
-	req.warm = func() *Runner {
-		return s.table.leastLoadedWarm(req.Digest, func(r *Runner) bool {
-			return canTake(r) && !contains(exclude, r.ID)
-		})
-	}
-	d := s.strategy.Select(req, cands)
+	d := s.strategy.Select(c)
 	if d.Runner == nil {
 		return d, ErrNoCapacity
 	}
 	return d, nil
-}
-
-func contains(ids []string, id string) bool {
-	for _, x := range ids {
-		if x == id {
-			return true
-		}
-	}
-	return false
 }
 
 // Acquire places a call and counts it on the chosen runner until release is

@@ -1,12 +1,9 @@
-// Package scheduler places invocations on runners: a table of runners kept
-// from their heartbeats, a placement chain (feasibility filter, then a
-// strategy that scores and selects), admission control with bounded,
-// fair per-namespace waiting, and the reason for every decision.
 package scheduler
 
 import (
 	"context"
 	"hash/maphash"
+	"iter"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -177,18 +174,18 @@ func (t *Table) reindex(r *Runner, old, nb *beat) {
 	}
 }
 
-// leastLoadedWarm is the least loaded runner with an idle warm instance of
-// digest that accept allows, or nil.
-func (t *Table) leastLoadedWarm(digest string, accept func(*Runner) bool) *Runner {
-	t.warmMu.RLock()
-	defer t.warmMu.RUnlock()
-	var best *Runner
-	for r := range t.warmIdx[digest] {
-		if accept(r) && (best == nil || r.Load() < best.Load() || r.Load() == best.Load() && r.ID < best.ID) {
-			best = r
+// idleWarm yields the runners that reported idle warm instances of digest,
+// in no particular order, holding the index's read lock while it runs.
+func (t *Table) idleWarm(digest string) iter.Seq[*Runner] {
+	return func(yield func(*Runner) bool) {
+		t.warmMu.RLock()
+		defer t.warmMu.RUnlock()
+		for r := range t.warmIdx[digest] {
+			if !yield(r) {
+				return
+			}
 		}
 	}
-	return best
 }
 
 // Sweep removes runners that missed DeadAfter heartbeats by now, and
