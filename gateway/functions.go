@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/hearthfn/hearth/gateway/apierr"
+	"github.com/hearthfn/hearth/internal/limits"
 	"github.com/hearthfn/hearth/registry"
 )
 
@@ -125,7 +126,7 @@ func (g *Gateway) readDeploy(c echo.Context) ([]byte, registry.Spec, error) {
 				return nil, spec, err
 			}
 		case "spec":
-			raw, err := readLimited(part, registry.MaxSpecBytes, "spec")
+			raw, err := readLimited(part, limits.MaxSpecBytes, "spec")
 			if err != nil {
 				return nil, spec, err
 			}

@@ -23,6 +23,7 @@ import (
 	"github.com/hearthfn/hearth/gateway/scheduler"
 	"github.com/hearthfn/hearth/gateway/transport"
 	"github.com/hearthfn/hearth/gateway/triggers"
+	"github.com/hearthfn/hearth/internal/limits"
 	"github.com/hearthfn/hearth/internal/wire"
 	"github.com/hearthfn/hearth/registry"
 )
@@ -125,7 +126,7 @@ func (c Config) withDefaults() Config {
 }
 
 // DefaultMaxPayload is the default limit of an invocation body.
-const DefaultMaxPayload = 32 << 20
+const DefaultMaxPayload = limits.DefaultPayloadBytes
 
 // Storage is the object store: modules, claim-checked payloads, results
 // and logs.

@@ -26,17 +26,6 @@ const (
 	maxTimeoutMs     = int(limits.MaxTimeout / time.Millisecond)
 )
 
-// Names kept while callers outside this package's files still use them:
-// remove each once its caller uses internal/limits.
-const (
-	// MaxSpecBytes is limits.MaxSpecBytes (gateway/functions.go).
-	MaxSpecBytes = limits.MaxSpecBytes
-	// MaxTriggerOptions is limits.MaxTriggerOptions (registry/trigger.go).
-	MaxTriggerOptions = limits.MaxTriggerOptions
-	// MaxTriggerOptValue is limits.MaxTriggerOptBytes (registry/trigger.go).
-	MaxTriggerOptValue = limits.MaxTriggerOptBytes
-)
-
 // validName reports whether s can be a function name, namespace or alias:
 // 1 to 63 lowercase letters, digits and '-', starting with a letter (the
 // regular expression ^[a-z][a-z0-9-]{0,62}$, checked by hand because it

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/hearthfn/hearth/internal/cron"
+	"github.com/hearthfn/hearth/internal/limits"
 )
 
 // Trigger types.
@@ -61,15 +62,15 @@ func (t Trigger) validate() error {
 	if d, ok := t.Options["delivery"]; ok && (t.Type != TriggerNATS || (d != "at-most-once" && d != "at-least-once")) {
 		return fmt.Errorf(`option delivery is %q; a nats trigger takes "at-most-once" (a queue group, the default) or "at-least-once" (a JetStream consumer)`, d)
 	}
-	if len(t.Options) > MaxTriggerOptions {
-		return fmt.Errorf("%d options; a trigger may have at most %d", len(t.Options), MaxTriggerOptions)
+	if len(t.Options) > limits.MaxTriggerOptions {
+		return fmt.Errorf("%d options; a trigger may have at most %d", len(t.Options), limits.MaxTriggerOptions)
 	}
 	for _, k := range sortedKeys(t.Options) {
 		if !optionKeyPattern.MatchString(k) {
 			return fmt.Errorf("option name %q is not valid; use up to 32 lowercase letters, digits and _, starting with a letter", k)
 		}
-		if len(t.Options[k]) > MaxTriggerOptValue {
-			return fmt.Errorf("option %s is %d bytes long; the limit is %d", k, len(t.Options[k]), MaxTriggerOptValue)
+		if len(t.Options[k]) > limits.MaxTriggerOptBytes {
+			return fmt.Errorf("option %s is %d bytes long; the limit is %d", k, len(t.Options[k]), limits.MaxTriggerOptBytes)
 		}
 	}
 	return nil

@@ -1,12 +1,3 @@
-// Package autoscaler decides when a function keeps a warm instance, and
-// replays those decisions on a day of real serverless traffic (the Azure
-// Functions 2019 trace) to score them, following the rules of
-// shared/AUTOSCALING-BENCHMARK.md.
-//
-// A Policy makes one FunctionPolicy per function. The replay and the live
-// autoscaler drive it the same way, minute by minute: Warm(t) before minute
-// t, then Observe(t, count) once the minute is over, so a policy cannot look
-// ahead.
 package autoscaler
 
 import (

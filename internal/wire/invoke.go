@@ -6,8 +6,6 @@ import (
 	"fmt"
 
 	"github.com/nats-io/nats.go"
-
-	"github.com/hearthfn/hearth/internal/abi"
 )
 
 // Subjects and queue groups.
@@ -23,13 +21,6 @@ const (
 	// MetaHeader carried the JSON metadata of a Request or Response before
 	// the binary format; decoders still accept it.
 	MetaHeader = "Hearth-Meta"
-)
-
-// ABIs a function module can implement, kept for cmd/hearth/bench.go;
-// remove them once it uses abi.Command and abi.Reactor.
-const (
-	ABICommand = abi.Command
-	ABIReactor = abi.Reactor
 )
 
 // RunnerSubject is the subject on which the runner with id takes work
