@@ -3,104 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
-	"fmt"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/hearthfn/hearth/gateway"
-	"github.com/hearthfn/hearth/internal/objstore"
-	"github.com/hearthfn/hearth/internal/stack"
-	"github.com/hearthfn/hearth/internal/testutil"
-	"github.com/hearthfn/hearth/runner"
+	"github.com/hearthfn/hearth/internal/stack/stacktest"
 )
-
-// externalConn starts the parts a cluster would have outside hearth: a
-// nats-server and MinIO (the embedded S3 server when MinIO is unavailable).
-func externalConn(t *testing.T) stack.Conn {
-	t.Helper()
-	ns := testutil.StartNATS(t)
-	conn := stack.Conn{NATSURL: ns.ClientURL()}
-	if testutil.HaveMinIO(t) {
-		m := testutil.StartMinIO(t)
-		conn.S3 = objstore.Config{Endpoint: "http://" + m.Endpoint, AccessKey: m.AccessKey, SecretKey: m.SecretKey}
-		return conn
-	}
-	conn.S3 = testutil.S3Config(t)
-	return conn
-}
-
-// gatewayRole starts a gateway role for a test on a random port; it stops
-// when the test ends.
-func gatewayRole(t *testing.T, conn stack.Conn, cfg gateway.Config) *stack.Stack {
-	t.Helper()
-	cfg.Listen = "127.0.0.1:0"
-	gw := &stack.Stack{Log: quietLogger()}
-	t.Cleanup(func() { _ = gw.Close(context.Background()) })
-	if err := gw.StartGatewayRole(context.Background(), conn, cfg, nil); err != nil {
-		t.Fatal(err)
-	}
-	return gw
-}
-
-// runnerRole starts a runner role for a test, on its own connections.
-func runnerRole(t *testing.T, conn stack.Conn, cfg runner.Config) *stack.Stack {
-	t.Helper()
-	rn := &stack.Stack{Log: quietLogger()}
-	t.Cleanup(func() { _ = rn.Close(context.Background()) })
-	if err := rn.Connect(context.Background(), conn, "test-runner"); err != nil {
-		t.Fatal(err)
-	}
-	if err := rn.StartRunner(cfg); err != nil {
-		t.Fatal(err)
-	}
-	return rn
-}
-
-// waitRunners polls the gateway's /v1/runners until it lists n runners.
-func waitRunners(t *testing.T, gatewayURL string, n int) {
-	t.Helper()
-	testutil.Eventually(t, 10*time.Second, func() error {
-		_, body := call(t, http.MethodGet, gatewayURL+"/v1/runners", "", nil)
-		var out struct{ Runners []struct{ ID string } }
-		if err := json.Unmarshal(body, &out); err != nil {
-			return err
-		}
-		if len(out.Runners) != n {
-			return fmt.Errorf("/v1/runners lists %d runners, want %d: %s", len(out.Runners), n, body)
-		}
-		return nil
-	})
-}
-
-// TestGatewayAndRunnerRoles runs the gateway and two runners as separate
-// roles, each with its own connections, against external NATS and S3.
-func TestGatewayAndRunnerRoles(t *testing.T) {
-	conn := externalConn(t)
-	gw := gatewayRole(t, conn, gateway.Config{})
-	for i := 0; i < 2; i++ {
-		runnerRole(t, conn, runner.Config{CacheDir: t.TempDir()})
-	}
-
-	resp, body := call(t, http.MethodPut, gw.GatewayURL+"/v1/functions/hello", "application/wasm", exampleWasm(t, "hello"))
-	if resp.StatusCode != http.StatusCreated {
-		t.Fatalf("deploy: %d %s", resp.StatusCode, body)
-	}
-	resp, body = call(t, http.MethodPost, gw.GatewayURL+"/v1/functions/hello/invoke", "", []byte("roles"))
-	if resp.StatusCode != http.StatusOK || string(body) != "Hello, roles!\n" {
-		t.Fatalf("invoke: %d %q", resp.StatusCode, body)
-	}
-	// The gateway knows both runners from their heartbeats.
-	waitRunners(t, gw.GatewayURL, 2)
-	resp, body = call(t, http.MethodGet, gw.GatewayURL+"/readyz", "", nil)
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("/readyz: %d %s", resp.StatusCode, body)
-	}
-}
 
 func TestRoleFlagErrors(t *testing.T) {
 	t.Setenv("HEARTH_S3_ENDPOINT", "")
@@ -123,9 +32,9 @@ func TestRoleFlagErrors(t *testing.T) {
 
 // TestCLI drives the CLI commands against a dev stack.
 func TestCLI(t *testing.T) {
-	s := startTestDev(t, t.TempDir())
+	s := stacktest.Dev(t, t.TempDir())
 	hello := filepath.Join(t.TempDir(), "hello.wasm")
-	if err := os.WriteFile(hello, exampleWasm(t, "hello"), 0o644); err != nil {
+	if err := os.WriteFile(hello, stacktest.ExampleWasm(t, "hello"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	hearth := func(args ...string) (int, string, string) {

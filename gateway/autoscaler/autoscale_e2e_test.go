@@ -1,4 +1,4 @@
-package main
+package autoscaler_test
 
 import (
 	"context"
@@ -16,6 +16,7 @@ import (
 	"github.com/hearthfn/hearth/gateway/autoscaler/provider"
 	"github.com/hearthfn/hearth/internal/objstore"
 	"github.com/hearthfn/hearth/internal/stack"
+	"github.com/hearthfn/hearth/internal/stack/stacktest"
 	"github.com/hearthfn/hearth/internal/testmodules"
 	"github.com/hearthfn/hearth/internal/testutil"
 	"github.com/hearthfn/hearth/runner"
@@ -28,20 +29,16 @@ import (
 func coldStartsOfPeriodicCalls(t *testing.T, autoscale string) (int, string) {
 	t.Helper()
 	tick := 50 * time.Millisecond
-	s, err := stack.StartDev(context.Background(), stack.DevConfig{
-		DataDir: t.TempDir(), Listen: "127.0.0.1:0", NATSListen: "127.0.0.1:0", S3Listen: "127.0.0.1:0", Log: quietLogger(),
+	s := stacktest.DevWith(t, stack.DevConfig{
 		Gateway: gateway.Config{Autoscale: autoscale, AutoscaleTick: tick},
 		Runner:  runner.Config{IdleTTL: 2 * tick},
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close(context.Background())
+	defer s.Close(context.Background()) // before the next run starts its own
 	cold := 0
 	timer := time.NewTicker(8 * tick) // the workload's period
 	defer timer.Stop()
 	for i := 0; i < 12; i++ {
-		resp, body := call(t, http.MethodPost, s.GatewayURL+"/v1/functions/reverse/invoke", "", []byte("ab"))
+		resp, body := stacktest.Call(t, http.MethodPost, s.GatewayURL+"/v1/functions/reverse/invoke", "", []byte("ab"))
 		if resp.StatusCode != 200 || string(body) != "ba" {
 			t.Fatalf("call %d: %d %q", i, resp.StatusCode, body)
 		}
@@ -55,7 +52,7 @@ func coldStartsOfPeriodicCalls(t *testing.T, autoscale string) (int, string) {
 
 func metricsText(t *testing.T, s *stack.Stack) string {
 	t.Helper()
-	_, body := call(t, http.MethodGet, s.GatewayURL+"/metrics", "", nil)
+	_, body := stacktest.Call(t, http.MethodGet, s.GatewayURL+"/metrics", "", nil)
 	return string(body)
 }
 
@@ -87,14 +84,13 @@ func TestAutoscalerPrewarmsPeriodicWorkload(t *testing.T) {
 // its start and its drain.
 func TestAutoscalerScalesRunners(t *testing.T) {
 	bin := filepath.Join(t.TempDir(), "sleeper")
-	build := exec.Command("go", "build", "-o", bin, "../../gateway/autoscaler/provider/testdata/sleeper")
+	build := exec.Command("go", "build", "-o", bin, "./provider/testdata/sleeper")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("build the stand-in runner: %v\n%s", err, out)
 	}
 	marks := t.TempDir()
 	var procs *provider.Process
-	s, err := stack.StartDev(context.Background(), stack.DevConfig{
-		DataDir: t.TempDir(), Listen: "127.0.0.1:0", NATSListen: "127.0.0.1:0", S3Listen: "127.0.0.1:0", Log: quietLogger(),
+	s := stacktest.DevWith(t, stack.DevConfig{
 		Gateway: gateway.Config{Autoscale: "predictive", AutoscaleTick: 50 * time.Millisecond, MaxRunners: 2},
 		Runner:  runner.Config{Concurrency: 2},
 		Scaler: func(string, objstore.Config) autoscaler.Scaler {
@@ -102,17 +98,13 @@ func TestAutoscalerScalesRunners(t *testing.T) {
 			return procs
 		},
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close(context.Background())
-	mustDeploy(t, s.GatewayURL, "sleepy", testmodules.Sleep, "")
+	stacktest.MustDeploy(t, s.GatewayURL, "sleepy", testmodules.Sleep, "")
 
 	// Two slow calls fill the built-in runner (capacity 2): the load asks for 2 runners.
 	done := make(chan struct{}, 2)
 	for i := 0; i < 2; i++ {
 		go func() {
-			call(t, http.MethodPost, s.GatewayURL+"/v1/functions/sleepy/invoke", "", []byte("3000"))
+			stacktest.Call(t, http.MethodPost, s.GatewayURL+"/v1/functions/sleepy/invoke", "", []byte("3000"))
 			done <- struct{}{}
 		}()
 	}

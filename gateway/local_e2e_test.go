@@ -1,23 +1,17 @@
-package main
+package gateway_test
 
 import (
 	"bytes"
 	"context"
-	"encoding/json"
-	"fmt"
-	"io"
 	"net/http"
-	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 
 	"github.com/nats-io/nats.go"
 
 	"github.com/hearthfn/hearth/gateway"
-	"github.com/hearthfn/hearth/gateway/records"
 	"github.com/hearthfn/hearth/internal/stack"
-	"github.com/hearthfn/hearth/internal/testutil"
+	"github.com/hearthfn/hearth/internal/stack/stacktest"
 	"github.com/hearthfn/hearth/internal/wire"
 	"github.com/hearthfn/hearth/runner"
 )
@@ -49,17 +43,17 @@ func countInvocations(t *testing.T, s *stack.Stack) (count func() int64) {
 // the runner of its own process over directly; a gateway with NoLocal
 // sends them through NATS. Both answer the same.
 func TestDevCallsSkipNATS(t *testing.T) {
-	s := startTestDev(t, t.TempDir())
+	s := stacktest.Dev(t, t.TempDir())
 	crossed := countInvocations(t, s)
 	for _, fn := range []string{"reverse-c", "reverse", "hello"} {
-		resp, body := call(t, http.MethodPost, s.GatewayURL+"/v1/functions/"+fn+"/invoke", "text/plain", []byte("Hearth"))
+		resp, body := stacktest.Call(t, http.MethodPost, s.GatewayURL+"/v1/functions/"+fn+"/invoke", "text/plain", []byte("Hearth"))
 		if resp.StatusCode != http.StatusOK || resp.Header.Get("Hearth-Runner") != s.Runner.ID() {
 			t.Fatalf("%s: status %d, runner %q (want %q): %s", fn, resp.StatusCode, resp.Header.Get("Hearth-Runner"), s.Runner.ID(), body)
 		}
 	}
 	// 32 MiB in and out: no claim check is needed when no message carries it.
 	big := bytes.Repeat([]byte("0123456789abcdef"), 2<<20)
-	resp, body := call(t, http.MethodPost, s.GatewayURL+"/v1/functions/echo/invoke", "application/octet-stream", big)
+	resp, body := stacktest.Call(t, http.MethodPost, s.GatewayURL+"/v1/functions/echo/invoke", "application/octet-stream", big)
 	if resp.StatusCode != http.StatusOK || !bytes.Equal(body, big) {
 		t.Fatalf("32 MiB echo: status %d, %d bytes back", resp.StatusCode, len(body))
 	}
@@ -71,7 +65,7 @@ func TestDevCallsSkipNATS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, body = call(t, http.MethodPost, viaNATS+"/v1/functions/reverse-c/invoke", "text/plain", []byte("Hearth"))
+	resp, body = stacktest.Call(t, http.MethodPost, viaNATS+"/v1/functions/reverse-c/invoke", "text/plain", []byte("Hearth"))
 	if resp.StatusCode != http.StatusOK || string(body) != "htraeH" {
 		t.Fatalf("through NATS: status %d: %s", resp.StatusCode, body)
 	}
@@ -83,81 +77,17 @@ func TestDevCallsSkipNATS(t *testing.T) {
 // TestDevLocalRunnerDrains: once the runner of the gateway's process
 // drains, calls go to another runner through NATS, and none fails.
 func TestDevLocalRunnerDrains(t *testing.T) {
-	s := startTestDev(t, t.TempDir())
-	other := runnerRole(t, s.Conn, runner.Config{})
-	waitRunners(t, s.GatewayURL, 2)
+	s := stacktest.Dev(t, t.TempDir())
+	other := stacktest.RunnerRole(t, s.Conn, runner.Config{})
+	stacktest.WaitRunners(t, s.GatewayURL, 2)
 	if err := s.Runner.Stop(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	for range 20 {
-		resp, body := call(t, http.MethodPost, s.GatewayURL+"/v1/functions/reverse-c/invoke", "text/plain", []byte("Hearth"))
+		resp, body := stacktest.Call(t, http.MethodPost, s.GatewayURL+"/v1/functions/reverse-c/invoke", "text/plain", []byte("Hearth"))
 		if resp.StatusCode != http.StatusOK || string(body) != "htraeH" || resp.Header.Get("Hearth-Runner") != other.Runner.ID() {
 			t.Fatalf("after the local runner stopped: status %d, runner %q: %s", resp.StatusCode, resp.Header.Get("Hearth-Runner"), body)
 		}
-	}
-}
-
-// TestSyncRecordsUnderLoad: a burst of concurrent sync calls, some of them
-// with logs, leaves a record for every one of them; the batched writer
-// drops none.
-func TestSyncRecordsUnderLoad(t *testing.T) {
-	s := startTestDev(t, t.TempDir())
-	const calls, workers = 600, 16
-	ids := make(chan string, calls)
-	var wg sync.WaitGroup
-	var failed atomic.Int64
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			fn := "reverse-c"
-			if w%4 == 0 {
-				fn = "hello" // logs a line to stderr on every call
-			}
-			for range calls / workers {
-				resp, err := http.Post(s.GatewayURL+"/v1/functions/"+fn+"/invoke", "text/plain", strings.NewReader("Hearth"))
-				if err != nil {
-					failed.Add(1)
-					continue
-				}
-				_, _ = io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				if resp.StatusCode != http.StatusOK {
-					failed.Add(1)
-					continue
-				}
-				ids <- fn + " " + resp.Header.Get("Hearth-Invocation-Id")
-			}
-		}()
-	}
-	wg.Wait()
-	close(ids)
-	if n := failed.Load(); n > 0 {
-		t.Fatalf("%d calls failed", n)
-	}
-	for entry := range ids {
-		fn, id, _ := strings.Cut(entry, " ")
-		var rec records.Record
-		testutil.Eventually(t, waitFor, func() error {
-			resp, body := call(t, http.MethodGet, s.GatewayURL+"/v1/invocations/"+id, "", nil)
-			if resp.StatusCode != http.StatusOK {
-				return fmt.Errorf("GET invocation %s: %d %s", id, resp.StatusCode, body)
-			}
-			return json.Unmarshal(body, &rec)
-		})
-		if rec.Function != fn || rec.Status != records.StatusSucceeded || rec.Mode != "sync" || rec.Runner != s.Runner.ID() {
-			t.Fatalf("record of %s: %+v", id, rec)
-		}
-		if fn == "hello" {
-			resp, logs := call(t, http.MethodGet, s.GatewayURL+"/v1/invocations/"+id+"/logs", "", nil)
-			if resp.StatusCode != http.StatusOK || !strings.Contains(string(logs), "hello: greeted 6 bytes") {
-				t.Fatalf("logs of %s: %d %q", id, resp.StatusCode, logs)
-			}
-		}
-	}
-	_, metrics := call(t, http.MethodGet, s.GatewayURL+"/metrics", "", nil)
-	if !strings.Contains(string(metrics), "\nhearth_records_dropped_total 0\n") {
-		t.Fatal("records were dropped, or the metric is missing")
 	}
 }
 
@@ -165,17 +95,17 @@ func TestSyncRecordsUnderLoad(t *testing.T) {
 // the scheduler places on the gateway's own runner skip NATS; calls placed
 // on another node's runner cross it.
 func TestGatewayWithRunner(t *testing.T) {
-	conn := externalConn(t)
-	node := &stack.Stack{Log: quietLogger()}
+	conn := stacktest.ExternalConn(t)
+	node := stack.New(stacktest.QuietLogger())
 	t.Cleanup(func() { _ = node.Close(context.Background()) })
 	err := node.StartGatewayRole(context.Background(), conn,
 		gateway.Config{Listen: "127.0.0.1:0", Strategy: "round-robin"}, &runner.Config{CacheDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	other := runnerRole(t, conn, runner.Config{})
-	waitRunners(t, node.GatewayURL, 2)
-	mustDeploy(t, node.GatewayURL, "rev", exampleWasm(t, "reverse-c"), "")
+	other := stacktest.RunnerRole(t, conn, runner.Config{})
+	stacktest.WaitRunners(t, node.GatewayURL, 2)
+	stacktest.MustDeploy(t, node.GatewayURL, "rev", stacktest.ExampleWasm(t, "reverse-c"), "")
 
 	var toLocal atomic.Int64
 	sub, err := node.NC.Subscribe(wire.RunnerSubject(node.Runner.ID()), func(*nats.Msg) { toLocal.Add(1) })
@@ -188,7 +118,7 @@ func TestGatewayWithRunner(t *testing.T) {
 	}
 	served := map[string]int{}
 	for range 10 {
-		resp, body := call(t, http.MethodPost, node.GatewayURL+"/v1/functions/rev/invoke", "text/plain", []byte("Hearth"))
+		resp, body := stacktest.Call(t, http.MethodPost, node.GatewayURL+"/v1/functions/rev/invoke", "text/plain", []byte("Hearth"))
 		if resp.StatusCode != http.StatusOK || string(body) != "htraeH" {
 			t.Fatalf("status %d: %s", resp.StatusCode, body)
 		}

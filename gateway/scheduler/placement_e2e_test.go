@@ -1,4 +1,4 @@
-package main
+package scheduler_test
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 
 	"github.com/hearthfn/hearth/gateway"
 	"github.com/hearthfn/hearth/internal/stack"
+	"github.com/hearthfn/hearth/internal/stack/stacktest"
 	"github.com/hearthfn/hearth/internal/testmodules"
 	"github.com/hearthfn/hearth/internal/testutil"
 	"github.com/hearthfn/hearth/runner"
@@ -26,19 +27,19 @@ type cluster struct {
 
 func startCluster(t *testing.T, runners, runnerConcurrency int, queueWait time.Duration) *cluster {
 	t.Helper()
-	conn := externalConn(t)
-	gw := gatewayRole(t, conn, gateway.Config{HeartbeatInterval: beat, QueueWait: queueWait})
+	conn := stacktest.ExternalConn(t)
+	gw := stacktest.GatewayRole(t, conn, gateway.Config{HeartbeatInterval: beat, QueueWait: queueWait})
 	c := &cluster{url: gw.GatewayURL}
 	for i := 0; i < runners; i++ {
 		cfg := runner.Config{ID: fmt.Sprintf("runner-%d", i), Concurrency: runnerConcurrency, HeartbeatInterval: beat}
-		c.runners = append(c.runners, runnerRole(t, conn, cfg))
+		c.runners = append(c.runners, stacktest.RunnerRole(t, conn, cfg))
 	}
 	c.waitRunners(t, runners)
 	return c
 }
 
 // waitRunners polls /v1/runners until it lists n runners.
-func (c *cluster) waitRunners(t *testing.T, n int) { waitRunners(t, c.url, n) }
+func (c *cluster) waitRunners(t *testing.T, n int) { stacktest.WaitRunners(t, c.url, n) }
 
 // runner is the cluster's runner with the id.
 func (c *cluster) runner(t *testing.T, id string) *stack.Stack {
@@ -53,12 +54,12 @@ func (c *cluster) runner(t *testing.T, id string) *stack.Stack {
 }
 
 func (c *cluster) invoke(t *testing.T, fn, body string) (*http.Response, []byte) {
-	return call(t, http.MethodPost, c.url+"/v1/functions/"+fn+"/invoke", "", []byte(body))
+	return stacktest.Call(t, http.MethodPost, c.url+"/v1/functions/"+fn+"/invoke", "", []byte(body))
 }
 
 func TestWarmAffinity(t *testing.T) {
 	c := startCluster(t, 3, 8, time.Second)
-	mustDeploy(t, c.url, "reverse", exampleWasm(t, "reverse"), "")
+	stacktest.MustDeploy(t, c.url, "reverse", stacktest.ExampleWasm(t, "reverse"), "")
 	var first string
 	reasons := map[string]bool{}
 	for i := 0; i < 10; i++ {
@@ -90,7 +91,7 @@ func TestWarmAffinity(t *testing.T) {
 
 func TestSpreadingAndOverload(t *testing.T) {
 	c := startCluster(t, 2, 2, 100*time.Millisecond)
-	mustDeploy(t, c.url, "sleepy", testmodules.Sleep, "")
+	stacktest.MustDeploy(t, c.url, "sleepy", testmodules.Sleep, "")
 	// Four concurrent slow calls on two runners that take two each: both are used.
 	var wg sync.WaitGroup
 	var mu sync.Mutex
@@ -130,7 +131,7 @@ func TestSpreadingAndOverload(t *testing.T) {
 		return nil
 	})
 	resp, body := c.invoke(t, "sleepy", "0")
-	wantError(t, resp, body, 429, "overloaded")
+	stacktest.WantError(t, resp, body, 429, "overloaded")
 	if resp.Header.Get("Retry-After") == "" {
 		t.Fatal("429 without Retry-After")
 	}
@@ -141,8 +142,8 @@ func TestSpreadingAndOverload(t *testing.T) {
 
 func TestRunnerFailureAndDrain(t *testing.T) {
 	c := startCluster(t, 3, 8, time.Second)
-	mustDeploy(t, c.url, "hello", exampleWasm(t, "hello"), "")
-	mustDeploy(t, c.url, "sleepy", testmodules.Sleep, "")
+	stacktest.MustDeploy(t, c.url, "hello", stacktest.ExampleWasm(t, "hello"), "")
+	stacktest.MustDeploy(t, c.url, "sleepy", testmodules.Sleep, "")
 
 	resp, _ := c.invoke(t, "hello", "x")
 	home := resp.Header.Get("Hearth-Runner")
@@ -185,7 +186,7 @@ func TestRunnerFailureAndDrain(t *testing.T) {
 	stopped := make(chan error, 1)
 	go func() { stopped <- drainer.Runner.Stop(context.Background()) }()
 	testutil.Eventually(t, 10*time.Second, func() error {
-		_, body := call(t, http.MethodGet, c.url+"/v1/runners", "", nil)
+		_, body := stacktest.Call(t, http.MethodGet, c.url+"/v1/runners", "", nil)
 		if !strings.Contains(string(body), `"draining"`) {
 			return fmt.Errorf("no draining runner in %s", body)
 		}
@@ -207,7 +208,7 @@ func TestRunnerFailureAndDrain(t *testing.T) {
 
 func TestRunnerLostMidCall(t *testing.T) {
 	c := startCluster(t, 2, 8, time.Second)
-	mustDeploy(t, c.url, "sleepy", testmodules.Sleep, "")
+	stacktest.MustDeploy(t, c.url, "sleepy", testmodules.Sleep, "")
 	resp, _ := c.invoke(t, "sleepy", "0")
 	home := resp.Header.Get("Hearth-Runner")
 	victim := c.runner(t, home)

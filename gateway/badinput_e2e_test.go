@@ -1,4 +1,4 @@
-package main
+package gateway_test
 
 import (
 	"bufio"
@@ -15,51 +15,16 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hearthfn/hearth/functions"
+	"github.com/hearthfn/hearth/internal/stack/stacktest"
 	"github.com/hearthfn/hearth/internal/testmodules"
 	"github.com/hearthfn/hearth/internal/testutil"
 )
 
-func exampleWasm(t *testing.T, name string) []byte {
-	t.Helper()
-	for _, ex := range functions.Examples() {
-		if ex.Name == name {
-			return ex.Wasm
-		}
-	}
-	t.Fatalf("no example %q", name)
-	return nil
-}
-
-// deployWithSpec deploys module as name with a JSON spec, multipart.
-func deployWithSpec(t *testing.T, base, name string, module []byte, spec string) (*http.Response, []byte) {
-	t.Helper()
-	var buf bytes.Buffer
-	mw := multipart.NewWriter(&buf)
-	if spec != "" {
-		if err := mw.WriteField("spec", spec); err != nil {
-			t.Fatal(err)
-		}
-	}
-	part, err := mw.CreateFormFile("module", name+".wasm")
-	if err != nil {
-		t.Fatal(err)
-	}
-	part.Write(module)
-	mw.Close()
-	return call(t, http.MethodPut, base+"/v1/functions/"+name, mw.FormDataContentType(), buf.Bytes())
-}
-
-func mustDeploy(t *testing.T, base, name string, module []byte, spec string) {
-	t.Helper()
-	resp, body := deployWithSpec(t, base, name, module, spec)
-	if resp.StatusCode != http.StatusCreated {
-		t.Fatalf("deploy %s: %d %s", name, resp.StatusCode, body)
-	}
-}
+// waitFor is a generous bound for calls that must end by themselves.
+const waitFor = 30 * time.Second
 
 func TestBadDeploys(t *testing.T) {
-	s := startTestDev(t, t.TempDir())
+	s := stacktest.Dev(t, t.TempDir())
 	base := s.GatewayURL
 	tests := []struct {
 		name, fn, ctype string
@@ -69,16 +34,16 @@ func TestBadDeploys(t *testing.T) {
 	}{
 		{"not wasm", "junk", "application/wasm", []byte("#!/bin/sh\necho hi\n"), 400, "invalid_module", "not a WebAssembly module"},
 		{"empty body", "junk", "application/wasm", nil, 400, "invalid_module", "not a WebAssembly module"},
-		{"truncated wasm", "junk", "application/wasm", exampleWasm(t, "hello")[:100], 400, "invalid_module", "does not compile"},
+		{"truncated wasm", "junk", "application/wasm", stacktest.ExampleWasm(t, "hello")[:100], 400, "invalid_module", "does not compile"},
 		{"forbidden import", "sock", "application/wasm", testmodules.ForbiddenImport, 400, "invalid_module", "env.socket_open"},
-		{"bad name", "Bad_Name", "application/wasm", exampleWasm(t, "hello"), 400, "invalid_name", "lowercase"},
-		{"name too long", strings.Repeat("a", 64), "application/wasm", exampleWasm(t, "hello"), 400, "invalid_name", "63"},
-		{"wrong content type", "x", "text/plain", exampleWasm(t, "hello"), 415, "unsupported_media_type", "application/wasm"},
+		{"bad name", "Bad_Name", "application/wasm", stacktest.ExampleWasm(t, "hello"), 400, "invalid_name", "lowercase"},
+		{"name too long", strings.Repeat("a", 64), "application/wasm", stacktest.ExampleWasm(t, "hello"), 400, "invalid_name", "63"},
+		{"wrong content type", "x", "text/plain", stacktest.ExampleWasm(t, "hello"), 415, "unsupported_media_type", "application/wasm"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			resp, body := call(t, http.MethodPut, base+"/v1/functions/"+tt.fn, tt.ctype, tt.body)
-			wantError(t, resp, body, tt.status, tt.code)
+			resp, body := stacktest.Call(t, http.MethodPut, base+"/v1/functions/"+tt.fn, tt.ctype, tt.body)
+			stacktest.WantError(t, resp, body, tt.status, tt.code)
 			if !strings.Contains(string(body), tt.mention) {
 				t.Fatalf("error %s does not mention %q", body, tt.mention)
 			}
@@ -96,8 +61,8 @@ func TestBadDeploys(t *testing.T) {
 	}
 	for _, tt := range specs {
 		t.Run("spec "+tt.name, func(t *testing.T) {
-			resp, body := deployWithSpec(t, base, "specced", exampleWasm(t, "hello"), tt.spec)
-			wantError(t, resp, body, 400, "invalid_spec")
+			resp, body := stacktest.DeployWithSpec(t, base, "specced", stacktest.ExampleWasm(t, "hello"), tt.spec)
+			stacktest.WantError(t, resp, body, 400, "invalid_spec")
 			if !strings.Contains(string(body), tt.mention) {
 				t.Fatalf("error %s does not mention %q", body, tt.mention)
 			}
@@ -108,16 +73,16 @@ func TestBadDeploys(t *testing.T) {
 		mw := multipart.NewWriter(&buf)
 		mw.WriteField("spec", `{}`)
 		mw.Close()
-		resp, body := call(t, http.MethodPut, base+"/v1/functions/x", mw.FormDataContentType(), buf.Bytes())
-		wantError(t, resp, body, 400, "invalid_module")
+		resp, body := stacktest.Call(t, http.MethodPut, base+"/v1/functions/x", mw.FormDataContentType(), buf.Bytes())
+		stacktest.WantError(t, resp, body, 400, "invalid_module")
 	})
 	// No bad deploy left anything behind.
-	resp, body := call(t, http.MethodGet, base+"/v1/functions/junk", "", nil)
-	wantError(t, resp, body, 404, "function_not_found")
+	resp, body := stacktest.Call(t, http.MethodGet, base+"/v1/functions/junk", "", nil)
+	stacktest.WantError(t, resp, body, 404, "function_not_found")
 }
 
 func TestBadRequests(t *testing.T) {
-	s := startTestDev(t, t.TempDir())
+	s := stacktest.Dev(t, t.TempDir())
 	base := s.GatewayURL
 	tests := []struct {
 		name, method, path string
@@ -138,8 +103,8 @@ func TestBadRequests(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			resp, body := call(t, tt.method, base+tt.path, "", tt.body)
-			wantError(t, resp, body, tt.status, tt.code)
+			resp, body := stacktest.Call(t, tt.method, base+tt.path, "", tt.body)
+			stacktest.WantError(t, resp, body, tt.status, tt.code)
 		})
 	}
 	t.Run("body shorter than its Content-Length", func(t *testing.T) {
@@ -157,38 +122,38 @@ func TestBadRequests(t *testing.T) {
 		}
 		defer resp.Body.Close()
 		body, _ := io.ReadAll(resp.Body)
-		wantError(t, resp, body, 400, "bad_request")
+		stacktest.WantError(t, resp, body, 400, "bad_request")
 	})
 }
 
 func TestFailingFunctions(t *testing.T) {
-	s := startTestDev(t, t.TempDir())
+	s := stacktest.Dev(t, t.TempDir())
 	base := s.GatewayURL
-	mustDeploy(t, base, "trap", testmodules.Trap, "")
-	mustDeploy(t, base, "exit3", testmodules.ExitCode, "")
-	mustDeploy(t, base, "loop", testmodules.Loop, `{"timeout_ms":300}`)
-	mustDeploy(t, base, "bomb", testmodules.MemoryBomb, `{"memory_mb":16}`)
-	mustDeploy(t, base, "flood", testmodules.BigOutput, "")
+	stacktest.MustDeploy(t, base, "trap", testmodules.Trap, "")
+	stacktest.MustDeploy(t, base, "exit3", testmodules.ExitCode, "")
+	stacktest.MustDeploy(t, base, "loop", testmodules.Loop, `{"timeout_ms":300}`)
+	stacktest.MustDeploy(t, base, "bomb", testmodules.MemoryBomb, `{"memory_mb":16}`)
+	stacktest.MustDeploy(t, base, "flood", testmodules.BigOutput, "")
 
 	helloWorks := func(t *testing.T) {
 		t.Helper()
-		resp, body := call(t, http.MethodPost, base+"/v1/functions/hello/invoke", "", []byte("still"))
+		resp, body := stacktest.Call(t, http.MethodPost, base+"/v1/functions/hello/invoke", "", []byte("still"))
 		if resp.StatusCode != 200 || string(body) != "Hello, still!\n" {
 			t.Fatalf("hello after a failure: %d %q", resp.StatusCode, body)
 		}
 	}
 
 	t.Run("trap is 502 and the runner serves the next call", func(t *testing.T) {
-		resp, body := call(t, http.MethodPost, base+"/v1/functions/trap/invoke", "", nil)
-		wantError(t, resp, body, 502, "function_failed")
+		resp, body := stacktest.Call(t, http.MethodPost, base+"/v1/functions/trap/invoke", "", nil)
+		stacktest.WantError(t, resp, body, 502, "function_failed")
 		if !strings.Contains(string(body), "trapped") {
 			t.Fatalf("trap error %s", body)
 		}
 		helloWorks(t)
 	})
 	t.Run("non-zero exit is 502 with the stderr tail", func(t *testing.T) {
-		resp, body := call(t, http.MethodPost, base+"/v1/functions/exit3/invoke", "", nil)
-		wantError(t, resp, body, 502, "function_failed")
+		resp, body := stacktest.Call(t, http.MethodPost, base+"/v1/functions/exit3/invoke", "", nil)
+		stacktest.WantError(t, resp, body, 502, "function_failed")
 		var e struct {
 			Error struct{ Message, Stderr string }
 		}
@@ -199,29 +164,29 @@ func TestFailingFunctions(t *testing.T) {
 	})
 	t.Run("endless loop is 504 after its timeout", func(t *testing.T) {
 		start := time.Now()
-		resp, body := call(t, http.MethodPost, base+"/v1/functions/loop/invoke", "", nil)
+		resp, body := stacktest.Call(t, http.MethodPost, base+"/v1/functions/loop/invoke", "", nil)
 		elapsed := time.Since(start)
-		wantError(t, resp, body, 504, "timeout")
+		stacktest.WantError(t, resp, body, 504, "timeout")
 		if elapsed < 300*time.Millisecond || elapsed > waitFor {
 			t.Fatalf("timeout answered after %s, want about 300ms", elapsed)
 		}
 		helloWorks(t)
 	})
 	t.Run("memory bomb fails the call, not the runner", func(t *testing.T) {
-		resp, body := call(t, http.MethodPost, base+"/v1/functions/bomb/invoke", "", nil)
-		wantError(t, resp, body, 502, "function_failed")
+		resp, body := stacktest.Call(t, http.MethodPost, base+"/v1/functions/bomb/invoke", "", nil)
+		stacktest.WantError(t, resp, body, 502, "function_failed")
 		helloWorks(t)
 	})
 	t.Run("endless output is cut off", func(t *testing.T) {
-		resp, body := call(t, http.MethodPost, base+"/v1/functions/flood/invoke", "", nil)
-		wantError(t, resp, body, 502, "output_too_large")
+		resp, body := stacktest.Call(t, http.MethodPost, base+"/v1/functions/flood/invoke", "", nil)
+		stacktest.WantError(t, resp, body, 502, "output_too_large")
 		helloWorks(t)
 	})
 	t.Run("over the concurrency cap is 429", func(t *testing.T) {
-		mustDeploy(t, base, "sleepy", testmodules.Sleep, `{"concurrency":1}`)
+		stacktest.MustDeploy(t, base, "sleepy", testmodules.Sleep, `{"concurrency":1}`)
 		slow := make(chan int, 1)
 		go func() {
-			resp, _ := call(t, http.MethodPost, base+"/v1/functions/sleepy/invoke", "", []byte("1000"))
+			resp, _ := stacktest.Call(t, http.MethodPost, base+"/v1/functions/sleepy/invoke", "", []byte("1000"))
 			slow <- resp.StatusCode
 		}()
 		testutil.Eventually(t, waitFor, func() error {
@@ -230,8 +195,8 @@ func TestFailingFunctions(t *testing.T) {
 			}
 			return nil
 		})
-		resp, body := call(t, http.MethodPost, base+"/v1/functions/sleepy/invoke", "", []byte("0"))
-		wantError(t, resp, body, 429, "concurrency_limit")
+		resp, body := stacktest.Call(t, http.MethodPost, base+"/v1/functions/sleepy/invoke", "", []byte("0"))
+		stacktest.WantError(t, resp, body, 429, "concurrency_limit")
 		if resp.Header.Get("Retry-After") == "" {
 			t.Fatal("429 without Retry-After")
 		}
@@ -245,7 +210,7 @@ func TestFailingFunctions(t *testing.T) {
 		if err := s.Runner.Stop(ctx); err != nil {
 			t.Fatal(err)
 		}
-		resp, body := call(t, http.MethodPost, base+"/v1/functions/hello/invoke", "", nil)
-		wantError(t, resp, body, 503, "no_runners")
+		resp, body := stacktest.Call(t, http.MethodPost, base+"/v1/functions/hello/invoke", "", nil)
+		stacktest.WantError(t, resp, body, 503, "no_runners")
 	})
 }
