@@ -17,29 +17,10 @@ import (
 
 	"github.com/hearthfn/hearth/gateway"
 	"github.com/hearthfn/hearth/gateway/records"
-	"github.com/hearthfn/hearth/internal/stack"
 	"github.com/hearthfn/hearth/internal/stack/stacktest"
 	"github.com/hearthfn/hearth/internal/testmodules"
 	"github.com/hearthfn/hearth/internal/testutil"
-	"github.com/hearthfn/hearth/runner"
 )
-
-const beat = 50 * time.Millisecond // heartbeat interval in these tests
-
-// asyncGateway starts a gateway role with fast retries for tests.
-func asyncGateway(t *testing.T, conn stack.Conn, cfg gateway.Config) *stack.Stack {
-	t.Helper()
-	cfg.HeartbeatInterval = beat
-	if cfg.RetryBase == 0 {
-		cfg.RetryBase = 50 * time.Millisecond
-	}
-	return stacktest.GatewayRole(t, conn, cfg)
-}
-
-func asyncRunner(t *testing.T, conn stack.Conn) *stack.Stack {
-	t.Helper()
-	return stacktest.RunnerRole(t, conn, runner.Config{HeartbeatInterval: beat})
-}
 
 func TestAsyncAcceptResultAndLogs(t *testing.T) {
 	s := stacktest.Dev(t, t.TempDir())
@@ -132,8 +113,8 @@ func TestAsyncDedupeAndCallback(t *testing.T) {
 
 func TestAsyncRetriesDeadLetterAndReplay(t *testing.T) {
 	conn := stacktest.ExternalConn(t)
-	gw := asyncGateway(t, conn, gateway.Config{MaxAttempts: 3, RetryBase: 100 * time.Millisecond})
-	asyncRunner(t, conn)
+	gw := stacktest.FastGateway(t, conn, gateway.Config{MaxAttempts: 3, RetryBase: 100 * time.Millisecond})
+	stacktest.FastRunner(t, conn)
 	stacktest.MustDeploy(t, gw.GatewayURL, "flaky", testmodules.ExitCode, "")
 	start := time.Now()
 	id := stacktest.Submit(t, gw.GatewayURL, "flaky", "", nil)
@@ -167,14 +148,14 @@ func TestAsyncRetriesDeadLetterAndReplay(t *testing.T) {
 
 func TestAsyncSurvivesDispatcherCrash(t *testing.T) {
 	conn := stacktest.ExternalConn(t)
-	first := asyncGateway(t, conn, gateway.Config{AckWait: 300 * time.Millisecond})
-	asyncRunner(t, conn)
+	first := stacktest.FastGateway(t, conn, gateway.Config{AckWait: 300 * time.Millisecond})
+	stacktest.FastRunner(t, conn)
 	stacktest.MustDeploy(t, first.GatewayURL, "sleepy", testmodules.Sleep, "")
 	id := stacktest.Submit(t, first.GatewayURL, "sleepy", "1500", nil)
 	stacktest.WaitStatus(t, first.GatewayURL, id, "running")
 	first.NC.Close() // the gateway running it dies mid-invocation
 
-	second := asyncGateway(t, conn, gateway.Config{AckWait: 300 * time.Millisecond})
+	second := stacktest.FastGateway(t, conn, gateway.Config{AckWait: 300 * time.Millisecond})
 	rec := stacktest.WaitStatus(t, second.GatewayURL, id, "succeeded")
 	if rec.Attempts != 2 {
 		t.Fatalf("record after redelivery: attempts %d, want 2", rec.Attempts)
@@ -201,7 +182,7 @@ func TestAsyncLargePayload(t *testing.T) {
 // once a runner comes.
 func TestAsyncWaitsForCapacity(t *testing.T) {
 	conn := stacktest.ExternalConn(t)
-	gw := asyncGateway(t, conn, gateway.Config{MaxAttempts: 2, RetryBase: 20 * time.Millisecond, RetryCap: 100 * time.Millisecond})
+	gw := stacktest.FastGateway(t, conn, gateway.Config{MaxAttempts: 2, RetryBase: 20 * time.Millisecond, RetryCap: 100 * time.Millisecond})
 	stacktest.MustDeploy(t, gw.GatewayURL, "hello", stacktest.ExampleWasm(t, "hello"), "")
 	id := stacktest.Submit(t, gw.GatewayURL, "hello", "patient", nil)
 	// Many deliveries (more than MaxAttempts) find no runner; none counts
@@ -220,7 +201,7 @@ func TestAsyncWaitsForCapacity(t *testing.T) {
 		}
 		return nil
 	})
-	asyncRunner(t, conn)
+	stacktest.FastRunner(t, conn)
 	rec := stacktest.WaitStatus(t, gw.GatewayURL, id, "succeeded")
 	if rec.Attempts != 1 {
 		t.Fatalf("attempts %d, want 1", rec.Attempts)
@@ -232,7 +213,7 @@ func TestAsyncWaitsForCapacity(t *testing.T) {
 // of invocations read it from the stream.
 func TestAsyncQueuedIsReadFromTheStream(t *testing.T) {
 	conn := stacktest.ExternalConn(t)
-	gw := asyncGateway(t, conn, gateway.Config{NoDispatcher: true})
+	gw := stacktest.FastGateway(t, conn, gateway.Config{NoDispatcher: true})
 	stacktest.MustDeploy(t, gw.GatewayURL, "hello", stacktest.ExampleWasm(t, "hello"), "")
 	stacktest.MustDeploy(t, gw.GatewayURL, "other", stacktest.ExampleWasm(t, "hello"), "")
 	var ids []string
@@ -292,8 +273,8 @@ func TestAsyncQueuedIsReadFromTheStream(t *testing.T) {
 	}
 
 	// A dispatcher runs them; each is listed once, from its record.
-	asyncGateway(t, conn, gateway.Config{})
-	asyncRunner(t, conn)
+	stacktest.FastGateway(t, conn, gateway.Config{})
+	stacktest.FastRunner(t, conn)
 	for _, id := range ids {
 		stacktest.WaitStatus(t, gw.GatewayURL, id, "succeeded")
 	}

@@ -18,25 +18,7 @@ import (
 	"github.com/hearthfn/hearth/internal/stack"
 	"github.com/hearthfn/hearth/internal/stack/stacktest"
 	"github.com/hearthfn/hearth/internal/testutil"
-	"github.com/hearthfn/hearth/runner"
 )
-
-const beat = 50 * time.Millisecond // heartbeat interval in these tests
-
-// asyncGateway starts a gateway role with fast retries for tests.
-func asyncGateway(t *testing.T, conn stack.Conn, cfg gateway.Config) *stack.Stack {
-	t.Helper()
-	cfg.HeartbeatInterval = beat
-	if cfg.RetryBase == 0 {
-		cfg.RetryBase = 50 * time.Millisecond
-	}
-	return stacktest.GatewayRole(t, conn, cfg)
-}
-
-func asyncRunner(t *testing.T, conn stack.Conn) *stack.Stack {
-	t.Helper()
-	return stacktest.RunnerRole(t, conn, runner.Config{HeartbeatInterval: beat})
-}
 
 // invocationsOf lists a function's invocation records.
 func invocationsOf(t *testing.T, base, fn string) []records.Record {
@@ -94,9 +76,9 @@ func TestNATSTriggers(t *testing.T) {
 func TestCronFiresOncePerTickWithTwoGateways(t *testing.T) {
 	conn := stacktest.ExternalConn(t)
 	cfg := gateway.Config{TriggerTick: 50 * time.Millisecond}
-	a := asyncGateway(t, conn, cfg)
-	b := asyncGateway(t, conn, cfg)
-	asyncRunner(t, conn)
+	a := stacktest.FastGateway(t, conn, cfg)
+	b := stacktest.FastGateway(t, conn, cfg)
+	stacktest.FastRunner(t, conn)
 	stacktest.MustDeploy(t, a.GatewayURL, "ticker", stacktest.ExampleWasm(t, "hello"), `{"triggers":[{"type":"cron","schedule":"@every 1s"}]}`)
 
 	testutil.Eventually(t, 30*time.Second, func() error {
@@ -118,7 +100,7 @@ func TestCronFiresOncePerTickWithTwoGateways(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	c := asyncGateway(t, conn, gateway.Config{NoDispatcher: true, NoTriggers: true})
+	c := stacktest.FastGateway(t, conn, gateway.Config{NoDispatcher: true, NoTriggers: true})
 	ticks := 0
 	for _, rec := range invocationsOf(t, c.GatewayURL, "ticker") {
 		if rec.Mode == "cron" {

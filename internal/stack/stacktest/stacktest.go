@@ -97,6 +97,27 @@ func RunnerRole(t testing.TB, conn stack.Conn, cfg runner.Config) *stack.Stack {
 	return rn
 }
 
+// Beat is the heartbeat interval of FastGateway and FastRunner.
+const Beat = 50 * time.Millisecond
+
+// FastGateway is GatewayRole with heartbeats every Beat and, unless cfg
+// says otherwise, async retries from 50 ms: tests of failover and retries
+// take milliseconds instead of seconds.
+func FastGateway(t testing.TB, conn stack.Conn, cfg gateway.Config) *stack.Stack {
+	t.Helper()
+	cfg.HeartbeatInterval = Beat
+	if cfg.RetryBase == 0 {
+		cfg.RetryBase = 50 * time.Millisecond
+	}
+	return GatewayRole(t, conn, cfg)
+}
+
+// FastRunner is RunnerRole with heartbeats every Beat.
+func FastRunner(t testing.TB, conn stack.Conn) *stack.Stack {
+	t.Helper()
+	return RunnerRole(t, conn, runner.Config{HeartbeatInterval: Beat})
+}
+
 // Call makes one HTTP request and returns the response with its body read.
 func Call(t testing.TB, method, url, ctype string, body []byte) (*http.Response, []byte) {
 	t.Helper()
