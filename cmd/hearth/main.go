@@ -1,5 +1,3 @@
-// Command hearth is the one binary of the Hearth platform: the server roles
-// (dev, gateway, runner) and the CLI (deploy, invoke, ls, rm).
 package main
 
 import (
