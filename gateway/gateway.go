@@ -225,6 +225,11 @@ func New(ctx context.Context, cfg Config, deps Deps) (_ *Gateway, err error) {
 		return nil, err
 	}
 	g.echo = g.routes()
+	g.server = &http.Server{
+		Handler:           g.echo,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+	}
 	return g, nil
 }
 
@@ -294,13 +299,9 @@ func (g *Gateway) open(ctx context.Context, deps Deps) error {
 // Handler is the gateway's HTTP handler, for tests and embedding.
 func (g *Gateway) Handler() http.Handler { return g.echo }
 
-// Serve accepts connections on ln until Shutdown.
+// Serve accepts connections on ln until Shutdown (at once, if Shutdown
+// came first).
 func (g *Gateway) Serve(ln net.Listener) error {
-	g.server = &http.Server{
-		Handler:           g.echo,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-	}
 	g.log.Info("gateway listening", "addr", ln.Addr().String())
 	if err := g.server.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("gateway: %w", err)
@@ -313,10 +314,7 @@ func (g *Gateway) Serve(ln net.Listener) error {
 // triggers and the dispatcher (letting their calls finish), the heartbeat
 // follower, and last the record writer, which drops what reaches it after.
 func (g *Gateway) Shutdown(ctx context.Context) error {
-	var err error
-	if g.server != nil {
-		err = g.server.Shutdown(ctx)
-	}
+	err := g.server.Shutdown(ctx)
 	g.stopOnce.Do(func() { g.stopErr = g.stopServices(ctx) })
 	return errors.Join(err, g.stopErr)
 }
