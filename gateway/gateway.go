@@ -281,12 +281,13 @@ func (g *Gateway) open(ctx context.Context, deps Deps) error {
 		g.services = append(g.services, m)
 	}
 
+	leaderMetrics := autoscaler.NewLeaderMetrics(g.metrics.registry)
 	if cfg.Autoscale != "" {
 		g.leader, err = autoscaler.StartLeader(ctx, autoscaler.LeaderConfig{
 			Policy: cfg.Autoscale, Tick: cfg.AutoscaleTick, MinRunners: cfg.MinRunners, MaxRunners: cfg.MaxRunners, Replicas: cfg.Replicas,
 		}, autoscaler.LeaderDeps{
 			NATS: g.nc, JS: js, Functions: g.registry, Scheduler: g.sched, Scaler: deps.Scaler,
-			Unplaced: func() int { return int(g.unplaced.Load()) }, Metrics: g.metrics.registry, Log: g.log,
+			Unplaced: func() int { return int(g.unplaced.Load()) }, Metrics: leaderMetrics, Log: g.log,
 		})
 		if err != nil {
 			return err

@@ -14,8 +14,6 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nuid"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/hearthfn/hearth/gateway/invocation"
 	"github.com/hearthfn/hearth/gateway/scheduler"
 	"github.com/hearthfn/hearth/internal/wire"
@@ -62,7 +60,7 @@ type LeaderDeps struct {
 	// Unplaced counts calls in flight that no runner entry holds (sent to
 	// any runner before heartbeats arrived).
 	Unplaced func() int
-	Metrics  prometheus.Registerer
+	Metrics  *LeaderMetrics // nil: series of its own, not registered
 	Log      *slog.Logger
 }
 
@@ -72,7 +70,7 @@ type LeaderDeps struct {
 type Leader struct {
 	cfg     LeaderConfig
 	deps    LeaderDeps
-	metrics *leaderMetrics
+	metrics *LeaderMetrics
 	id      string
 	kv      jetstream.KeyValue
 	sub     *nats.Subscription
@@ -113,10 +111,13 @@ func StartLeader(ctx context.Context, cfg LeaderConfig, deps LeaderDeps) (*Leade
 	if err != nil {
 		return nil, fmt.Errorf("gateway: autoscaler bucket: %w", err)
 	}
+	if deps.Metrics == nil {
+		deps.Metrics = NewLeaderMetrics(nil)
+	}
 	if deps.Unplaced == nil {
 		deps.Unplaced = func() int { return 0 }
 	}
-	a := &Leader{cfg: cfg, deps: deps, metrics: newLeaderMetrics(deps.Metrics), id: nuid.Next(), kv: kv, policy: policies[0],
+	a := &Leader{cfg: cfg, deps: deps, metrics: deps.Metrics, id: nuid.Next(), kv: kv, policy: policies[0],
 		local: map[string]int{}, inflight: map[string]int{}, incoming: newDemand(), kpa: map[string]*KPA{}}
 	a.sub, err = deps.NATS.Subscribe(DemandSubject, a.onDemand)
 	if err != nil {

@@ -2,9 +2,11 @@ package autoscaler
 
 import "github.com/prometheus/client_golang/prometheus"
 
-// leaderMetrics are the autoscaler's series: what it forecast, what came,
-// and what it did about it.
-type leaderMetrics struct {
+// LeaderMetrics are the autoscaler's series: what it forecast, what came,
+// and what it did about it. A gateway registers them whether or not it
+// takes part in autoscaling, so its /metrics lists the same series either
+// way.
+type LeaderMetrics struct {
 	prewarms      *prometheus.CounterVec
 	runnersWanted prometheus.Gauge
 	forecast      *prometheus.GaugeVec
@@ -12,8 +14,10 @@ type leaderMetrics struct {
 	coldAvoided   *prometheus.CounterVec
 }
 
-func newLeaderMetrics(reg prometheus.Registerer) *leaderMetrics {
-	m := &leaderMetrics{
+// NewLeaderMetrics makes the series and registers them on reg (nil: not
+// registered).
+func NewLeaderMetrics(reg prometheus.Registerer) *LeaderMetrics {
+	m := &LeaderMetrics{
 		prewarms: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "hearth_autoscaler_prewarms_total",
 			Help: "Instances started ahead of demand by the autoscaler.",

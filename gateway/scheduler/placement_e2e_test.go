@@ -17,7 +17,11 @@ import (
 	"github.com/hearthfn/hearth/runner"
 )
 
-const beat = 50 * time.Millisecond // heartbeat interval in these tests
+// beat is the heartbeat interval in these tests: short, so that failover
+// takes a fraction of a second, and long enough that a runner on a busy
+// machine (the race detector, packages tested in parallel) does not miss
+// DeadAfter of them.
+const beat = 200 * time.Millisecond
 
 // cluster is a gateway and runners, each a role with its own connections.
 type cluster struct {

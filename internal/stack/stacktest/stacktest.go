@@ -97,8 +97,11 @@ func RunnerRole(t testing.TB, conn stack.Conn, cfg runner.Config) *stack.Stack {
 	return rn
 }
 
-// Beat is the heartbeat interval of FastGateway and FastRunner.
-const Beat = 50 * time.Millisecond
+// Beat is the heartbeat interval of FastGateway and FastRunner: short, so
+// that failover takes a fraction of a second, and long enough that a busy
+// machine (the race detector, packages tested in parallel) does not make a
+// runner miss scheduler.DeadAfter of them.
+const Beat = 200 * time.Millisecond
 
 // FastGateway is GatewayRole with heartbeats every Beat and, unless cfg
 // says otherwise, async retries from 50 ms: tests of failover and retries
