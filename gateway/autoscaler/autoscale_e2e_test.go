@@ -28,7 +28,10 @@ import (
 // the period; with an autoscaler the instance is kept warm for the next call.
 func coldStartsOfPeriodicCalls(t *testing.T, autoscale string) (int, string) {
 	t.Helper()
-	tick := 50 * time.Millisecond
+	// The tick is the policy's minute: short for a fast test, long enough that
+	// a prewarm is not late on a busy machine (race detector, packages in
+	// parallel).
+	tick := 100 * time.Millisecond
 	s := stacktest.DevWith(t, stack.DevConfig{
 		Gateway: gateway.Config{Autoscale: autoscale, AutoscaleTick: tick},
 		Runner:  runner.Config{IdleTTL: 2 * tick},
