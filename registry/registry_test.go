@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/hearthfn/hearth/functions"
@@ -25,13 +24,7 @@ type env struct {
 
 func newEnv(t *testing.T) env {
 	t.Helper()
-	ns := testutil.StartNATS(t)
-	nc, err := nats.Connect(ns.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
+	js, err := jetstream.New(testutil.ConnectNATS(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,8 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
-
 	"github.com/hearthfn/hearth/gateway/scheduler"
 	"github.com/hearthfn/hearth/internal/testutil"
 	"github.com/hearthfn/hearth/internal/wire"
@@ -21,12 +19,7 @@ import (
 // beating is swept out, a malformed beat is ignored, and Stop ends the
 // subscription and the sweep.
 func TestFollower(t *testing.T) {
-	ns := testutil.StartNATS(t)
-	nc, err := nats.Connect(ns.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
+	nc := testutil.ConnectNATS(t)
 	const every = 20 * time.Millisecond
 	sched := scheduler.New(scheduler.NewTable(every), scheduler.Config{Strategy: scheduler.LeastLoaded{}})
 	f := New(nc, sched, every, slog.New(slog.NewTextHandler(io.Discard, nil)))

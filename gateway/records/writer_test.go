@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/hearthfn/hearth/internal/testutil"
@@ -20,12 +19,7 @@ import (
 // are written or counted as dropped, never a panic (run with -race); what
 // was submitted before Stop is in the bucket after it.
 func TestWriterStopWhileSubmitting(t *testing.T) {
-	ns := testutil.StartNATS(t)
-	nc, err := nats.Connect(ns.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
+	nc := testutil.ConnectNATS(t)
 	js, err := jetstream.New(nc)
 	if err != nil {
 		t.Fatal(err)

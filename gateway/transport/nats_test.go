@@ -62,13 +62,7 @@ func fakeRunner(t *testing.T, nc *nats.Conn, store *objstore.Store, subject stri
 
 func setup(t *testing.T) (*nats.Conn, *objstore.Store) {
 	t.Helper()
-	ns := testutil.StartNATS(t)
-	nc, err := nats.Connect(ns.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	return nc, testutil.StartS3(t)
+	return testutil.ConnectNATS(t), testutil.StartS3(t)
 }
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -110,22 +109,12 @@ func TestCronFiresOncePerTickWithTwoGateways(t *testing.T) {
 			}
 		}
 	}
-	runs := metricSum(t, a, "hearth_async_finished_total") + metricSum(t, b, "hearth_async_finished_total")
-	dups := metricSum(t, a, "hearth_async_duplicates_total") + metricSum(t, b, "hearth_async_duplicates_total")
+	runs := stacktest.MetricSum(t, a, "hearth_async_finished_total") + stacktest.MetricSum(t, b, "hearth_async_finished_total")
+	dups := stacktest.MetricSum(t, a, "hearth_async_duplicates_total") + stacktest.MetricSum(t, b, "hearth_async_duplicates_total")
 	if runs != float64(ticks) {
 		t.Fatalf("%v runs for %d cron ticks", runs, ticks)
 	}
 	if dups < 1 {
 		t.Fatalf("no duplicate tick was dropped (%v); both gateways should have fired", dups)
 	}
-}
-
-// metricSum adds up a metric's series from a gateway's registry, read
-// through its handler: unlike stacktest.MetricSum it works on a gateway
-// that has shut down.
-func metricSum(t *testing.T, s *stack.Stack, name string) float64 {
-	t.Helper()
-	rec := httptest.NewRecorder()
-	s.Gateway.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
-	return stacktest.SumSeries(rec.Body.String(), name)
 }

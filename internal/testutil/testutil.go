@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
 
 	"github.com/hearthfn/hearth/internal/embeds3"
 	"github.com/hearthfn/hearth/internal/natsembed"
@@ -28,6 +29,18 @@ func StartNATS(t testing.TB) *server.Server {
 	}
 	t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
 	return ns
+}
+
+// ConnectNATS starts an in-process nats-server (StartNATS) and returns a
+// connection to it, closed when the test ends.
+func ConnectNATS(t testing.TB) *nats.Conn {
+	t.Helper()
+	nc, err := nats.Connect(StartNATS(t).ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	return nc
 }
 
 // Eventually polls check every tick until it returns nil or timeout passes,

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"mime/multipart"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -283,14 +284,16 @@ func WaitStatus(t testing.TB, base, id, status string) records.Record {
 }
 
 // MetricSum adds up a metric's series (a name, or a name with some of its
-// labels) on the stack's gateway.
+// labels) on the stack's gateway, read through its handler, so that it
+// works on a gateway that has shut down too.
 func MetricSum(t testing.TB, s *stack.Stack, prefix string) float64 {
 	t.Helper()
-	resp, body := Call(t, http.MethodGet, s.GatewayURL+"/metrics", "", nil)
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("/metrics: %d", resp.StatusCode)
+	rec := httptest.NewRecorder()
+	s.Gateway.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	if rec.Code != http.StatusOK {
+		t.Fatalf("/metrics: %d", rec.Code)
 	}
-	return SumSeries(string(body), prefix)
+	return SumSeries(rec.Body.String(), prefix)
 }
 
 // SumSeries adds up the values of the lines of Prometheus text that begin
