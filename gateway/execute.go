@@ -160,7 +160,7 @@ func callError(err error, timeout time.Duration) *apierr.Error {
 	switch {
 	case errors.As(err, &storage):
 		status := http.StatusServiceUnavailable
-		if storage.Op != "store the request body" {
+		if storage.Op == transport.OpReadOutput {
 			status = http.StatusBadGateway
 		}
 		return apierr.New(status, apierr.StorageUnavailable, "%v", storage)

@@ -151,7 +151,7 @@ func runGateway(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	s := &stack.Stack{Log: log}
+	s := stack.New(log)
 	scaler, err := pf.scaler(cf.cfg, log)
 	if err != nil {
 		return err
@@ -191,12 +191,8 @@ func runRunner(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	s := &stack.Stack{Log: log}
-	if err := s.Connect(ctx, cf.cfg, "hearth-runner"); err != nil {
-		_ = s.Close(context.WithoutCancel(ctx))
-		return err
-	}
-	if err := s.StartRunner(cfg); err != nil {
+	s := stack.New(log)
+	if err := s.StartRunnerRole(ctx, cf.cfg, cfg); err != nil {
 		_ = s.Close(context.WithoutCancel(ctx))
 		return err
 	}

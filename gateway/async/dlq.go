@@ -2,8 +2,8 @@ package async
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"time"
@@ -30,13 +30,13 @@ type DeadLetter struct {
 }
 
 func deadLetter(headers nats.Header, at time.Time) (*DeadLetter, *meta, error) {
-	var m meta
-	if err := json.Unmarshal([]byte(headers.Get(headerMeta)), &m); err != nil || m.Req == nil {
-		return nil, nil, errors.New("malformed dead letter")
+	m, err := decodeMeta(headers)
+	if err != nil {
+		return nil, nil, fmt.Errorf("malformed dead letter: %w", err)
 	}
 	attempts, _ := strconv.Atoi(headers.Get(headerAttempts))
 	return &DeadLetter{ID: m.Req.InvocationID, Namespace: m.Req.Namespace, Function: m.Req.Function,
-		Attempts: attempts, LastError: headers.Get(headerLastError), QueuedAt: m.QueuedAt, DeadAt: at}, &m, nil
+		Attempts: attempts, LastError: headers.Get(headerLastError), QueuedAt: m.QueuedAt, DeadAt: at}, m, nil
 }
 
 // DeadLetters lists the dead letters of a namespace, oldest first; fn,

@@ -45,7 +45,7 @@ func (t *NATS) Call(ctx context.Context, req *wire.Request, body []byte, target 
 	} else if len(body) > t.InlineLimit() {
 		key, err := PutPayload(ctx, t.store, req.InvocationID, body)
 		if err != nil {
-			return nil, nil, &StorageError{Op: "store the request body", Err: err}
+			return nil, nil, &StorageError{Op: OpStoreBody, Err: err}
 		}
 		req.BodyRef, body = key, nil
 		context.AfterFunc(ctx, func() { DeleteLater(t.store, key, t.log) })
@@ -56,7 +56,7 @@ func (t *NATS) Call(ctx context.Context, req *wire.Request, body []byte, target 
 	}
 	if resp.OutputRef != "" && resp.Error == nil {
 		if output, err = t.store.Get(ctx, resp.OutputRef); err != nil {
-			return resp, nil, &StorageError{Op: "read the function's output", Err: err}
+			return resp, nil, &StorageError{Op: OpReadOutput, Err: err}
 		}
 	}
 	return resp, output, nil

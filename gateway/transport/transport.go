@@ -20,9 +20,15 @@ func (m *MalformedResponse) Error() string { return m.Err.Error() }
 // stored, or a claim-checked output could not be read (Response is then
 // the runner's answer).
 type StorageError struct {
-	Op  string // "store the request body" or "read the function's output"
+	Op  string // OpStoreBody or OpReadOutput
 	Err error
 }
+
+// The operations of a StorageError.
+const (
+	OpStoreBody  = "store the request body"
+	OpReadOutput = "read the function's output"
+)
 
 func (e *StorageError) Error() string { return "could not " + e.Op + ": " + e.Err.Error() }
 func (e *StorageError) Unwrap() error { return e.Err }
