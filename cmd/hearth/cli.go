@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"strings"
 	"text/tabwriter"
@@ -18,17 +19,22 @@ import (
 type clientFlags struct {
 	gateway   string
 	namespace string
+	apiKey    string
 }
 
 func (c *clientFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.gateway, "gateway", envOr("HEARTH_GATEWAY", "http://127.0.0.1:8080"), "gateway URL (env HEARTH_GATEWAY)")
 	fs.StringVar(&c.namespace, "namespace", envOr("HEARTH_NAMESPACE", ""), "namespace (default \"default\"; env HEARTH_NAMESPACE)")
+	fs.StringVar(&c.apiKey, "api-key", "", "API key, sent as a bearer token (default env HEARTH_API_KEY)")
 }
 
 func (c *clientFlags) client() *client.Client {
 	cl := client.New(c.gateway)
 	cl.Namespace = c.namespace
-	cl.APIKey = os.Getenv("HEARTH_API_KEY")
+	cl.APIKey = c.apiKey
+	if cl.APIKey == "" {
+		cl.APIKey = os.Getenv("HEARTH_API_KEY")
+	}
 	return cl
 }
 
@@ -39,6 +45,9 @@ func (c *clientFlags) explain(err error) error {
 		msg := apiErr.Message
 		if apiErr.Stderr != "" {
 			msg += "\nfunction stderr (tail):\n" + strings.TrimRight(apiErr.Stderr, "\n")
+		}
+		if apiErr.Status == http.StatusUnauthorized || apiErr.Status == http.StatusForbidden {
+			msg += "\n(set HEARTH_API_KEY or pass --api-key (hearth dev --auth writes its admin key to DATA/admin.key))"
 		}
 		return fmt.Errorf("%s: %s", apiErr.Code, msg)
 	}

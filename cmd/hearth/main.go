@@ -45,6 +45,16 @@ Invocations:
   hearth trigger add NAME --nats SUBJECT | --cron SCHEDULE
   hearth trigger ls NAME / rm NAME N   NATS and cron triggers of a function
 
+Access:
+  hearth key create NAME --scope S[,S…] [--key-namespace NS|*] [--rps R --burst B]
+                                 create an API key (its key is shown only once)
+  hearth key ls / rm ID          list or revoke API keys
+  hearth secret set NAME [--value V | --from-file F | < FILE]
+                                 set a secret of the namespace (never echoed)
+  hearth secret ls / rm NAME     list or remove the namespace's secrets
+  hearth audit [--limit N] [--action A]  the audit log, newest first
+  (the key a command uses: --api-key, or env HEARTH_API_KEY)
+
 Autoscaling:
   hearth sim --invocations F --memory F [--policy …] [--json]
                                  replay a trace through the autoscaler's policies
@@ -77,6 +87,10 @@ var commands = map[string]command{
 	"dlq":         {runDLQ},
 	"sim":         {runSim},
 	"trigger":     {runTrigger},
+
+	"key":    {runKey},
+	"secret": {runSecret},
+	"audit":  {runAudit},
 }
 
 func main() {
