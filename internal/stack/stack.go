@@ -19,6 +19,7 @@ import (
 	"github.com/hearthfn/hearth/gateway"
 	"github.com/hearthfn/hearth/gateway/autoscaler"
 	"github.com/hearthfn/hearth/internal/embeds3"
+	"github.com/hearthfn/hearth/internal/natsauth"
 	"github.com/hearthfn/hearth/internal/natsembed"
 	"github.com/hearthfn/hearth/internal/objstore"
 	"github.com/hearthfn/hearth/registry"
@@ -66,14 +67,21 @@ func (s *Stack) Close(ctx context.Context) error {
 
 // Conn says how a role reaches NATS and the object store.
 type Conn struct {
-	NATSURL string
-	S3      objstore.Config
+	NATSURL  string
+	NATSAuth natsauth.Config // credentials and TLS for NATS
+	S3       objstore.Config
 }
 
-// connect opens the NATS connection and the object store, creating the
-// bucket if it is missing.
+// Connect opens the NATS connection, with the credentials and TLS of
+// cfg.NATSAuth, and the object store, creating the bucket if it is
+// missing. A connection NATS refuses for its credentials or TLS is an
+// error that says so; URLs in errors and logs have their secrets hidden.
 func (s *Stack) Connect(ctx context.Context, cfg Conn, name string) error {
-	nc, err := nats.Connect(cfg.NATSURL,
+	authOpts, err := cfg.NATSAuth.Options(cfg.NATSURL)
+	if err != nil {
+		return err
+	}
+	nc, err := nats.Connect(cfg.NATSURL, append(authOpts,
 		nats.Name(name),
 		nats.MaxReconnects(-1),
 		nats.ReconnectWait(250*time.Millisecond),
@@ -82,7 +90,9 @@ func (s *Stack) Connect(ctx context.Context, cfg Conn, name string) error {
 				s.Log.Warn("NATS disconnected", "error", err)
 			}
 		}),
-		nats.ReconnectHandler(func(nc *nats.Conn) { s.Log.Info("NATS reconnected", "url", nc.ConnectedUrl()) }),
+		nats.ReconnectHandler(func(nc *nats.Conn) {
+			s.Log.Info("NATS reconnected", "url", natsauth.RedactURL(nc.ConnectedUrl()))
+		}),
 		nats.ErrorHandler(func(_ *nats.Conn, sub *nats.Subscription, err error) {
 			subject := ""
 			if sub != nil {
@@ -90,9 +100,13 @@ func (s *Stack) Connect(ctx context.Context, cfg Conn, name string) error {
 			}
 			s.Log.Warn("NATS error", "subject", subject, "error", err)
 		}),
-	)
+	)...)
 	if err != nil {
-		return fmt.Errorf("connect to NATS at %s: %w (is nats-server running? pass --nats)", cfg.NATSURL, err)
+		url := natsauth.RedactURL(cfg.NATSURL)
+		if why := cfg.NATSAuth.Explain(err); why != nil {
+			return fmt.Errorf("connect to NATS at %s: %w", url, why)
+		}
+		return fmt.Errorf("connect to NATS at %s: %w (is nats-server running? pass --nats)", url, err)
 	}
 	s.NC, s.Conn = nc, cfg
 	s.OnClose(func(context.Context) error {
@@ -153,7 +167,12 @@ func (s *Stack) StartExtraGateway(ctx context.Context, cfg gateway.Config) (stri
 	if err != nil {
 		return "", err
 	}
-	nc, err := nats.Connect(s.NC.ConnectedUrl(), nats.Name("hearth-extra-gateway"))
+	authOpts, err := s.Conn.NATSAuth.Options(s.NC.ConnectedUrl())
+	if err != nil {
+		ln.Close()
+		return "", err
+	}
+	nc, err := nats.Connect(s.NC.ConnectedUrl(), append(authOpts, nats.Name("hearth-extra-gateway"))...)
 	if err != nil {
 		ln.Close()
 		return "", err
