@@ -14,6 +14,7 @@ import (
 	"github.com/hearthfn/hearth/gateway/autoscaler"
 	"github.com/hearthfn/hearth/gateway/autoscaler/provider"
 	"github.com/hearthfn/hearth/internal/kubeprovider"
+	"github.com/hearthfn/hearth/internal/natsauth"
 	"github.com/hearthfn/hearth/internal/objstore"
 	"github.com/hearthfn/hearth/internal/stack"
 	"github.com/hearthfn/hearth/runner"
@@ -28,24 +29,6 @@ type logFlags struct{ level, format string }
 func (l *logFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&l.level, "log-level", envOr("HEARTH_LOG_LEVEL", "info"), "log level: debug, info, warn, error (env HEARTH_LOG_LEVEL)")
 	fs.StringVar(&l.format, "log-format", envOr("HEARTH_LOG_FORMAT", "text"), "log format: text or json (env HEARTH_LOG_FORMAT)")
-}
-
-// connFlags are the flags that say where NATS and S3 are.
-type connFlags struct{ cfg stack.Conn }
-
-func (c *connFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&c.cfg.NATSURL, "nats", envOr("HEARTH_NATS_URL", "nats://127.0.0.1:4222"), "NATS server URL(s), comma-separated (env HEARTH_NATS_URL)")
-	fs.StringVar(&c.cfg.S3.Endpoint, "s3-endpoint", envOr("HEARTH_S3_ENDPOINT", ""), "S3 endpoint, e.g. http://127.0.0.1:9000 (env HEARTH_S3_ENDPOINT)")
-	fs.StringVar(&c.cfg.S3.AccessKey, "s3-access-key", envOr("HEARTH_S3_ACCESS_KEY", ""), "S3 access key (env HEARTH_S3_ACCESS_KEY)")
-	fs.StringVar(&c.cfg.S3.SecretKey, "s3-secret-key", envOr("HEARTH_S3_SECRET_KEY", ""), "S3 secret key; prefer the env var HEARTH_S3_SECRET_KEY")
-	fs.StringVar(&c.cfg.S3.Bucket, "s3-bucket", envOr("HEARTH_S3_BUCKET", "hearth"), "S3 bucket (env HEARTH_S3_BUCKET)")
-}
-
-func (c *connFlags) validate() error {
-	if c.cfg.S3.Endpoint == "" {
-		return usagef("no S3 endpoint: pass --s3-endpoint or set HEARTH_S3_ENDPOINT (or use `hearth dev` for a self-contained platform)")
-	}
-	return nil
 }
 
 func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -208,27 +191,26 @@ func runRunner(ctx context.Context, args []string, stdout, stderr io.Writer) err
 // `hearth runner` processes of this very binary, on the dev NATS and S3.
 func devRunners(dataDir string, log *slog.Logger) func(string, objstore.Config) autoscaler.Scaler {
 	return func(natsURL string, s3 objstore.Config) autoscaler.Scaler {
-		return processRunners(natsURL, objstore.Config{Endpoint: "http://" + s3.Endpoint, AccessKey: s3.AccessKey, SecretKey: s3.SecretKey, Bucket: s3.Bucket},
+		return processRunners(natsURL, natsauth.Config{}, objstore.Config{Endpoint: "http://" + s3.Endpoint, AccessKey: s3.AccessKey, SecretKey: s3.SecretKey, Bucket: s3.Bucket},
 			filepath.Join(dataDir, "runner-cache"), log)
 	}
 }
 
 // processRunners is a provider of `hearth runner` processes of this very
-// binary on NATS and S3 (an endpoint URL).
-func processRunners(natsURL string, s3 objstore.Config, cacheDir string, log *slog.Logger) autoscaler.Scaler {
+// binary on NATS, with auth's credentials and TLS, and S3 (an endpoint
+// URL); secrets reach them in the environment (childConn).
+func processRunners(natsURL string, auth natsauth.Config, s3 objstore.Config, cacheDir string, log *slog.Logger) autoscaler.Scaler {
 	self, err := os.Executable()
 	if err != nil {
 		log.Warn("cannot find this binary; the autoscaler will not add runners", "error", err)
 		return provider.Static(0)
 	}
-	args := []string{"runner", "--nats", natsURL, "--s3-endpoint", s3.Endpoint, "--cache-dir", cacheDir}
-	if s3.Bucket != "" {
-		args = append(args, "--s3-bucket", s3.Bucket)
-	}
+	connArgs, env := childConn(natsURL, auth, s3)
+	args := append(append([]string{"runner"}, connArgs...), "--cache-dir", cacheDir)
 	return provider.NewProcess(provider.ProcessConfig{
 		Binary: self,
 		Args:   args,
-		Env:    []string{"HEARTH_S3_ACCESS_KEY=" + s3.AccessKey, "HEARTH_S3_SECRET_KEY=" + s3.SecretKey},
+		Env:    env,
 		Log:    log,
 	})
 }
@@ -280,7 +262,7 @@ func (p *providerFlags) scaler(conn stack.Conn, log *slog.Logger) (autoscaler.Sc
 	case "kubernetes":
 		return kubeprovider.New(kubeprovider.Config{Deployment: p.deployment, Namespace: p.namespace, Kubeconfig: p.kubeconf})
 	case "process":
-		return processRunners(conn.NATSURL, conn.S3, p.cacheDir, log), nil
+		return processRunners(conn.NATSURL, conn.NATSAuth, conn.S3, p.cacheDir, log), nil
 	}
 	return nil, nil
 }
