@@ -1,12 +1,15 @@
 package gateway
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
 
 	"github.com/hearthfn/hearth/gateway/apierr"
 	"github.com/hearthfn/hearth/registry"
+	"github.com/labstack/echo/v4"
 )
 
 // readBody reads an invocation's body, at most limit bytes. With a known
@@ -47,4 +50,24 @@ func readLimited(r io.Reader, limit int64, what string) ([]byte, error) {
 		return nil, apierr.New(http.StatusRequestEntityTooLarge, code, "the %s is larger than the limit of %d bytes", what, limit)
 	}
 	return data, nil
+}
+
+// decodeJSON reads a JSON request body of at most limit bytes into v:
+// one object, no unknown fields, nothing after it. A body that is not that
+// is 400 with code; a larger one 413.
+func decodeJSON(c echo.Context, limit int64, what string, code apierr.Code, v any) error {
+	raw, err := readLimited(c.Request().Body, limit, what)
+	if err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil || dec.More() {
+		msg := "trailing data after the JSON object"
+		if err != nil {
+			msg = err.Error()
+		}
+		return apierr.New(http.StatusBadRequest, code, "the body must be a JSON %s: %s", what, msg)
+	}
+	return nil
 }

@@ -54,6 +54,9 @@ func (g *Gateway) Execute(ctx context.Context, inv *invocation.Invocation, class
 	defer cancel()
 
 	inv.Req.Gateway = g.id // runners count their calls in flight per gateway
+	if out.Err = g.grantSecrets(ctx, inv); out.Err != nil {
+		return out
+	}
 	body := inv.Body
 	if inv.Req.BodyRef != "" {
 		body = nil // claim-checked at async intake
@@ -192,4 +195,32 @@ func runnerError(e *wire.Error) *apierr.Error {
 		status = http.StatusInternalServerError
 	}
 	return &apierr.Error{Status: status, Code: apierr.Code(e.Code), Message: e.Message}
+}
+
+// grantSecrets adds the secrets the function version's spec grants to the
+// env the runner is sent, decrypted just before the call (never into the
+// async stream or a record). A secret that is gone fails the call: the
+// function does not run without it.
+func (g *Gateway) grantSecrets(ctx context.Context, inv *invocation.Invocation) *apierr.Error {
+	fn, err := g.registry.Lookup(ctx, inv.Namespace, inv.Function)
+	if err != nil {
+		return nil // the call fails on its own for a function that is gone
+	}
+	v, ok := fn.Version(inv.Req.Version)
+	if !ok || len(v.Spec.Secrets) == 0 {
+		return nil
+	}
+	env, err := g.secrets.Env(inv.Namespace, v.Spec.Secrets)
+	if err != nil {
+		return apierr.New(http.StatusBadGateway, codeSecretUnavailable, "%s cannot run: %s", inv.Function, err.Error())
+	}
+	merged := make(map[string]string, len(inv.Req.Env)+len(env))
+	for k, val := range inv.Req.Env {
+		merged[k] = val
+	}
+	for k, val := range env {
+		merged[k] = val
+	}
+	inv.Req.Env = merged
+	return nil
 }

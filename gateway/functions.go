@@ -6,6 +6,7 @@ import (
 	"mime"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -66,6 +67,18 @@ func (g *Gateway) deployFunction(c echo.Context) error {
 	dryRun, err := boolParam(c, "dry_run")
 	if err != nil {
 		return err
+	}
+	if err := spec.Validate(); err != nil { // before the secrets' existence: a bad name is not "missing"
+		g.metrics.deploys.WithLabelValues("rejected").Inc()
+		return registryError(err, ns, name)
+	}
+	if missing := g.secrets.Missing(ns, spec.Secrets); len(missing) > 0 {
+		g.metrics.deploys.WithLabelValues("rejected").Inc()
+		return apierr.New(http.StatusBadRequest, registry.CodeInvalidSpec,
+			"the spec grants secrets that do not exist in namespace %q: %s; set them first with `hearth secret set NAME`", ns, strings.Join(missing, ", "))
+	}
+	if dryRun {
+		c.Set(auditSkipKey, true)
 	}
 	fn, version, err := g.registry.Deploy(c.Request().Context(), registry.DeployRequest{
 		Namespace: ns, Name: name, Module: module, Spec: spec, DryRun: dryRun,

@@ -17,10 +17,13 @@ import (
 	"github.com/nats-io/nuid"
 
 	"github.com/hearthfn/hearth/gateway/async"
+	"github.com/hearthfn/hearth/gateway/audit"
+	"github.com/hearthfn/hearth/gateway/auth"
 	"github.com/hearthfn/hearth/gateway/autoscaler"
 	"github.com/hearthfn/hearth/gateway/heartbeat"
 	"github.com/hearthfn/hearth/gateway/records"
 	"github.com/hearthfn/hearth/gateway/scheduler"
+	"github.com/hearthfn/hearth/gateway/secrets"
 	"github.com/hearthfn/hearth/gateway/transport"
 	"github.com/hearthfn/hearth/gateway/triggers"
 	"github.com/hearthfn/hearth/internal/limits"
@@ -75,6 +78,18 @@ type Config struct {
 
 	NoTriggers  bool          // do not run NATS and cron triggers in this gateway
 	TriggerTick time.Duration // how often triggers are reconciled and cron checked; default 1 s
+
+	// Auth turns API keys on: every route but /healthz and /readyz then
+	// needs one (gateway/auth). AdminKey is the bootstrap admin key
+	// (HEARTH_ADMIN_KEY, or DATA/admin.key in dev); with Auth and no
+	// AdminKey, keys must already exist in the bucket.
+	Auth     bool
+	AdminKey string
+	// SecretsKey is the 32-byte key that seals secrets at rest
+	// (HEARTH_SECRETS_KEY, or DATA/secrets.key in dev); every gateway must
+	// have the same. Without it, setting secrets and calling functions
+	// that have any fail with a message that says so.
+	SecretsKey []byte
 }
 
 // withDefaults fills unset fields: the one place the gateway's defaults
@@ -172,6 +187,11 @@ type Gateway struct {
 	nats     *transport.NATS
 	unplaced atomic.Int64 // calls in flight sent to any runner (no heartbeats yet)
 
+	keys     *auth.Keys // nil: auth is off
+	secrets  *secrets.Store
+	audit    *audit.Log
+	fnLimits fnLimiters // rate limits of functions (spec rate_limit)
+
 	records *records.Store
 	outputs *records.Outputs
 	writer  *records.Writer // records of sync calls
@@ -242,6 +262,22 @@ func (g *Gateway) open(ctx context.Context, deps Deps) error {
 	if err != nil {
 		return fmt.Errorf("gateway: JetStream: %w", err)
 	}
+	if g.audit, err = audit.Open(ctx, js, cfg.Replicas); err != nil {
+		return err
+	}
+	if g.secrets, err = secrets.Open(ctx, js, cfg.SecretsKey, cfg.Replicas); err != nil {
+		return err
+	}
+	g.services = append(g.services, closer(g.secrets.Close))
+	if cfg.Auth {
+		if g.keys, err = auth.OpenKeys(ctx, js, cfg.AdminKey, cfg.Replicas, g.log); err != nil {
+			return err
+		}
+		g.services = append(g.services, closer(g.keys.Close))
+		if !g.keys.HasBootstrap() && g.keys.Len() == 0 {
+			return errors.New("gateway: auth is on but no key exists: set HEARTH_ADMIN_KEY to a bootstrap admin key (openssl rand -base64 32), or run with --insecure-no-auth to accept every request")
+		}
+	}
 	if g.records, err = records.OpenStore(ctx, js, cfg.Retention, cfg.Replicas); err != nil {
 		return err
 	}
@@ -296,6 +332,14 @@ func (g *Gateway) open(ctx context.Context, deps Deps) error {
 	}
 	return nil
 }
+
+// closer is a service stopped by a function without a context.
+type closer func()
+
+func (f closer) Stop(context.Context) error { f(); return nil }
+
+// AuthOn reports whether requests need API keys.
+func (g *Gateway) AuthOn() bool { return g.keys != nil }
 
 // Handler is the gateway's HTTP handler, for tests and embedding.
 func (g *Gateway) Handler() http.Handler { return g.echo }

@@ -86,6 +86,9 @@ func (g *Gateway) prepare(c echo.Context, path string) (*invocation.Invocation, 
 	if err != nil {
 		return nil, err
 	}
+	if err := g.limitFunction(c, ns, fn.Name, version.Spec.RateLimit); err != nil {
+		return nil, err
+	}
 	r := c.Request()
 	body, err := readBody(r, int64(g.cfg.MaxPayload))
 	if err != nil {

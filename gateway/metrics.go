@@ -20,6 +20,9 @@ type metrics struct {
 	initTime       *prometheus.HistogramVec
 	deploys        *prometheus.CounterVec
 	recordsDropped prometheus.Counter
+	authRefused    *prometheus.CounterVec
+	rateLimited    *prometheus.CounterVec
+	auditErrors    prometheus.Counter
 }
 
 func newMetrics() *metrics {
@@ -52,8 +55,20 @@ func newMetrics() *metrics {
 			Name: "hearth_records_dropped_total",
 			Help: "Records of sync invocations not written because the writer fell behind.",
 		}),
+		authRefused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hearth_auth_refused_total",
+			Help: "Requests refused by the auth guard, by reason: unauthorized, forbidden, rate_limited (a key's limit).",
+		}, []string{"reason"}),
+		rateLimited: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hearth_function_rate_limited_total",
+			Help: "Calls refused with 429 because the function's rate_limit was reached.",
+		}, []string{"namespace", "function"}),
+		auditErrors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "hearth_audit_errors_total",
+			Help: "Audit entries that could not be written to the audit stream.",
+		}),
 	}
-	reg.MustRegister(m.invocations, m.duration, m.coldStarts, m.initTime, m.deploys, m.recordsDropped,
+	reg.MustRegister(m.invocations, m.duration, m.coldStarts, m.initTime, m.deploys, m.recordsDropped, m.authRefused, m.rateLimited, m.auditErrors,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -8,6 +8,9 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/hearthfn/hearth/gateway/audit"
+	"github.com/hearthfn/hearth/gateway/auth"
 )
 
 // Response headers of the API contract (API.md).
@@ -16,7 +19,82 @@ const (
 	headerNamespace = "Hearth-Namespace"
 )
 
-// routes is the API: every route and the handler that answers it.
+// route is one route of the API: what answers it, what it asks of the
+// caller's key (gateway/auth), and the audit action it is recorded as
+// when it changes something ("" for reads and calls).
+type route struct {
+	method, path string
+	handler      echo.HandlerFunc
+	rule         auth.Rule
+	action       string
+}
+
+// Shorthands of the routes' rules (API.md, "Keys, namespaces, secrets,
+// audit").
+var (
+	open       = auth.Rule{Need: auth.NeedNone}
+	readNS     = auth.Rule{Need: auth.NeedRead, Where: auth.InRequest}
+	deployNS   = auth.Rule{Need: auth.NeedDeploy, Where: auth.InRequest}
+	invokeNS   = auth.Rule{Need: auth.NeedInvoke, Where: auth.InRequest}
+	recordsNS  = auth.Rule{Need: auth.NeedRecords, Where: auth.InRequest}
+	recordsObj = auth.Rule{Need: auth.NeedRecords, Where: auth.InObject}
+	invokeObj  = auth.Rule{Need: auth.NeedInvoke, Where: auth.InObject}
+	readAll    = auth.Rule{Need: auth.NeedRead, Where: auth.Cluster}
+	admin      = auth.Rule{Need: auth.NeedAdmin, Where: auth.InObject}
+)
+
+// anyMethod registers a route for every method (the /fn/ passthrough).
+const anyMethod = "ANY"
+
+// routeTable is the API: every route, its handler and its rule. Routes
+// are added only here, so none escapes the auth middleware, and the auth
+// test walks this list.
+func (g *Gateway) routeTable() []route {
+	return []route{
+		{"GET", "/healthz", g.healthz, open, ""},
+		{"GET", "/readyz", g.readyz, open, ""},
+		{"GET", "/metrics", echo.WrapHandler(promhttp.HandlerFor(g.metrics.registry, promhttp.HandlerOpts{})), readAll, ""},
+
+		{"PUT", "/v1/functions/:name", g.deployFunction, deployNS, audit.FunctionDeploy},
+		{"GET", "/v1/functions", g.listFunctions, readNS, ""},
+		{"GET", "/v1/functions/:name", g.getFunction, readNS, ""},
+		{"DELETE", "/v1/functions/:name", g.deleteFunction, deployNS, audit.FunctionDelete},
+		{"POST", "/v1/functions/:name/invoke", g.invoke, invokeNS, ""}, // invoke.go: the invocation core
+		{"GET", "/v1/functions/:name/versions", g.listVersions, readNS, ""},
+		{"GET", "/v1/functions/:name/versions/:version", g.getVersion, readNS, ""},
+		{"GET", "/v1/functions/:name/aliases", g.listAliases, readNS, ""},
+		{"GET", "/v1/functions/:name/aliases/:alias", g.getAlias, readNS, ""},
+		{"PUT", "/v1/functions/:name/aliases/:alias", g.setAlias, deployNS, audit.AliasSet},
+		{"DELETE", "/v1/functions/:name/aliases/:alias", g.deleteAlias, deployNS, audit.AliasDelete},
+		{"GET", "/v1/functions/:name/invocations", g.listInvocations, recordsNS, ""},
+		{"GET", "/v1/functions/:name/triggers", g.listTriggers, readNS, ""},
+		{"POST", "/v1/functions/:name/triggers", g.addTrigger, deployNS, audit.TriggerAdd},
+		{"DELETE", "/v1/functions/:name/triggers/:n", g.deleteTrigger, deployNS, audit.TriggerDelete},
+		{"GET", "/v1/runners", g.listRunners, readAll, ""},
+
+		{"GET", "/v1/invocations/:id", g.getInvocation, recordsObj, ""},
+		{"GET", "/v1/invocations/:id/result", g.getResult, recordsObj, ""},
+		{"GET", "/v1/invocations/:id/logs", g.getLogs, recordsObj, ""},
+		{"GET", "/v1/dlq", g.listDLQ, recordsNS, ""},
+		{"POST", "/v1/dlq/:id/replay", g.replayDLQ, invokeObj, ""},
+
+		{"GET", "/v1/secrets", g.listSecrets, readNS, ""},
+		{"GET", "/v1/secrets/:name", g.getSecret, readNS, ""},
+		{"PUT", "/v1/secrets/:name", g.putSecret, deployNS, audit.SecretPut},
+		{"DELETE", "/v1/secrets/:name", g.deleteSecret, deployNS, audit.SecretDelete},
+
+		{"POST", "/v1/keys", g.createKey, admin, audit.KeyCreate},
+		{"GET", "/v1/keys", g.listKeys, admin, ""},
+		{"DELETE", "/v1/keys/:id", g.deleteKey, admin, audit.KeyDelete},
+		{"GET", "/v1/audit", g.listAudit, admin, ""},
+
+		{anyMethod, "/fn/:name", g.passthrough, invokeNS, ""},
+		{anyMethod, "/fn/:name/*", g.passthrough, invokeNS, ""},
+	}
+}
+
+// routes builds the router: request ids, panic recovery, the audit record
+// of changes, the auth guard, then the handlers of routeTable.
 func (g *Gateway) routes() *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
@@ -24,35 +102,41 @@ func (g *Gateway) routes() *echo.Echo {
 	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{TargetHeader: headerRequestID}))
 	e.Use(middleware.Recover())
 
-	e.GET("/healthz", g.healthz)
-	e.GET("/readyz", g.readyz)
-	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(g.metrics.registry, promhttp.HandlerOpts{})))
+	table := g.routeTable()
+	byPath := make(map[string]map[string]route, len(table))
+	for _, r := range table {
+		if byPath[r.path] == nil {
+			byPath[r.path] = make(map[string]route)
+		}
+		byPath[r.path][r.method] = r
+	}
+	find := func(c echo.Context) (route, bool) {
+		methods, ok := byPath[c.Path()]
+		if !ok {
+			return route{}, false
+		}
+		if r, ok := methods[c.Request().Method]; ok {
+			return r, true
+		}
+		r, ok := methods[anyMethod]
+		return r, ok
+	}
+	e.Use(g.auditChanges(find))
+	guard := &auth.Guard{
+		Keys:      g.keys,
+		Rule:      func(c echo.Context) (auth.Rule, bool) { r, ok := find(c); return r.rule, ok },
+		Namespace: namespace,
+		Refused:   func(reason string) { g.metrics.authRefused.WithLabelValues(reason).Inc() },
+	}
+	e.Use(guard.Middleware)
 
-	v1 := e.Group("/v1")
-	v1.PUT("/functions/:name", g.deployFunction)
-	v1.GET("/functions", g.listFunctions)
-	v1.GET("/functions/:name", g.getFunction)
-	v1.DELETE("/functions/:name", g.deleteFunction)
-	v1.POST("/functions/:name/invoke", g.invoke) // invoke.go: the invocation core
-	v1.GET("/functions/:name/versions", g.listVersions)
-	v1.GET("/functions/:name/versions/:version", g.getVersion)
-	v1.GET("/functions/:name/aliases", g.listAliases)
-	v1.GET("/functions/:name/aliases/:alias", g.getAlias)
-	v1.PUT("/functions/:name/aliases/:alias", g.setAlias)
-	v1.DELETE("/functions/:name/aliases/:alias", g.deleteAlias)
-	v1.GET("/runners", g.listRunners)
-	v1.GET("/functions/:name/invocations", g.listInvocations)
-	v1.GET("/functions/:name/triggers", g.listTriggers)
-	v1.POST("/functions/:name/triggers", g.addTrigger)
-	v1.DELETE("/functions/:name/triggers/:n", g.deleteTrigger)
-	v1.GET("/invocations/:id", g.getInvocation)
-	v1.GET("/invocations/:id/result", g.getResult)
-	v1.GET("/invocations/:id/logs", g.getLogs)
-	v1.GET("/dlq", g.listDLQ)
-	v1.POST("/dlq/:id/replay", g.replayDLQ)
-
-	e.Any("/fn/:name", g.passthrough)
-	e.Any("/fn/:name/*", g.passthrough)
+	for _, r := range table {
+		if r.method == anyMethod {
+			e.Any(r.path, r.handler)
+		} else {
+			e.Add(r.method, r.path, r.handler)
+		}
+	}
 	return e
 }
 

@@ -183,9 +183,13 @@ func TestDeploySpecFieldsEndToEnd(t *testing.T) {
 	s := stacktest.Dev(t, t.TempDir())
 	base := s.GatewayURL
 
-	// Every spec field through a multipart deploy, and back.
+	// Every spec field through a multipart deploy, and back (a granted
+	// secret must exist).
+	if resp, body := stacktest.Call(t, http.MethodPut, base+"/v1/secrets/api-token", "application/json", []byte(`{"value":"t0ken"}`)); resp.StatusCode != http.StatusCreated {
+		t.Fatalf("put secret: %d %s", resp.StatusCode, body)
+	}
 	stacktest.MustDeploy(t, base, "full", stacktest.ExampleWasm(t, "echo"), `{"name":"full","description":"echoes","abi":"command",
-		"memory_mb":64,"timeout_ms":3000,"concurrency":2,"max_payload":10,"env":{"A":"b"},"secrets":["API_TOKEN"],
+		"memory_mb":64,"timeout_ms":3000,"concurrency":2,"max_payload":10,"env":{"A":"b"},"secrets":["api-token"],
 		"triggers":[{"type":"nats","subject":"full.in","options":{"queue":"q"}},{"type":"cron","schedule":"@hourly"}],
 		"labels":{"team":"web","example.com/tier":"gold"}}`)
 	fn, err := client.New(base).Get(context.Background(), "full")
@@ -224,7 +228,7 @@ func TestDeploySpecFieldsEndToEnd(t *testing.T) {
 		{`{"abi":"reactor"}`, `the spec says abi "reactor" but the module is a command`},
 		{`{"name":"other"}`, `the spec names the function "other"`},
 		{`{"max_payload":-1}`, "max_payload is -1"},
-		{`{"secrets":["a-b"]}`, `secret name "a-b" is not valid`},
+		{`{"secrets":["A_B"]}`, `secret name "A_B" is not valid`},
 		{`{"triggers":[{"type":"nats","subject":"hearth.invoke"}]}`, "is reserved"},
 		{`{"triggers":[{"type":"cron","schedule":"* * *"}]}`, "has 3 fields"},
 		{`{"labels":{"a":"b c"}}`, `label a has the value "b c"`},

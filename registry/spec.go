@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
 	"regexp"
 	"slices"
 	"sort"
@@ -64,9 +65,14 @@ type Spec struct {
 	Env        map[string]string `json:"env,omitempty"`
 	// Secrets names the secrets the function is granted; only the names
 	// are stored here, never values.
-	Secrets  []string          `json:"secrets,omitempty"`
-	Triggers []Trigger         `json:"triggers,omitempty"`
-	Labels   map[string]string `json:"labels,omitempty"`
+	// The function sees each as the environment variable of its name
+	// upper-cased with '-' as '_' (SecretEnvName).
+	Secrets []string `json:"secrets,omitempty"`
+	// RateLimit caps the calls of the function through HTTP (sync, async
+	// intake, /fn/) on each gateway: a token bucket.
+	RateLimit *RateLimit        `json:"rate_limit,omitempty"`
+	Triggers  []Trigger         `json:"triggers,omitempty"`
+	Labels    map[string]string `json:"labels,omitempty"`
 }
 
 // WithDefaults returns the spec with its unset fields filled in.
@@ -138,6 +144,9 @@ func (s Spec) Validate() error {
 	if err := validateSecrets(s.Secrets, s.Env); err != nil {
 		return err
 	}
+	if err := s.RateLimit.validate(); err != nil {
+		return err
+	}
 	if len(s.Triggers) > limits.MaxTriggers {
 		return invalid(CodeInvalidSpec, "the spec has %d triggers; a function may have at most %d", len(s.Triggers), limits.MaxTriggers)
 	}
@@ -178,17 +187,70 @@ func validateSecrets(secrets []string, env map[string]string) error {
 	seen := make(map[string]bool, len(secrets))
 	for _, name := range secrets {
 		switch {
-		case !envNamePattern.MatchString(name):
-			return invalid(CodeInvalidSpec, "secret name %q is not valid; a secret reaches the function as an environment variable of that name, so use letters, digits and _ and start with a letter or _", name)
+		case !validName(name):
+			return invalid(CodeInvalidSpec, "secret name %q is not valid; secret names are like function names (lowercase letters, digits and '-', starting with a letter): set one with `hearth secret set NAME`", truncate(name, 100))
 		case seen[name]:
 			return invalid(CodeInvalidSpec, "secret %q is listed twice", name)
 		}
-		if _, ok := env[name]; ok {
-			return invalid(CodeInvalidSpec, "%s is both in env and in secrets; a secret reaches the function as the environment variable of its name, so remove one of them", name)
+		if _, ok := env[SecretEnvName(name)]; ok {
+			return invalid(CodeInvalidSpec, "%s is both in env and the variable of secret %q; remove one of them", SecretEnvName(name), name)
 		}
 		seen[name] = true
 	}
 	return nil
+}
+
+// SecretEnvName is the environment variable a secret reaches a function
+// as: its name upper-cased, '-' as '_' (db-password → DB_PASSWORD).
+func SecretEnvName(name string) string {
+	b := []byte(name)
+	for i, c := range b {
+		switch {
+		case c >= 'a' && c <= 'z':
+			b[i] = c - 'a' + 'A'
+		case c == '-':
+			b[i] = '_'
+		}
+	}
+	return string(b)
+}
+
+// RateLimit is a token bucket: RPS calls a second, Burst at once (0: the
+// RPS rounded up).
+type RateLimit struct {
+	RPS   float64 `json:"rps"`
+	Burst int     `json:"burst,omitempty"`
+}
+
+// maxRate bounds a rate limit's rps and burst.
+const maxRate = 1_000_000
+
+func (r *RateLimit) validate() error {
+	if r == nil {
+		return nil
+	}
+	if !(r.RPS > 0 && r.RPS <= maxRate) {
+		return invalid(CodeInvalidSpec, "rate_limit.rps is %v; it must be above 0 and at most %d calls a second", r.RPS, maxRate)
+	}
+	if r.Burst < 0 || r.Burst > maxRate {
+		return invalid(CodeInvalidSpec, "rate_limit.burst is %d; it must be from 1 to %d (0 or absent: the rps rounded up)", r.Burst, maxRate)
+	}
+	return nil
+}
+
+// Bucket is the limit's burst, defaulted.
+func (r *RateLimit) Bucket() int {
+	if r.Burst > 0 {
+		return r.Burst
+	}
+	return int(math.Ceil(r.RPS))
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
 }
 
 // Label keys are Kubernetes-style: an optional DNS-subdomain prefix and a

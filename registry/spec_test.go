@@ -49,10 +49,13 @@ func TestSpecValidationMessages(t *testing.T) {
 		{"env value NUL", registry.Spec{Env: map[string]string{"A": "a\x00b"}}, "env A must be UTF-8 text without NUL bytes"},
 		{"env too large", registry.Spec{Env: map[string]string{"A": long}}, "env names and values add up to 65537 bytes"},
 		{"too many env vars", registry.Spec{Env: many(limits.MaxEnvVars+1, func(i int) string { return "V" + strings.Repeat("X", i) })}, "env has 257 variables"},
-		{"secret name", registry.Spec{Secrets: []string{"db-password"}}, `secret name "db-password" is not valid`},
-		{"secret twice", registry.Spec{Secrets: []string{"DB", "DB"}}, `secret "DB" is listed twice`},
-		{"secret also env", registry.Spec{Secrets: []string{"DB"}, Env: map[string]string{"DB": "x"}}, "DB is both in env and in secrets"},
-		{"too many secrets", registry.Spec{Secrets: strings.Fields(strings.Repeat("S ", 65))}, "secrets names 65 secrets"},
+		{"secret name", registry.Spec{Secrets: []string{"DB_PASSWORD"}}, `secret name "DB_PASSWORD" is not valid`},
+		{"secret path", registry.Spec{Secrets: []string{"../x"}}, `secret name "../x" is not valid`},
+		{"secret twice", registry.Spec{Secrets: []string{"db", "db"}}, `secret "db" is listed twice`},
+		{"secret also env", registry.Spec{Secrets: []string{"db-password"}, Env: map[string]string{"DB_PASSWORD": "x"}}, `DB_PASSWORD is both in env and the variable of secret "db-password"`},
+		{"too many secrets", registry.Spec{Secrets: strings.Fields(strings.Repeat("s ", 65))}, "secrets names 65 secrets"},
+		{"rate zero", registry.Spec{RateLimit: &registry.RateLimit{RPS: 0}}, "rate_limit.rps is 0"},
+		{"rate burst", registry.Spec{RateLimit: &registry.RateLimit{RPS: 1, Burst: -1}}, "rate_limit.burst is -1"},
 		{"trigger without type", registry.Spec{Triggers: []registry.Trigger{{Subject: "a"}}}, "triggers[0]: type is missing"},
 		{"trigger unknown type", registry.Spec{Triggers: []registry.Trigger{{Type: "http"}}}, `triggers[0]: type "http" is unknown`},
 		{"nats without subject", registry.Spec{Triggers: []registry.Trigger{{Type: "nats"}}}, "triggers[0]: a nats trigger needs a subject"},
@@ -111,7 +114,7 @@ func TestValidSpecs(t *testing.T) {
 	for _, spec := range []registry.Spec{
 		{},
 		{Name: "hello", Namespace: "team-a", ABI: abi.Command, MemoryMB: 64, TimeoutMs: 1, Concurrency: 10000, MaxPayload: limits.MaxPayloadBytes},
-		{Env: map[string]string{"_A": "", "B1": "ünïcode"}, Secrets: []string{"DB_PASSWORD", "_TOKEN"}},
+		{Env: map[string]string{"_A": "", "B1": "ünïcode"}, Secrets: []string{"db-password", "token"}, RateLimit: &registry.RateLimit{RPS: 2.5}},
 		{Labels: map[string]string{"team": "web", "hearth.dev/tier": "", "a.b-c_d": "1.0_x-y", "example.com/x": "Y"}},
 		{Triggers: []registry.Trigger{
 			{Type: "nats", Subject: "orders.*.created", Options: map[string]string{"queue": "workers", "delivery": "at-least-once"}},
@@ -143,14 +146,14 @@ func TestSpecDefaults(t *testing.T) {
 
 func TestDecodeSpec(t *testing.T) {
 	raw := `{"name":"hello","namespace":"team","description":"d","abi":"command","memory_mb":64,"timeout_ms":500,
-		"concurrency":2,"max_payload":1024,"env":{"A":"b"},"secrets":["DB"],
+		"concurrency":2,"max_payload":1024,"env":{"A":"b"},"secrets":["db"],
 		"triggers":[{"type":"cron","schedule":"@daily","options":{"tz":"UTC"}}],"labels":{"team":"web"}}`
 	spec, err := registry.DecodeSpec([]byte(raw))
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := registry.Spec{Name: "hello", Namespace: "team", Description: "d", ABI: "command", MemoryMB: 64, TimeoutMs: 500,
-		Concurrency: 2, MaxPayload: 1024, Env: map[string]string{"A": "b"}, Secrets: []string{"DB"},
+		Concurrency: 2, MaxPayload: 1024, Env: map[string]string{"A": "b"}, Secrets: []string{"db"},
 		Triggers: []registry.Trigger{{Type: "cron", Schedule: "@daily", Options: map[string]string{"tz": "UTC"}}},
 		Labels:   map[string]string{"team": "web"}}
 	if !reflect.DeepEqual(spec, want) {
@@ -219,7 +222,7 @@ func TestDeployStoresFullSpec(t *testing.T) {
 	r := newEnv(t).open(t)
 	spec := registry.Spec{
 		Description: "greets", MemoryMB: 32, MaxPayload: 1 << 20, Env: map[string]string{"GREETING": "hi"},
-		Secrets: []string{"API_TOKEN"}, Labels: map[string]string{"team": "web"},
+		Secrets: []string{"api-token"}, Labels: map[string]string{"team": "web"},
 		Triggers: []registry.Trigger{{Type: "nats", Subject: "greet.requests"}},
 	}
 	_, v, err := r.Deploy(ctx, registry.DeployRequest{Namespace: "team", Name: "greet", Module: hello(), Spec: spec})
@@ -237,7 +240,7 @@ func TestDeployStoresFullSpec(t *testing.T) {
 	}
 	// The stored record keeps secret names only.
 	raw, _ := json.Marshal(fn)
-	if !strings.Contains(string(raw), `"secrets":["API_TOKEN"]`) {
+	if !strings.Contains(string(raw), `"secrets":["api-token"]`) {
 		t.Fatalf("record %s", raw)
 	}
 }

@@ -23,7 +23,7 @@ functions:
     concurrency: 4
     max_payload: 1024
     env: {GREETING: hi, COUNT: 3}
-    secrets: [API_TOKEN]
+    secrets: [api-token]
     labels: {team: web}
     triggers:
       - type: cron
@@ -40,7 +40,7 @@ functions:
 	want := []manifestFunction{
 		{Module: filepath.Join(dir, "fns", "hello.wasm"), line: 5, Spec: client.Spec{
 			Name: "hello", Description: "greets", MemoryMB: 64, TimeoutMs: 2000, Concurrency: 4, MaxPayload: 1024,
-			Env: map[string]string{"GREETING": "hi", "COUNT": "3"}, Secrets: []string{"API_TOKEN"}, Labels: map[string]string{"team": "web"},
+			Env: map[string]string{"GREETING": "hi", "COUNT": "3"}, Secrets: []string{"api-token"}, Labels: map[string]string{"team": "web"},
 			Triggers: []client.Trigger{{Type: "cron", Schedule: "*/5 * * * *"}, {Type: "nats", Subject: "orders.created", Options: map[string]string{"queue": "q"}}},
 		}},
 		{Module: "/abs/echo.wasm", line: 19, Spec: client.Spec{Name: "echo", Namespace: "tools", ABI: "reactor"}},
@@ -97,7 +97,7 @@ func TestManifestErrors(t *testing.T) {
 func FuzzManifest(f *testing.F) {
 	for _, seed := range []string{
 		"functions:\n  - name: a\n    module: a.wasm\n",
-		"version: 1\nnamespace: x\nfunctions:\n  - {name: a, module: a.wasm, memory_mb: 64, env: {A: b}, secrets: [S]}\n  - {name: b, module: /b.wasm, namespace: y}\n",
+		"version: 1\nnamespace: x\nfunctions:\n  - {name: a, module: a.wasm, memory_mb: 64, env: {A: b}, secrets: [s]}\n  - {name: b, module: /b.wasm, namespace: y}\n",
 		"functions:\n  - name: a\n    module: a.wasm\n    triggers: [{type: nats, subject: a.>}, {type: cron, schedule: '@daily'}]\n    labels: {x/y: z}\n",
 		"functions: [\n",
 		"a: &a [*a]\n",

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"time"
@@ -41,8 +42,14 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.StringVar(&cfg.S3Listen, "s3-listen", "127.0.0.1:0", "embedded S3 listen address (port 0 = random)")
 	fs.StringVar(&cfg.Gateway.Autoscale, "autoscale", "", "run the autoscaler with this keep-alive policy: predictive, hybrid or fixed-K (default off)")
 	fs.IntVar(&cfg.Gateway.MaxRunners, "max-runners", 2, "with --autoscale: the most `hearth runner` processes the autoscaler starts beside the built-in runner")
+	natsPublic := fs.Bool("nats-listen-public", false, "allow --nats-listen on an address other than loopback (the embedded NATS has no credentials)")
+	var af authFlags
+	af.registerDev(fs)
 	lf.register(fs)
 	if _, err := parseInterspersed(fs, args); err != nil {
+		return err
+	}
+	if err := af.apply(&cfg.Gateway, true); err != nil {
 		return err
 	}
 	log, err := newLogger(stderr, lf.level, lf.format)
@@ -50,8 +57,12 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	cfg.Log = log
-	if _, _, err := stack.SplitHostPort(cfg.NATSListen); err != nil {
+	host, _, err := stack.SplitHostPort(cfg.NATSListen)
+	if err != nil {
 		return usagef("--nats-listen %q: %v", cfg.NATSListen, err)
+	}
+	if !*natsPublic && !isLoopback(net.JoinHostPort(host, "0")) && host != "" {
+		return usagef("--nats-listen %q is not a loopback address; the embedded NATS has no credentials, so anyone who reaches it could read and change everything. Pass --nats-listen-public to do it anyway", cfg.NATSListen)
 	}
 	if cfg.Gateway.Autoscale != "" && cfg.Gateway.MaxRunners > 0 {
 		cfg.Scaler = devRunners(cfg.DataDir, log)
@@ -60,19 +71,29 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
+	authLine, curlAuth, cliAuth := "off (hearth dev --auth requires API keys)", "", ""
+	if cfg.Gateway.Auth {
+		authLine = "on; admin key in " + adminKeyFile(cfg.DataDir)
+		if os.Getenv("HEARTH_ADMIN_KEY") != "" {
+			authLine = "on; admin key from HEARTH_ADMIN_KEY"
+		}
+		curlAuth = ` -H "Authorization: Bearer $HEARTH_API_KEY"`
+		cliAuth = "  export HEARTH_API_KEY=$(cat " + adminKeyFile(cfg.DataDir) + ")\n"
+	}
 	fmt.Fprintf(stdout, `Hearth is running.
   gateway   %[1]s
   metrics   %[1]s/metrics
   NATS      %[2]s
   S3        http://%[3]s (bucket %[4]s, credentials in %[5]s/s3-credentials.json)
   data      %[5]s
+  auth      %[6]s
 
 Try:
-  curl -d Hearth %[1]s/v1/functions/hello/invoke
+%[8]s  curl%[7]s -d Hearth %[1]s/v1/functions/hello/invoke
   go run ./cmd/hearth invoke --gateway %[1]s echo --data hi
 
 Press Ctrl-C to stop.
-`, s.GatewayURL, s.NATSServer.ClientURL(), s.S3Server.Endpoint(), s.Store.Bucket(), cfg.DataDir)
+`, s.GatewayURL, s.NATSServer.ClientURL(), s.S3Server.Endpoint(), s.Store.Bucket(), cfg.DataDir, authLine, curlAuth, cliAuth)
 	return waitAndClose(ctx, s)
 }
 
@@ -113,6 +134,8 @@ func runGateway(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs.IntVar(&cfg.MaxRunners, "max-runners", 0, "with --provider: the most runners the autoscaler asks for (0: no cap)")
 	var pf providerFlags
 	pf.register(fs)
+	var af authFlags
+	af.registerGateway(fs)
 	withRunner := fs.Bool("with-runner", false, "also run a runner in this process; calls placed on it skip NATS")
 	var rcfg runner.Config
 	fs.StringVar(&rcfg.CacheDir, "runner-cache-dir", envOr("HEARTH_CACHE_DIR", "./.hearth/cache"), "with --with-runner: the runner's compilation cache directory")
@@ -130,10 +153,14 @@ func runGateway(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err := pf.validate(cfg); err != nil {
 		return err
 	}
+	if err := af.apply(&cfg, false); err != nil {
+		return err
+	}
 	log, err := newLogger(stderr, lf.level, lf.format)
 	if err != nil {
 		return err
 	}
+	af.warn(log, cfg, cfg.Listen)
 	s := stack.New(log)
 	scaler, err := pf.scaler(cf.cfg, log)
 	if err != nil {
@@ -179,7 +206,7 @@ func runRunner(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		_ = s.Close(context.WithoutCancel(ctx))
 		return err
 	}
-	fmt.Fprintf(stdout, "Hearth runner %s taking work from %s\n", s.Runner.ID(), cf.cfg.NATSURL)
+	fmt.Fprintf(stdout, "Hearth runner %s taking work from %s\n", s.Runner.ID(), natsauth.RedactURL(cf.cfg.NATSURL))
 	<-ctx.Done()
 	log.Info("draining")
 	closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
@@ -266,3 +293,6 @@ func (p *providerFlags) scaler(conn stack.Conn, log *slog.Logger) (autoscaler.Sc
 	}
 	return nil, nil
 }
+
+// adminKeyFile is where hearth dev --auth keeps its bootstrap admin key.
+func adminKeyFile(dataDir string) string { return filepath.Join(dataDir, stack.AdminKeyFile) }

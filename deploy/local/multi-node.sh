@@ -21,9 +21,12 @@ until curl -sf http://127.0.0.1:19000/minio/health/live >/dev/null; do sleep 0.2
 
 export HEARTH_NATS_URL=nats://127.0.0.1:14222 HEARTH_S3_ENDPOINT=http://127.0.0.1:19000
 export HEARTH_S3_ACCESS_KEY=hearth HEARTH_S3_SECRET_KEY=hearth-secret
+# Keys: the bootstrap admin key and the key that seals secrets (docs/security.md).
+export HEARTH_ADMIN_KEY=${HEARTH_ADMIN_KEY:-$(head -c32 /dev/urandom | base64 | tr -d '=+/\n')}
+export HEARTH_SECRETS_KEY=${HEARTH_SECRETS_KEY:-$(head -c32 /dev/urandom | base64)}
 until (exec 3<>/dev/tcp/127.0.0.1/14222) 2>/dev/null; do sleep 0.2; done   # NATS accepts connections
 start "$hearth" gateway --listen 127.0.0.1:18080
 start "$hearth" runner --cache-dir "$data/cache-1"
 start "$hearth" runner --cache-dir "$data/cache-2"
-echo "gateway: http://127.0.0.1:18080 — deploy with: $hearth deploy hello functions/hello/hello.wasm --gateway http://127.0.0.1:18080"
+echo "gateway: http://127.0.0.1:18080 — deploy with: HEARTH_API_KEY=$HEARTH_ADMIN_KEY $hearth deploy hello functions/hello/hello.wasm --gateway http://127.0.0.1:18080"
 wait

@@ -19,6 +19,11 @@ const (
 	UnsupportedMediaType Code = "unsupported_media_type"
 	MethodNotAllowed     Code = "method_not_allowed"
 	TooManyRequests      Code = "too_many_requests"
+	RateLimited          Code = "rate_limited" // a key's or a function's rate limit
+
+	// Credentials (gateway/auth).
+	Unauthorized Code = "unauthorized" // no valid API key
+	Forbidden    Code = "forbidden"    // the key's scopes or namespace do not cover the request
 
 	// Things that are not there.
 	NotFound           Code = "not_found" // no such route
@@ -83,6 +88,10 @@ func (e *Error) Detail() *Detail { return &Detail{Code: e.Code, Message: e.Messa
 // own: an unknown route, a wrong method).
 func ForStatus(status int) Code {
 	switch status {
+	case 401:
+		return Unauthorized
+	case 403:
+		return Forbidden
 	case 404:
 		return NotFound
 	case 405:

@@ -334,6 +334,9 @@ func StartDev(ctx context.Context, cfg DevConfig) (_ *Stack, err error) {
 	}
 	gwCfg := cfg.Gateway
 	gwCfg.Listen = cfg.Listen
+	if err := devKeys(cfg.DataDir, &gwCfg); err != nil {
+		return nil, err
+	}
 	if cfg.Scaler != nil {
 		s.UseScaler(cfg.Scaler(conn.NATSURL, conn.S3))
 	}
