@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/hearthfn/hearth/gateway/apierr"
+	"github.com/hearthfn/hearth/gateway/auth"
 	"github.com/hearthfn/hearth/gateway/records"
 )
 
@@ -23,13 +24,21 @@ func (g *Gateway) getInvocation(c echo.Context) error {
 	return c.JSON(http.StatusOK, rec)
 }
 
+// findRecord finds the invocation a request addresses by id, refusing
+// (403) a key that does not cover its namespace.
 func (g *Gateway) findRecord(c echo.Context) (*records.Record, error) {
 	id := c.Param("id")
 	rec, err := g.lookupRecord(c.Request().Context(), id)
 	if errors.Is(err, records.ErrNoRecord) {
 		return nil, apierr.New(http.StatusNotFound, apierr.InvocationNotFound, "no invocation %q (records are kept for %s)", id, g.cfg.Retention)
 	}
-	return rec, err
+	if err != nil {
+		return nil, err
+	}
+	if err := auth.CheckNamespace(c, rec.Namespace); err != nil {
+		return nil, err
+	}
+	return rec, nil
 }
 
 // lookupRecord finds an invocation's record, or a queued invocation in the
@@ -169,7 +178,7 @@ func (g *Gateway) listDLQ(c echo.Context) error {
 // again with fresh attempts, under the same id.
 func (g *Gateway) replayDLQ(c echo.Context) error {
 	id := c.Param("id")
-	if err := g.queue.Replay(c.Request().Context(), id); err != nil {
+	if err := g.queue.Replay(c.Request().Context(), id, func(ns string) error { return auth.CheckNamespace(c, ns) }); err != nil {
 		return err
 	}
 	c.Response().Header().Set(echo.HeaderLocation, "/v1/invocations/"+id)

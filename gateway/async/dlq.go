@@ -76,8 +76,10 @@ func (q *Queue) DeadLetters(ctx context.Context, ns, fn string) ([]*DeadLetter, 
 
 // Replay queues the dead letter of invocation id again with fresh
 // attempts, under the same id, running the function's latest version (as
-// it is now, typically fixed since, like a redrive in Lambda).
-func (q *Queue) Replay(ctx context.Context, id string) error {
+// it is now, typically fixed since, like a redrive in Lambda). allow
+// (nil: any) may refuse by the dead letter's namespace, before anything
+// changes.
+func (q *Queue) Replay(ctx context.Context, id string, allow func(namespace string) error) error {
 	if !records.ValidID(id) {
 		return apierr.New(http.StatusBadRequest, apierr.InvalidID, "%q is not an invocation id", id)
 	}
@@ -91,6 +93,11 @@ func (q *Queue) Replay(ctx context.Context, id string) error {
 	_, m, err := deadLetter(raw.Header, raw.Time)
 	if err != nil {
 		return err
+	}
+	if allow != nil {
+		if err := allow(m.Req.Namespace); err != nil {
+			return err
+		}
 	}
 	fn, err := q.Functions.Lookup(ctx, m.Req.Namespace, m.Req.Function)
 	if errors.Is(err, registry.ErrNotFound) {
