@@ -93,6 +93,25 @@ func (g *Gateway) routeTable() []route {
 	}
 }
 
+// RouteInfo describes a route of the API: its method ("ANY" for every
+// one), its path pattern, the scope it needs ("none", "read", "read or
+// invoke", "invoke", "deploy", "admin"), where its namespace comes from,
+// and the audit action of a change.
+type RouteInfo struct {
+	Method, Path, Need string
+	Where              auth.Where
+	Action             string
+}
+
+// Routes lists the API's routes as routeTable has them.
+func (g *Gateway) Routes() []RouteInfo {
+	var out []RouteInfo
+	for _, r := range g.routeTable() {
+		out = append(out, RouteInfo{Method: r.method, Path: r.path, Need: r.rule.Need.String(), Where: r.rule.Where, Action: r.action})
+	}
+	return out
+}
+
 // routes builds the router: request ids, panic recovery, the audit record
 // of changes, the auth guard, then the handlers of routeTable.
 func (g *Gateway) routes() *echo.Echo {

@@ -42,6 +42,7 @@ type Stack struct {
 	S3Server   *embeds3.Server // dev only
 	Conn       Conn            // where NATS and the object store are
 	GatewayURL string          // http://host:port once the gateway listens
+	AdminKey   string          // the bootstrap admin key, with auth on
 	ServeErr   chan error      // the gateway's Serve result
 	closers    []func(context.Context) error
 }
@@ -337,6 +338,7 @@ func StartDev(ctx context.Context, cfg DevConfig) (_ *Stack, err error) {
 	if err := devKeys(cfg.DataDir, &gwCfg); err != nil {
 		return nil, err
 	}
+	s.AdminKey = gwCfg.AdminKey
 	if cfg.Scaler != nil {
 		s.UseScaler(cfg.Scaler(conn.NATSURL, conn.S3))
 	}

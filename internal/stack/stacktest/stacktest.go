@@ -125,12 +125,21 @@ func FastRunner(t testing.TB, conn stack.Conn) *stack.Stack {
 // Call makes one HTTP request and returns the response with its body read.
 func Call(t testing.TB, method, url, ctype string, body []byte) (*http.Response, []byte) {
 	t.Helper()
+	return CallAs(t, "", method, url, ctype, body)
+}
+
+// CallAs is Call with an API key ("" for none) as a bearer token.
+func CallAs(t testing.TB, key, method, url, ctype string, body []byte) (*http.Response, []byte) {
+	t.Helper()
 	req, err := http.NewRequest(method, url, bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if ctype != "" {
 		req.Header.Set("Content-Type", ctype)
+	}
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -289,7 +298,11 @@ func WaitStatus(t testing.TB, base, id, status string) records.Record {
 func MetricSum(t testing.TB, s *stack.Stack, prefix string) float64 {
 	t.Helper()
 	rec := httptest.NewRecorder()
-	s.Gateway.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+	if s.AdminKey != "" {
+		req.Header.Set("Authorization", "Bearer "+s.AdminKey)
+	}
+	s.Gateway.Handler().ServeHTTP(rec, req)
 	if rec.Code != http.StatusOK {
 		t.Fatalf("/metrics: %d", rec.Code)
 	}
