@@ -33,12 +33,11 @@ func (f *fnLimiters) limiter(ns, name string, rl *registry.RateLimit) *rate.Limi
 	}
 	l := v.(*fnLimiter)
 	l.mu.Lock()
-	if l.limit != *rl { // a new version changed the limit
+	defer l.mu.Unlock()
+	if l.limit != *rl { // a new version changed the limit: a fresh, full bucket
 		l.limit = *rl
-		l.lim.SetLimit(rate.Limit(rl.RPS))
-		l.lim.SetBurst(rl.Bucket())
+		l.lim = rate.NewLimiter(rate.Limit(rl.RPS), rl.Bucket())
 	}
-	l.mu.Unlock()
 	return l.lim
 }
 

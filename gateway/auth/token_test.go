@@ -80,7 +80,7 @@ func TestScopesMeetNeeds(t *testing.T) {
 		return p.Meets
 	}
 	cases := []struct {
-		scope                                 Scope
+		scope                                Scope
 		read, records, invoke, deploy, admin bool
 	}{
 		{ScopeRead, true, true, false, false, false},
