@@ -94,7 +94,7 @@ func TestFunctionRateLimit(t *testing.T) {
 		resp, out := stacktest.DeployWithSpec(t, base, "capped", stacktest.ExampleWasm(t, "echo"), spec)
 		stacktest.WantError(t, resp, out, 400, "invalid_spec")
 	}
-	if n := stacktest.MetricSum(t, s, `hearth_function_rate_limited_total{namespace="default",function="capped"}`); n != 2 {
+	if n := stacktest.MetricSum(t, s, `hearth_function_rate_limited_total{function="capped",namespace="default"}`); n != 2 {
 		t.Fatalf("hearth_function_rate_limited_total = %v, want 2", n)
 	}
 }
