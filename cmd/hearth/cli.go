@@ -64,8 +64,11 @@ func runDeploy(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	memory := fs.Int("memory", 0, "memory limit in MB (default 128)")
 	timeout := fs.Duration("timeout", 0, "timeout per invocation (default 10s)")
 	concurrency := fs.Int("concurrency", 0, "calls one runner runs at once (default: no cap)")
-	var env multiFlag
+	var env, secrets multiFlag
 	fs.Var(&env, "env", "environment variable KEY=VALUE for the function (repeatable)")
+	fs.Var(&secrets, "secret", "grant the function the secret NAME, seen as env var NAME upper-cased with - as _ (repeatable; set it first with `hearth secret set`)")
+	rps := fs.Float64("rps", 0, "rate limit: calls a second on each gateway (default: none)")
+	burst := fs.Int("burst", 0, "with --rps: calls at once (default: the rps rounded up)")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -79,8 +82,14 @@ func runDeploy(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return fmt.Errorf("read module: %w", err)
 	}
 	var spec *client.Spec
-	if *memory != 0 || *timeout != 0 || *concurrency != 0 || len(env) > 0 {
-		spec = &client.Spec{MemoryMB: *memory, TimeoutMs: int(timeout.Milliseconds()), Concurrency: *concurrency}
+	if *burst != 0 && *rps == 0 {
+		return usagef("--burst needs --rps")
+	}
+	if *memory != 0 || *timeout != 0 || *concurrency != 0 || len(env) > 0 || len(secrets) > 0 || *rps != 0 {
+		spec = &client.Spec{MemoryMB: *memory, TimeoutMs: int(timeout.Milliseconds()), Concurrency: *concurrency, Secrets: secrets}
+		if *rps != 0 {
+			spec.RateLimit = &client.RateLimit{RPS: *rps, Burst: *burst}
+		}
 		if len(env) > 0 {
 			spec.Env = make(map[string]string)
 			for _, kv := range env {

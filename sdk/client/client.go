@@ -51,7 +51,8 @@ type Spec struct {
 	Concurrency int               `json:"concurrency,omitempty" yaml:"concurrency"`
 	MaxPayload  int               `json:"max_payload,omitempty" yaml:"max_payload"` // bytes
 	Env         map[string]string `json:"env,omitempty" yaml:"env"`
-	Secrets     []string          `json:"secrets,omitempty" yaml:"secrets"` // names of granted secrets
+	Secrets     []string          `json:"secrets,omitempty" yaml:"secrets"`       // names of granted secrets
+	RateLimit   *RateLimit        `json:"rate_limit,omitempty" yaml:"rate_limit"` // calls a second on each gateway
 	Triggers    []Trigger         `json:"triggers,omitempty" yaml:"triggers"`
 	Labels      map[string]string `json:"labels,omitempty" yaml:"labels"`
 }

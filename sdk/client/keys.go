@@ -22,8 +22,8 @@ const (
 // RateLimit is the request rate a key may sustain (RPS, per second) and
 // its burst.
 type RateLimit struct {
-	RPS   float64 `json:"rps"`
-	Burst int     `json:"burst"`
+	RPS   float64 `json:"rps" yaml:"rps"`
+	Burst int     `json:"burst,omitempty" yaml:"burst"` // 0: the rps rounded up
 }
 
 // KeyRequest asks for a new API key.
