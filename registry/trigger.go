@@ -84,8 +84,14 @@ func validateSubject(subject string) error {
 	if len(subject) > 255 {
 		return fmt.Errorf("subject is %d characters long; the limit is 255", len(subject))
 	}
-	if strings.HasPrefix(subject, "$") || subject == "hearth" || strings.HasPrefix(subject, "hearth.") || subject == ">" || subject == "hearth.>" {
-		return fmt.Errorf("subject %q is reserved: subjects under $ and hearth. (and the catch-all >) carry the platform's own traffic", subject)
+	first, _, _ := strings.Cut(subject, ".")
+	switch {
+	case strings.HasPrefix(subject, "$") || first == "hearth" || strings.HasPrefix(first, "_"):
+		return fmt.Errorf("subject %q is reserved: subjects under $, hearth. and _ (_INBOX: the replies of calls) carry the platform's own traffic", subject)
+	case first == "*" || first == ">":
+		// A leading wildcard matches hearth.… and _INBOX.…: the calls and
+		// answers of every namespace.
+		return fmt.Errorf("subject %q begins with a wildcard, which would match the platform's own subjects; begin with a name of yours (orders.>)", subject)
 	}
 	tokens := strings.Split(subject, ".")
 	for i, tok := range tokens {
