@@ -627,7 +627,9 @@ func (e *Engine) pool(c *call) *pool {
 
 // Prewarm makes sure the function version of req has its module compiled
 // and, for a reactor, at least n idle instances. It returns how many
-// instances it started. The autoscaler drives it.
+// instances it started. The autoscaler drives it. The instances get the
+// env of the version's last call (which has the secrets the gateway
+// grants it; a prewarm request does not), or req's before the first call.
 func (e *Engine) Prewarm(ctx context.Context, req *wire.Request, n int) (int, error) {
 	memoryMB := req.MemoryMB
 	if memoryMB <= 0 {
@@ -649,10 +651,11 @@ func (e *Engine) Prewarm(ctx context.Context, req *wire.Request, n int) (int, er
 	tier := entry.acquire()
 	defer entry.release(tier)
 	p := e.pool(&call{req: req})
+	env, gen := p.prewarmEnv(req.Env) // the env of the calls, secrets included
 	idle, _, _ := p.counts()
 	started := 0
 	for ; idle+started < n; started++ {
-		inst, err := newInstance(ctx, tier, req.Env, req.Function)
+		inst, err := newInstance(ctx, tier, env, gen, req.Function)
 		if err != nil {
 			return started, fmt.Errorf("prewarm %s: %w", req.Function, err)
 		}

@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"maps"
 	"sync"
 	"time"
 
@@ -13,6 +14,8 @@ import (
 
 // poolKey names the instances of one function version: instances carry the
 // version's env, so two functions that share a module never share them.
+// The env of one version can change too (a granted secret rotates): the
+// pool follows it, see pool.take.
 type poolKey struct {
 	namespace, function string
 	version             int
@@ -20,14 +23,26 @@ type poolKey struct {
 
 // pool holds a function version's idle reactor instances, most recently
 // used last, and counts those in use.
+//
+// An instance's env is fixed when it is made, and the env of a version's
+// calls can change (the gateway adds the secrets the spec grants, and a
+// secret can be set anew): the pool remembers the env its instances are
+// made with, and a call with another env makes it start over (take).
 type pool struct {
 	key      poolKey
 	digest   string
 	memoryMB int
 
-	mu   sync.Mutex
-	idle []*instance
-	busy int
+	mu sync.Mutex
+	// env is what the pool's instances are made with, a copy of the first
+	// call's (or prewarm's) env and then of each that differed; envSet
+	// once there is one. gen counts the changes: an instance made for an
+	// older gen is closed instead of going back to idle.
+	env    map[string]string
+	envSet bool
+	gen    uint64
+	idle   []*instance
+	busy   int
 }
 
 // instance is one live reactor instance.
@@ -42,16 +57,27 @@ type instance struct {
 	// interpreted: made from the interpreter tier (tiered start); such an
 	// instance is not reused once the compiled tier is in place.
 	interpreted bool
+	gen         uint64 // the pool's env generation it was made with
 }
 
-// take returns an idle instance, or nil when there is none; either way the
-// caller counts as busy until put or discard. With compiled, idle
-// instances of the interpreter tier are stale: take closes them.
-func (p *pool) take(compiled bool) *instance {
+// take returns an idle instance made with env, or nil when there is none,
+// and the env generation an instance the caller makes for env belongs to;
+// either way the caller counts as busy until put or discard. With
+// compiled, idle instances of the interpreter tier are stale: take closes
+// them. An env that differs from the pool's (a secret rotated) makes every
+// idle instance stale, and the busy ones are closed when they come back:
+// no later call gets an instance with the old env. Comparing is a length
+// check and a lookup per variable, without allocating; only a change
+// copies env.
+func (p *pool) take(compiled bool, env map[string]string) (*instance, uint64) {
 	p.mu.Lock()
 	p.busy++
 	var inst *instance
 	var stale []*instance
+	if !p.envSet || !maps.Equal(p.env, env) {
+		stale = p.resetLocked(env)
+	}
+	gen := p.gen
 	for inst == nil && len(p.idle) > 0 {
 		last := p.idle[len(p.idle)-1]
 		p.idle = p.idle[:len(p.idle)-1]
@@ -62,20 +88,57 @@ func (p *pool) take(compiled bool) *instance {
 		inst = last
 	}
 	p.mu.Unlock()
-	for _, s := range stale {
-		_ = s.mod.Close(context.Background())
-	}
-	return inst
+	closeInstances(stale)
+	return inst, gen
 }
 
-// put returns a healthy instance to the pool after a call.
+// resetLocked makes env the pool's, in a new generation, and returns the
+// idle instances, now stale, for the caller to close outside the lock.
+func (p *pool) resetLocked(env map[string]string) []*instance {
+	if p.envSet {
+		p.gen++
+	}
+	p.env, p.envSet = maps.Clone(env), true
+	stale := p.idle
+	p.idle = nil
+	return stale
+}
+
+// prewarmEnv returns the env and generation for a prewarmed instance: the
+// pool's, when a call set it. A prewarm request carries the version's env
+// from its spec without the secrets the gateway adds to a call; instances
+// made with it would be stale for the next call, so it only sets the env
+// of a pool that has none yet.
+func (p *pool) prewarmEnv(env map[string]string) (map[string]string, uint64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.envSet {
+		p.resetLocked(env) // no instances yet
+	}
+	return p.env, p.gen
+}
+
+// put returns a healthy instance to the pool after a call; an instance of
+// an older env generation is closed instead.
 func (p *pool) put(inst *instance) {
 	inst.lastUsed = time.Now()
 	inst.log.set(nil)
 	p.mu.Lock()
 	p.busy--
-	p.idle = append(p.idle, inst)
+	current := inst.gen == p.gen
+	if current {
+		p.idle = append(p.idle, inst)
+	}
 	p.mu.Unlock()
+	if !current {
+		_ = inst.mod.Close(context.Background())
+	}
+}
+
+func closeInstances(insts []*instance) {
+	for _, inst := range insts {
+		_ = inst.mod.Close(context.Background())
+	}
 }
 
 // discard closes an instance that trapped or timed out; it is never reused.
@@ -88,12 +151,19 @@ func (p *pool) discard(inst *instance) {
 	}
 }
 
-// addIdle adds a freshly made instance (prewarm).
+// addIdle adds a freshly made instance (prewarm); one made for an older
+// env generation (a call changed the env meanwhile) is closed instead.
 func (p *pool) addIdle(inst *instance) {
 	inst.lastUsed = time.Now()
 	p.mu.Lock()
-	p.idle = append(p.idle, inst)
+	current := inst.gen == p.gen
+	if current {
+		p.idle = append(p.idle, inst)
+	}
 	p.mu.Unlock()
+	if !current {
+		_ = inst.mod.Close(context.Background())
+	}
 }
 
 // retire closes idle instances unused since before cutoff, keeping at
@@ -113,9 +183,7 @@ func (p *pool) retire(cutoff time.Time, keep int) int {
 	}
 	p.idle = kept
 	p.mu.Unlock()
-	for _, inst := range closing {
-		_ = inst.mod.Close(context.Background())
-	}
+	closeInstances(closing)
 	return len(closing)
 }
 
@@ -142,9 +210,9 @@ func (p *pool) closeAll(ctx context.Context) {
 	}
 }
 
-// newInstance instantiates a reactor module from a tier and runs its
-// _initialize.
-func newInstance(ctx context.Context, tier *moduleTier, env map[string]string, name string) (*instance, error) {
+// newInstance instantiates a reactor module from a tier with env and runs
+// its _initialize; gen is the pool's env generation of env.
+func newInstance(ctx context.Context, tier *moduleTier, env map[string]string, gen uint64, name string) (*instance, error) {
 	log := &switchWriter{}
 	cfg := wazero.NewModuleConfig().
 		WithName("").
@@ -175,6 +243,7 @@ func newInstance(ctx context.Context, tier *moduleTier, env map[string]string, n
 		handle:      mod.ExportedFunction(abi.Handle),
 		log:         log,
 		interpreted: tier.interpreted,
+		gen:         gen,
 	}
 	if inst.alloc == nil || inst.handle == nil {
 		_ = mod.Close(context.Background())

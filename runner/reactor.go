@@ -21,11 +21,11 @@ var errNotReactor = errors.New("module does not export " + abi.Alloc + " and " +
 func (e *Engine) runReactor(c *call) Result {
 	res := Result{Cold: c.cold, Init: c.init, Interpreted: c.tier.interpreted}
 	p := e.pool(c)
-	inst := p.take(!c.tier.interpreted)
+	inst, gen := p.take(!c.tier.interpreted, c.req.Env)
 	if inst == nil {
 		start := time.Now()
 		var err error
-		inst, err = newInstance(c.ctx, c.tier, c.req.Env, c.req.Function)
+		inst, err = newInstance(c.ctx, c.tier, c.req.Env, gen, c.req.Function)
 		res.Init += time.Since(start)
 		res.Cold = true
 		if err != nil {
