@@ -20,6 +20,7 @@ import (
 	"github.com/hearthfn/hearth/gateway/scheduler"
 	"github.com/hearthfn/hearth/gateway/transport"
 	"github.com/hearthfn/hearth/internal/wire"
+	"github.com/hearthfn/hearth/registry"
 )
 
 // maxAttempts bounds how many runners one call is offered to when runners
@@ -197,9 +198,9 @@ func runnerError(e *wire.Error) *apierr.Error {
 	return &apierr.Error{Status: status, Code: apierr.Code(e.Code), Message: e.Message}
 }
 
-// grantSecrets adds the secrets the function version's spec grants to the
-// env the runner is sent, decrypted just before the call (never into the
-// async stream or a record). A secret that is gone fails the call: the
+// grantSecrets sets the env the runner is sent: the version's env and
+// the secrets its spec grants, decrypted just before the call (never into
+// the async stream or a record). A secret that is gone fails the call: the
 // function does not run without it.
 func (g *Gateway) grantSecrets(ctx context.Context, inv *invocation.Invocation) *apierr.Error {
 	fn, err := g.registry.Lookup(ctx, inv.Namespace, inv.Function)
@@ -210,17 +211,30 @@ func (g *Gateway) grantSecrets(ctx context.Context, inv *invocation.Invocation) 
 	if !ok || len(v.Spec.Secrets) == 0 {
 		return nil
 	}
-	env, err := g.secrets.Env(inv.Namespace, v.Spec.Secrets)
+	env, err := g.callEnv(inv.Namespace, v)
 	if err != nil {
 		return apierr.New(http.StatusBadGateway, codeSecretUnavailable, "%s cannot run: %s", inv.Function, err.Error())
 	}
-	merged := make(map[string]string, len(inv.Req.Env)+len(env))
-	for k, val := range inv.Req.Env {
-		merged[k] = val
-	}
-	for k, val := range env {
-		merged[k] = val
-	}
-	inv.Req.Env = merged
+	inv.Req.Env = env
 	return nil
+}
+
+// callEnv is the env of a call of version v: its spec's env and, under
+// their variable names, the secrets it grants.
+func (g *Gateway) callEnv(ns string, v registry.Version) (map[string]string, error) {
+	if len(v.Spec.Secrets) == 0 {
+		return v.Spec.Env, nil
+	}
+	secretEnv, err := g.secrets.Env(ns, v.Spec.Secrets)
+	if err != nil {
+		return nil, err
+	}
+	env := make(map[string]string, len(v.Spec.Env)+len(secretEnv))
+	for k, val := range v.Spec.Env {
+		env[k] = val
+	}
+	for k, val := range secretEnv {
+		env[k] = val
+	}
+	return env, nil
 }

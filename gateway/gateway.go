@@ -323,7 +323,7 @@ func (g *Gateway) open(ctx context.Context, deps Deps) error {
 			Policy: cfg.Autoscale, Tick: cfg.AutoscaleTick, MinRunners: cfg.MinRunners, MaxRunners: cfg.MaxRunners, Replicas: cfg.Replicas,
 		}, autoscaler.LeaderDeps{
 			NATS: g.nc, JS: js, Functions: g.registry, Scheduler: g.sched, Scaler: deps.Scaler,
-			Unplaced: func() int { return int(g.unplaced.Load()) }, Metrics: leaderMetrics, Log: g.log,
+			Unplaced: func() int { return int(g.unplaced.Load()) }, Metrics: leaderMetrics, Log: g.log, Env: g.callEnv,
 		})
 		if err != nil {
 			return err

@@ -62,6 +62,10 @@ type LeaderDeps struct {
 	Unplaced func() int
 	Metrics  *LeaderMetrics // nil: series of its own, not registered
 	Log      *slog.Logger
+	// Env, when set, is the env a call of the version is sent with (its
+	// spec's env and its granted secrets), so a prewarmed instance is the
+	// one a call will use; an error skips the prewarm.
+	Env func(namespace string, v registry.Version) (map[string]string, error)
 }
 
 // Leader is one gateway's part in autoscaling: it counts this gateway's
@@ -263,7 +267,10 @@ func (a *Leader) react(ctx context.Context, inflight map[string]int) {
 		if err != nil {
 			continue
 		}
-		req := invocation.WithVersion(&wire.Request{Namespace: ns, Function: fn}, f.Latest())
+		req, err := a.prewarmRequest(ns, fn, f)
+		if err != nil {
+			continue
+		}
 		d, err := a.deps.Scheduler.Place(scheduler.Request{Digest: req.Digest}, nil)
 		if err != nil {
 			continue
@@ -360,12 +367,30 @@ func (a *Leader) Prewarm(ctx context.Context, fn FunctionKey) error {
 	if err != nil {
 		return err
 	}
-	req := invocation.WithVersion(&wire.Request{Namespace: fn.Namespace, Function: fn.Name}, f.Latest())
+	req, err := a.prewarmRequest(fn.Namespace, fn.Name, f)
+	if err != nil {
+		return err
+	}
 	d, err := a.deps.Scheduler.Place(scheduler.Request{Digest: req.Digest}, nil)
 	if err != nil {
 		return err
 	}
 	return a.command(ctx, d.Runner.ID, wire.Control{Op: wire.OpPrewarm, Request: req, Instances: 1})
+}
+
+// prewarmRequest is what a runner is sent to warm the function's latest
+// version: the request of a call, with the env a call would carry.
+func (a *Leader) prewarmRequest(ns, fn string, f *registry.Function) (*wire.Request, error) {
+	v := f.Latest()
+	req := invocation.WithVersion(&wire.Request{Namespace: ns, Function: fn}, v)
+	if a.deps.Env != nil {
+		env, err := a.deps.Env(ns, v)
+		if err != nil {
+			return nil, err
+		}
+		req.Env = env
+	}
+	return req, nil
 }
 
 // Retire asks every runner with the function's module warm to let its idle
