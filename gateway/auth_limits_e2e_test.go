@@ -3,6 +3,7 @@ package gateway_test
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/hearthfn/hearth/gateway"
 	"github.com/hearthfn/hearth/internal/stack/stacktest"
+	"github.com/hearthfn/hearth/internal/testmodules"
 	"github.com/hearthfn/hearth/internal/testutil"
 )
 
@@ -294,4 +296,40 @@ func TestNoKeysWithoutAuth(t *testing.T) {
 	s := stacktest.Dev(t, t.TempDir())
 	resp, out := stacktest.Call(t, http.MethodPost, s.GatewayURL+"/v1/keys", "application/json", []byte(`{"name":"x","scopes":["read"],"namespace":"default"}`))
 	stacktest.WantError(t, resp, out, 409, "auth_disabled")
+}
+
+// TestFunctionNeverSeesTheKey: the caller's Authorization header (and its
+// cookies) do not reach the function, through /fn/ or invoke; other
+// headers do.
+func TestFunctionNeverSeesTheKey(t *testing.T) {
+	a := newAuthStack(t, gateway.Config{})
+	a.must(http.StatusCreated, http.MethodPut, "/v1/functions/printenv", "application/wasm", testmodules.PrintEnv)
+	_, key := a.key("caller", "default", "invoke")
+	for _, path := range []string{"/fn/printenv/x", "/v1/functions/printenv/invoke"} {
+		req, _ := http.NewRequest(http.MethodPost, a.base+path, strings.NewReader("in"))
+		req.Header.Set("Authorization", "Bearer "+key)
+		req.Header.Set("Cookie", "session=abc123")
+		req.Header.Set("X-Probe", "seen")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Fatalf("%s: %d %s", path, resp.StatusCode, out)
+		}
+		env, err := testmodules.DecodeEnv(out)
+		if err != nil {
+			t.Fatalf("%s: %v (%q)", path, err, out)
+		}
+		if path == "/fn/printenv/x" && env["HTTP_X_PROBE"] != "seen" {
+			t.Fatalf("%s: the function does not see other headers: %v", path, env)
+		}
+		for k, v := range env {
+			if strings.Contains(v, key) || strings.Contains(v, key[20:]) || strings.Contains(v, "abc123") || k == "HTTP_AUTHORIZATION" || k == "HTTP_COOKIE" {
+				t.Fatalf("%s: the function sees %s=%q", path, k, v)
+			}
+		}
+	}
 }
