@@ -12,6 +12,7 @@ import (
 	"github.com/hearthfn/hearth/gateway/apierr"
 	"github.com/hearthfn/hearth/gateway/audit"
 	"github.com/hearthfn/hearth/gateway/auth"
+	"github.com/hearthfn/hearth/gateway/records"
 	"github.com/hearthfn/hearth/registry"
 )
 
@@ -90,6 +91,11 @@ func auditTarget(c echo.Context, action string) string {
 		return ""
 	case audit.KeyCreate:
 		return ""
+	case audit.DLQReplay:
+		if id := c.Param("id"); records.ValidID(id) {
+			return id
+		}
+		return ""
 	}
 	return name
 }
@@ -114,11 +120,15 @@ func outcomeOf(status int) string {
 	switch {
 	case status < 400:
 		return audit.Success
-	case status == http.StatusUnauthorized || status == http.StatusForbidden:
-		return audit.Denied
+	case status == http.StatusUnauthorized || status == http.StatusForbidden || status == http.StatusTooManyRequests:
+		return audit.Denied // no key, not this key, or past the key's rate limit
 	}
 	return audit.Failed
 }
+
+// replayNamespace records the namespace of a replayed dead letter, known
+// only once it is read, for its audit entry.
+func replayNamespace(c echo.Context, ns string) { c.Set(auditNamespaceKey, ns) }
 
 // listAudit answers GET /v1/audit?limit=N&action=A&namespace=NS: entries
 // newest first. A key bound to one namespace sees only that namespace's.
@@ -132,7 +142,7 @@ func (g *Gateway) listAudit(c echo.Context) error {
 		q.Limit = n
 	}
 	if q.Action != "" && !audit.ValidAction(q.Action) {
-		return apierr.New(http.StatusBadRequest, apierr.InvalidParameter, "action %q is not an audited action (function.deploy, function.delete, alias.set, alias.delete, trigger.add, trigger.delete, secret.put, secret.delete, key.create, key.delete)", truncated(q.Action))
+		return apierr.New(http.StatusBadRequest, apierr.InvalidParameter, "action %q is not an audited action (function.deploy, function.delete, alias.set, alias.delete, trigger.add, trigger.delete, secret.put, secret.delete, key.create, key.delete, dlq.replay)", truncated(q.Action))
 	}
 	if q.Namespace != "" && q.Namespace != auth.AllNamespaces {
 		if err := registry.ValidateName("namespace", q.Namespace); err != nil {

@@ -178,7 +178,7 @@ func (g *Gateway) listDLQ(c echo.Context) error {
 // again with fresh attempts, under the same id.
 func (g *Gateway) replayDLQ(c echo.Context) error {
 	id := c.Param("id")
-	if err := g.queue.Replay(c.Request().Context(), id, func(ns string) error { return auth.CheckNamespace(c, ns) }); err != nil {
+	if err := g.queue.Replay(c.Request().Context(), id, func(ns string) error { replayNamespace(c, ns); return auth.CheckNamespace(c, ns) }); err != nil {
 		return err
 	}
 	c.Response().Header().Set(echo.HeaderLocation, "/v1/invocations/"+id)

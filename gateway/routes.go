@@ -76,7 +76,7 @@ func (g *Gateway) routeTable() []route {
 		{"GET", "/v1/invocations/:id/result", g.getResult, recordsObj, ""},
 		{"GET", "/v1/invocations/:id/logs", g.getLogs, recordsObj, ""},
 		{"GET", "/v1/dlq", g.listDLQ, recordsNS, ""},
-		{"POST", "/v1/dlq/:id/replay", g.replayDLQ, invokeObj, ""},
+		{"POST", "/v1/dlq/:id/replay", g.replayDLQ, invokeObj, audit.DLQReplay},
 
 		{"GET", "/v1/secrets", g.listSecrets, readNS, ""},
 		{"GET", "/v1/secrets/:name", g.getSecret, readNS, ""},

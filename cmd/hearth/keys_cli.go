@@ -21,7 +21,7 @@ func runKey(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	var scopes multiFlag
 	fs.Var(&scopes, "scope", "create: scopes of the key, of read, invoke, deploy, admin (comma-separated or repeated)")
 	keyNS := fs.String("key-namespace", "", `create: the namespace the key may act in, or "*" for all (default --namespace, else "default")`)
-	rps := fs.Float64("rps", 0, "create: requests per second the key may sustain (with --burst; default the gateway's)")
+	rps := fs.Float64("rps", 0, "create: requests per second the key may sustain (with --burst; default: no limit)")
 	burst := fs.Int("burst", 0, "create: requests the key may make at once above --rps (with --rps)")
 	asJSON := fs.Bool("json", false, "create, ls: print the API's JSON")
 	pos, err := parseInterspersed(fs, args)
@@ -124,7 +124,7 @@ func keyRequest(name string, scopes []string, keyNS, ns string, fs *flag.FlagSet
 
 func rateLimitText(r *client.RateLimit) string {
 	if r == nil || r.RPS == 0 {
-		return "default"
+		return "none"
 	}
 	return fmt.Sprintf("%s/s, burst %d", strconv.FormatFloat(r.RPS, 'g', -1, 64), r.Burst)
 }

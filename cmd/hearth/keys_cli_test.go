@@ -191,7 +191,7 @@ func TestKeyListAndRemove(t *testing.T) {
 	lines := strings.Split(strings.TrimSpace(out), "\n")
 	if len(lines) != 3 || !strings.HasPrefix(lines[0], "ID") ||
 		!strings.Contains(lines[1], "k_1") || !strings.Contains(lines[1], "team-a") || !strings.Contains(lines[1], "10/s, burst 20") ||
-		!strings.Contains(lines[2], "read,admin") || !strings.Contains(lines[2], "*") || !strings.Contains(lines[2], "default") {
+		!strings.Contains(lines[2], "read,admin") || !strings.Contains(lines[2], "*") || !strings.Contains(lines[2], "none") {
 		t.Errorf("key ls:\n%s", out)
 	}
 	for _, col := range []string{"NAME", "SCOPES", "NAMESPACE", "RATE LIMIT", "CREATED"} {

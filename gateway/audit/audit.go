@@ -38,6 +38,9 @@ const (
 	SecretDelete   = "secret.delete"
 	KeyCreate      = "key.create"
 	KeyDelete      = "key.delete"
+	// DLQReplay is Hearth's own addition to API.md's list: a dead letter
+	// queued again runs the function again.
+	DLQReplay = "dlq.replay"
 )
 
 // The outcomes of an action.
@@ -50,7 +53,7 @@ const (
 var actions = map[string]bool{
 	FunctionDeploy: true, FunctionDelete: true, AliasSet: true, AliasDelete: true,
 	TriggerAdd: true, TriggerDelete: true, SecretPut: true, SecretDelete: true,
-	KeyCreate: true, KeyDelete: true,
+	KeyCreate: true, KeyDelete: true, DLQReplay: true,
 }
 
 // ValidAction reports whether a is one of the action constants.

@@ -270,7 +270,7 @@ func TestReopenKeepsEntries(t *testing.T) {
 }
 
 func TestActionsAndOutcomes(t *testing.T) {
-	all := []string{FunctionDeploy, FunctionDelete, AliasSet, AliasDelete, TriggerAdd, TriggerDelete, SecretPut, SecretDelete, KeyCreate, KeyDelete}
+	all := []string{FunctionDeploy, FunctionDelete, AliasSet, AliasDelete, TriggerAdd, TriggerDelete, SecretPut, SecretDelete, KeyCreate, KeyDelete, DLQReplay}
 	for _, a := range all {
 		if !ValidAction(a) {
 			t.Errorf("ValidAction(%q) = false", a)

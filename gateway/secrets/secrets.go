@@ -392,6 +392,21 @@ func (s *Store) corrupt(namespace, name string) error {
 		name, namespace, name, namespace)}
 }
 
+// rewatch starts the watch again, retrying each second until ctx ends
+// (then nil).
+func (s *Store) rewatch(ctx context.Context) jetstream.KeyWatcher {
+	for {
+		if w, err := s.kv.WatchAll(ctx); err == nil {
+			return w
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(time.Second):
+		}
+	}
+}
+
 // watch keeps the cache in step with the bucket, so that every gateway
 // sees a secret set or deleted through any other, and returns once the
 // initial values are in.
@@ -415,7 +430,14 @@ func (s *Store) watch(ctx context.Context) error {
 				return
 			case kve, ok := <-w.Updates():
 				if !ok {
-					return
+					// The watch ended (NATS reconnected, a leader moved):
+					// start it again, so this gateway does not keep stale
+					// values. Its replay brings what changed meanwhile,
+					// deletes included (they leave purge markers).
+					if w = s.rewatch(wctx); w == nil {
+						return
+					}
+					continue
 				}
 				if kve == nil { // the end of the initial values
 					if initial != nil {

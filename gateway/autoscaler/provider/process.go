@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -173,7 +174,7 @@ func (p *Process) start() (*proc, error) {
 	}
 	id := "runner-" + strconv.Itoa(n)
 	cmd := exec.Command(p.cfg.Binary, append(slices.Clone(p.cfg.Args), "--id", id)...)
-	cmd.Env = append(os.Environ(), p.cfg.Env...)
+	cmd.Env = append(childEnviron(), p.cfg.Env...)
 	cmd.Dir = p.cfg.Dir
 	cmd.Stdout = p.cfg.Output
 	cmd.Stderr = p.cfg.Output
@@ -223,4 +224,17 @@ func (p *Process) stop(ctx context.Context, r *proc) {
 	}
 	_ = syscall.Kill(-pgid, syscall.SIGKILL)
 	<-r.exited
+}
+
+// gatewayOnly are variables of the gateway's environment a runner must not
+// inherit: keys that only the gateway uses.
+var gatewayOnly = []string{"HEARTH_ADMIN_KEY", "HEARTH_SECRETS_KEY", "HEARTH_SECRETS_KEY_FILE", "HEARTH_API_KEY"}
+
+// childEnviron is this process's environment without gatewayOnly.
+func childEnviron() []string {
+	env := os.Environ()
+	return slices.DeleteFunc(env, func(kv string) bool {
+		name, _, _ := strings.Cut(kv, "=")
+		return slices.Contains(gatewayOnly, name)
+	})
 }
