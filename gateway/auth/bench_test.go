@@ -2,9 +2,16 @@ package auth_test
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/nats-io/nats.go/jetstream"
@@ -99,4 +106,65 @@ func BenchmarkGuard(b *testing.B) {
 // nil), the same context, route and handler.
 func BenchmarkGuardOff(b *testing.B) {
 	guardBench(b, nil, "")
+}
+
+// TestStoredHashesStillVerify checks the scheme of a key's stored hash
+// (HMAC-SHA-256 keyed by "hearth api key v1" over id, 0, secret) against
+// crypto/hmac used plainly, as the hashes of keys already in a bucket were
+// made: hashSecret reuses its HMACs for speed, and must not change them.
+// Concurrent callers must each get their own key.
+func TestStoredHashesStillVerify(t *testing.T) {
+	js, err := jetstream.New(testutil.ConnectNATS(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	keys, err := auth.OpenKeys(ctx, js, "", 1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer keys.Close()
+	kv, err := js.KeyValue(ctx, auth.Bucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tokens, ids []string
+	for i, c := range "abcdefgh" {
+		id := strings.Repeat(string(c), 16)
+		secret := strings.Repeat(string(rune('A'+i)), 43)
+		m := hmac.New(sha256.New, []byte("hearth api key v1"))
+		m.Write([]byte(id + "\x00" + secret))
+		raw, err := json.Marshal(map[string]any{
+			"id": id, "name": "old", "scopes": []string{"invoke"}, "namespace": "default",
+			"created_at": time.Now().UTC(), "hash": hex.EncodeToString(m.Sum(nil)),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := kv.Put(ctx, id, raw); err != nil {
+			t.Fatal(err)
+		}
+		tokens, ids = append(tokens, "hk_"+id+"_"+secret), append(ids, id)
+	}
+	testutil.Eventually(t, 5*time.Second, func() error {
+		_, err := keys.Authenticate("Bearer " + tokens[len(tokens)-1])
+		return err
+	})
+	var wg sync.WaitGroup
+	for i := range tokens {
+		wg.Go(func() {
+			for range 200 {
+				p, err := keys.Authenticate("Bearer " + tokens[i])
+				if err != nil || p.KeyID != ids[i] {
+					t.Errorf("key %s: principal %v, error %v", ids[i], p, err)
+					return
+				}
+				if _, err := keys.Authenticate("Bearer " + tokens[i][:len(tokens[i])-1] + "Z"); err == nil {
+					t.Errorf("key %s with a wrong secret was accepted", ids[i])
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
 }

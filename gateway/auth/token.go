@@ -7,7 +7,9 @@ import (
 	"encoding/base32"
 	"encoding/base64"
 	"errors"
+	"hash"
 	"strings"
+	"sync"
 )
 
 // A key as a client sends it: "hk_" + id + "_" + secret, 63 characters.
@@ -51,17 +53,37 @@ func newToken() (id, token string, hash [32]byte) {
 // a constant of this scheme, over the id and the secret. The secrets are
 // 256 random bits, so a fast one-way hash is enough (no password hash);
 // binding the id means a hash copied to another key id does not verify.
+// It runs on every authenticated request, so the HMACs are reused: one
+// that was Reset starts from its saved key state (crypto/hmac), and
+// hashing allocates nothing.
 func hashSecret(id, secret string) [32]byte {
-	m := hmac.New(sha256.New, hashKey)
-	m.Write([]byte(id))
-	m.Write([]byte{0})
-	m.Write([]byte(secret))
+	h := hashers.Get().(*hasher)
+	h.in = append(append(append(h.in[:0], id...), 0), secret...)
+	h.mac.Write(h.in)
 	var out [32]byte
-	m.Sum(out[:0])
+	copy(out[:], h.mac.Sum(h.sum[:0]))
+	// Nothing of the secret stays in the pool.
+	clear(h.in)
+	h.mac.Reset()
+	hashers.Put(h)
 	return out
 }
 
 var hashKey = []byte("hearth api key v1")
+
+// hasher is an HMAC of hashKey, ready (Reset) to hash, with room for its
+// input and output.
+type hasher struct {
+	mac hash.Hash
+	in  []byte
+	sum [sha256.Size]byte
+}
+
+var hashers = sync.Pool{New: func() any {
+	h := &hasher{mac: hmac.New(sha256.New, hashKey), in: make([]byte, 0, idLen+1+secretLen)}
+	h.mac.Reset() // saves the key state, which later Resets restore
+	return h
+}}
 
 // ParseToken splits a key into its id and secret, checking its form.
 func ParseToken(token string) (id, secret string, err error) {
