@@ -17,6 +17,7 @@ var allCases = []caseSpec{
 	{"wazero-inprocess", "hearth_handle call of the reverse-c reactor (C, 14 KB) on a pooled wazero instance in this process, no network; the runner's wazero settings", wazeroInProcess("reverse-c")},
 	{"wazero-inprocess-go", "the same with the Go reverse reactor (2.2 MB, built with sdk/guest)", wazeroInProcess("reverse")},
 	{"hearth-warm-reactor", "POST /v1/functions/reverse-c/invoke: gateway → runner in the same process (`hearth dev`) → pooled reverse-c reactor (C) → back", warmReactor("reverse-c", false)},
+	{"hearth-warm-reactor-auth", "the same through a second gateway on the same platform, with API keys on (as `hearth dev --auth`): every request carries `Authorization: Bearer` and a key of scope invoke for namespace default made through POST /v1/keys (the normal key path, not the bootstrap admin key)", (*bencher).warmReactorAuth},
 	{"hearth-warm-reactor-go", "the same with the Go reverse reactor", warmReactor("reverse", false)},
 	{"hearth-warm-reactor-nats", "POST /v1/functions/reverse-c/invoke on a gateway that sends every call through NATS (gateway → NATS → runner → NATS → gateway), as when the gateway and the runners run apart", warmReactor("reverse-c", true)},
 	{"hearth-warm-command", "POST /v1/functions/hello/invoke: the C hello command, a fresh instance per call (its compiled code is warm)", (*bencher).warmCommand},

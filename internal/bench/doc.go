@@ -18,6 +18,6 @@
 // the Report marshals to the JSON file of `hearth bench --json`.
 //
 // The Go benchmarks of single paths are beside the code they measure
-// (go test -bench in gateway, gateway/async, runner); this package is the
+// (go test -bench in gateway, gateway/async, gateway/auth, runner); this package is the
 // end-to-end comparison.
 package bench

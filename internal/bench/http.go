@@ -107,22 +107,23 @@ func warmReactor(example string, viaNATS bool) func(b *bencher, ctx context.Cont
 				return Result{}, err
 			}
 		}
-		return b.syncLoad(ctx, url, url+"/v1/functions/"+example+"/invoke", reversed(b.body))
+		return b.syncLoad(ctx, url, url+"/v1/functions/"+example+"/invoke", nil, nil, reversed(b.body))
 	}
 }
 
-// syncLoad measures sync calls of url on the gateway at base, and notes
-// whether every call's record was written.
-func (b *bencher) syncLoad(ctx context.Context, base, url string, want []byte) (Result, error) {
-	before, err := recordsDropped(ctx, base)
+// syncLoad measures sync calls of url on the gateway at base, every one
+// with header, and notes whether every call's record was written (read
+// from /metrics with metricsHeader).
+func (b *bencher) syncLoad(ctx context.Context, base, url string, header, metricsHeader http.Header, want []byte) (Result, error) {
+	before, err := recordsDropped(ctx, base, metricsHeader)
 	if err != nil {
 		return Result{}, err
 	}
-	r, err := b.httpLoad(ctx, url, nil, http.StatusOK, want)
+	r, err := b.httpLoad(ctx, url, header, http.StatusOK, want)
 	if err != nil {
 		return Result{}, err
 	}
-	after, err := recordsDropped(ctx, base)
+	after, err := recordsDropped(ctx, base, metricsHeader)
 	if err != nil {
 		return Result{}, err
 	}
@@ -136,5 +137,5 @@ func (b *bencher) warmCommand(ctx context.Context) (Result, error) {
 		return Result{}, err
 	}
 	want := []byte("Hello, " + string(b.body) + "!\n")
-	return b.syncLoad(ctx, s.GatewayURL, s.GatewayURL+"/v1/functions/hello/invoke", want)
+	return b.syncLoad(ctx, s.GatewayURL, s.GatewayURL+"/v1/functions/hello/invoke", nil, nil, want)
 }

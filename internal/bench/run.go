@@ -171,9 +171,10 @@ type bencher struct {
 	bar     Progress
 	dataDir string
 	body    []byte
-	dev     *stack.Stack // gateway, runner, NATS, S3 and the examples; dispatcher on
-	natsURL string       // a second gateway on dev that sends every call through NATS
-	current string       // the case running
+	dev     *stack.Stack  // gateway, runner, NATS, S3 and the examples; dispatcher on
+	natsURL string        // a second gateway on dev that sends every call through NATS
+	keyed   *keyedGateway // a gateway on dev with API keys on
+	current string        // the case running
 }
 
 type noProgress struct{}

@@ -89,3 +89,26 @@ func TestWriteTableFailedCase(t *testing.T) {
 		t.Fatalf("Failed() = %v", got)
 	}
 }
+
+func TestWriteTableAuthLine(t *testing.T) {
+	r := &Report{Cases: []Result{
+		{Name: "hearth-warm-reactor", RPS: 10000, CPUPerOp: ptr(150.0), ServerCPUPerOp: ptr(110.0), Measure: "m"},
+		{Name: "hearth-warm-reactor-auth", RPS: 9800, CPUPerOp: ptr(152.5), ServerCPUPerOp: ptr(111.5), Measure: "m"},
+	}}
+	var buf bytes.Buffer
+	if err := r.WriteTable(&buf); err != nil {
+		t.Fatal(err)
+	}
+	want := "API keys (hearth-warm-reactor-auth against hearth-warm-reactor): 9800 against 10000 req/s (0.980×); server CPU per request 111.5 against 110.0 µs (+1.5 µs); process CPU per request 152.5 against 150.0 µs (+2.5 µs)."
+	if !strings.Contains(buf.String(), want) {
+		t.Fatalf("table lacks %q:\n%s", want, buf.String())
+	}
+	r.Cases[1].Failed = "boom"
+	buf.Reset()
+	if err := r.WriteTable(&buf); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(buf.String(), "API keys (") {
+		t.Fatalf("auth line with a failed case:\n%s", buf.String())
+	}
+}

@@ -49,6 +49,7 @@ func (r *Report) WriteTable(w io.Writer) error {
 			fmt.Fprintf(&buf, "\nServer CPU per request (the process's CPU less the load generator's share of the case's CPU profile, ±3 %%), and bare-nethttp's as a ratio to it: bare-nethttp %.1f µs; %s.\n", *base.ServerCPUPerOp, strings.Join(lines, "; "))
 		}
 	}
+	writeAuthLine(&buf, r.Cases)
 	fmt.Fprintf(&buf, "\ncores busy: the process's CPU time per second of the case (at most GOMAXPROCS); below it, the case was bound by latency or other processes had the CPUs. load avg: the system's one-minute load average at the end of the case.\n")
 	fmt.Fprintf(&buf, "\nWhat one operation is:\n\n")
 	for _, c := range r.Cases {
@@ -112,4 +113,21 @@ func formatRatio(v *float64) string {
 	default:
 		return strconv.FormatFloat(*v, 'g', 2, 64) + "×"
 	}
+}
+
+// writeAuthLine compares hearth-warm-reactor-auth with hearth-warm-reactor
+// when both ran: what checking an API key on every call costs.
+func writeAuthLine(buf *bytes.Buffer, cases []Result) {
+	plain, keyed := find(cases, "hearth-warm-reactor"), find(cases, "hearth-warm-reactor-auth")
+	if plain == nil || keyed == nil || plain.Failed != "" || keyed.Failed != "" || plain.RPS <= 0 {
+		return
+	}
+	fmt.Fprintf(buf, "\nAPI keys (hearth-warm-reactor-auth against hearth-warm-reactor): %s against %s req/s (%.3f×)", formatRate(keyed.RPS), formatRate(plain.RPS), keyed.RPS/plain.RPS)
+	if keyed.ServerCPUPerOp != nil && plain.ServerCPUPerOp != nil {
+		fmt.Fprintf(buf, "; server CPU per request %.1f against %.1f µs (%+.1f µs)", *keyed.ServerCPUPerOp, *plain.ServerCPUPerOp, *keyed.ServerCPUPerOp-*plain.ServerCPUPerOp)
+	}
+	if keyed.CPUPerOp != nil && plain.CPUPerOp != nil {
+		fmt.Fprintf(buf, "; process CPU per request %.1f against %.1f µs (%+.1f µs)", *keyed.CPUPerOp, *plain.CPUPerOp, *keyed.CPUPerOp-*plain.CPUPerOp)
+	}
+	fmt.Fprintf(buf, ". The two run one after the other on the same platform and runner, each through a gateway of its own; on a shared machine compare several runs.\n")
 }
