@@ -231,6 +231,11 @@ func (c Config) Explain(err error) error {
 		return &explained{fmt.Sprintf("the NATS server's certificate is not signed by a CA this role trusts: %s; check --nats-tls-ca", cause), err}
 	case strings.Contains(cause, "remote error: tls: certificate required"):
 		return &explained{fmt.Sprintf("the NATS server wants a client certificate: %s; pass --nats-tls-cert and --nats-tls-key", cause), err}
+	case strings.Contains(cause, "tls error") && (strings.Contains(cause, "after TLS handshake") || strings.Contains(cause, "broken pipe") || strings.Contains(cause, "connection reset")):
+		// TLS 1.3: the server checks the client's certificate after the
+		// handshake and closes the connection, so the client sees a
+		// closed connection rather than the server's alert.
+		return &explained{fmt.Sprintf("the NATS server closed the connection after the TLS handshake: it refused this role's client certificate, or it wants a client certificate and got none: %s; check --nats-tls-cert and --nats-tls-key", cause), err}
 	case strings.Contains(cause, "remote error: tls:"):
 		return &explained{fmt.Sprintf("the NATS server refused this role's client certificate: %s; check --nats-tls-cert and --nats-tls-key (signed by a CA the server trusts?)", cause), err}
 	case strings.Contains(cause, "tls:"):
