@@ -336,31 +336,11 @@ func count(v any) int {
 
 func rawCall(t *testing.T, base, authorization, method, path, ctype string, body []byte) (*http.Response, []byte) {
 	t.Helper()
-	req, err := http.NewRequest(method, base+path, strings.NewReader(string(body)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if ctype != "" {
-		req.Header.Set("Content-Type", ctype)
-	}
+	var h map[string]string
 	if authorization != "" {
-		req.Header.Set("Authorization", authorization)
+		h = map[string]string{"Authorization": authorization}
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var out []byte
-	buf := make([]byte, 4096)
-	for {
-		n, err := resp.Body.Read(buf)
-		out = append(out, buf[:n]...)
-		if err != nil {
-			break
-		}
-	}
-	return resp, out
+	return stacktest.Do(t, method, base+path, ctype, body, h)
 }
 
 func code(body []byte) string {

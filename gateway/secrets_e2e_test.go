@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"log/slog"
 	"mime/multipart"
@@ -62,29 +61,14 @@ func secValue(t *testing.T) string {
 // secDo makes one request with an API key ("" for none) and headers.
 func secDo(t *testing.T, key, method, url, ctype string, body []byte, header map[string]string) (*http.Response, []byte) {
 	t.Helper()
-	req, err := http.NewRequest(method, url, bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if ctype != "" {
-		req.Header.Set("Content-Type", ctype)
+	h := map[string]string{}
+	for k, v := range header {
+		h[k] = v
 	}
 	if key != "" {
-		req.Header.Set("Authorization", "Bearer "+key)
+		h["Authorization"] = "Bearer " + key
 	}
-	for k, v := range header {
-		req.Header.Set(k, v)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	out, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp, out
+	return stacktest.Do(t, method, url, ctype, body, h)
 }
 
 // secAPI is a client of one gateway with one key (or none).

@@ -144,7 +144,7 @@ func (s Spec) Validate() error {
 	if err := validateSecrets(s.Secrets, s.Env); err != nil {
 		return err
 	}
-	if err := s.RateLimit.validate(); err != nil {
+	if err := s.RateLimit.Validate(); err != nil {
 		return err
 	}
 	if len(s.Triggers) > limits.MaxTriggers {
@@ -225,11 +225,13 @@ type RateLimit struct {
 // maxRate bounds a rate limit's rps and burst.
 const maxRate = 1_000_000
 
-func (r *RateLimit) validate() error {
+// Validate checks the rps and burst (nil is no limit, valid). The keys of
+// gateway/auth use the same rule.
+func (r *RateLimit) Validate() error {
 	if r == nil {
 		return nil
 	}
-	if !(r.RPS > 0 && r.RPS <= maxRate) {
+	if !(r.RPS > 0 && r.RPS <= maxRate) { // also refuses NaN
 		return invalid(CodeInvalidSpec, "rate_limit.rps is %v; it must be above 0 and at most %d calls a second", r.RPS, maxRate)
 	}
 	if r.Burst < 0 || r.Burst > maxRate {

@@ -45,39 +45,33 @@ type Key struct {
 	CreatedAt time.Time  `json:"created_at"`
 }
 
-// RateLimit is a token bucket: RPS tokens a second, at most Burst at once.
-type RateLimit struct {
-	RPS   float64 `json:"rps"`
-	Burst int     `json:"burst"`
-}
+// RateLimit is a key's token bucket; the same as a function's
+// (registry.RateLimit), checked by the same rule.
+type RateLimit = registry.RateLimit
 
-// MaxRPS bounds a rate limit's rps and burst.
-const MaxRPS = 1_000_000
-
-// Check validates a rate limit, filling a missing burst with the rps
-// rounded up. what names it in messages ("rate_limit").
-func (r *RateLimit) Check(what string) error {
+// checkRateLimit validates a key's rate limit and fills a missing burst
+// (the rps rounded up), so listings show the bucket in force.
+func checkRateLimit(r *RateLimit) error {
 	if r == nil {
 		return nil
 	}
-	if math.IsNaN(r.RPS) || r.RPS <= 0 || r.RPS > MaxRPS {
-		return fmt.Errorf("%s.rps must be a number above 0 and at most %d", what, MaxRPS)
+	if err := r.Validate(); err != nil {
+		var ve *registry.ValidationError
+		if errors.As(err, &ve) {
+			return errors.New(ve.Message)
+		}
+		return err
 	}
-	if r.Burst < 0 || r.Burst > MaxRPS {
-		return fmt.Errorf("%s.burst must be from 1 to %d (0 or absent: the rps, rounded up)", what, MaxRPS)
-	}
-	if r.Burst == 0 {
-		r.Burst = int(math.Ceil(r.RPS))
-	}
+	r.Burst = r.Bucket()
 	return nil
 }
 
-// Limiter is a token bucket of r, or nil for none.
-func (r *RateLimit) Limiter() *rate.Limiter {
+// limiterOf is the token bucket of r, or nil for none.
+func limiterOf(r *RateLimit) *rate.Limiter {
 	if r == nil {
 		return nil
 	}
-	return rate.NewLimiter(rate.Limit(r.RPS), r.Burst)
+	return rate.NewLimiter(rate.Limit(r.RPS), r.Bucket())
 }
 
 // KeyRequest is the body of POST /v1/keys.
@@ -256,7 +250,7 @@ func checkRequest(req KeyRequest) (Key, error) {
 			return Key{}, &InputError{truncate(err.Error(), 200)}
 		}
 	}
-	if err := req.RateLimit.Check("rate_limit"); err != nil {
+	if err := checkRateLimit(req.RateLimit); err != nil {
 		return Key{}, &InputError{err.Error()}
 	}
 	return Key{Name: req.Name, Scopes: scopes, Namespace: req.Namespace, RateLimit: req.RateLimit}, nil
@@ -310,7 +304,7 @@ func (k *Keys) Delete(ctx context.Context, id string, by *Principal) (Key, error
 
 func (k *Keys) remember(key Key, hash [32]byte, rev uint64) {
 	e := &entry{key: key, hash: hash, rev: rev, principal: Principal{
-		KeyID: key.ID, Namespace: key.Namespace, set: setOf(key.Scopes), limiter: key.RateLimit.Limiter(),
+		KeyID: key.ID, Namespace: key.Namespace, set: setOf(key.Scopes), limiter: limiterOf(key.RateLimit),
 	}}
 	k.mu.Lock()
 	defer k.mu.Unlock()
@@ -426,7 +420,7 @@ func (k *Keys) apply(e jetstream.KeyValueEntry) {
 	} else {
 		copy(hash[:], raw)
 	}
-	if err := s.RateLimit.Check("rate_limit"); err != nil {
+	if err := checkRateLimit(s.RateLimit); err != nil {
 		s.RateLimit = nil
 	}
 	k.remember(s.Key, hash, e.Revision())

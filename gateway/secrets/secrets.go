@@ -94,9 +94,7 @@ func checkNames(namespace, name string) error {
 
 // EnvName is the environment variable a function sees a secret as: the
 // name upper-cased with '-' as '_' ("db-password" is DB_PASSWORD).
-func EnvName(name string) string {
-	return strings.ReplaceAll(strings.ToUpper(name), "-", "_")
-}
+func EnvName(name string) string { return registry.SecretEnvName(name) }
 
 // Meta is what the API shows of a secret: never its value.
 type Meta struct {

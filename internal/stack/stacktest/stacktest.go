@@ -131,6 +131,17 @@ func Call(t testing.TB, method, url, ctype string, body []byte) (*http.Response,
 // CallAs is Call with an API key ("" for none) as a bearer token.
 func CallAs(t testing.TB, key, method, url, ctype string, body []byte) (*http.Response, []byte) {
 	t.Helper()
+	var header map[string]string
+	if key != "" {
+		header = map[string]string{"Authorization": "Bearer " + key}
+	}
+	return Do(t, method, url, ctype, body, header)
+}
+
+// Do makes one HTTP request with headers and returns the response with
+// its body read.
+func Do(t testing.TB, method, url, ctype string, body []byte, header map[string]string) (*http.Response, []byte) {
+	t.Helper()
 	req, err := http.NewRequest(method, url, bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
@@ -138,8 +149,8 @@ func CallAs(t testing.TB, key, method, url, ctype string, body []byte) (*http.Re
 	if ctype != "" {
 		req.Header.Set("Content-Type", ctype)
 	}
-	if key != "" {
-		req.Header.Set("Authorization", "Bearer "+key)
+	for k, v := range header {
+		req.Header.Set(k, v)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
