@@ -97,17 +97,12 @@ func (g *Gateway) prepare(c echo.Context, path string) (*invocation.Invocation, 
 	id := nuid.Next()
 	c.Response().Header().Set(invocation.HeaderID, id)
 	// The function sees the request's headers but not credentials meant
-	// for the platform; without any, the request's own map is shared (it
-	// is only read, and only while the request is served).
+	// for the platform: they are taken out of the request's own map (the
+	// guard has read the key already; the request is this handler's), which
+	// is then shared with the call, read only while the request is served.
 	headers := r.Header
-	if r.Header.Get("Authorization") != "" || r.Header.Get("Cookie") != "" {
-		headers = make(map[string][]string, len(r.Header))
-		for k, v := range r.Header {
-			if k != "Authorization" && k != "Cookie" {
-				headers[k] = v
-			}
-		}
-	}
+	delete(headers, "Authorization")
+	delete(headers, "Cookie")
 	return &invocation.Invocation{
 		Namespace: ns, Function: fn.Name, Body: body, Start: start,
 		Req: invocation.WithVersion(&wire.Request{

@@ -124,6 +124,7 @@ func (g *Gateway) routes() *echo.Echo {
 	table := g.routeTable()
 	byPath := make(map[string]map[string]route, len(table))
 	for _, r := range table {
+		r.rule.Remember = r.action != "" // the audit entry names the key
 		if byPath[r.path] == nil {
 			byPath[r.path] = make(map[string]route)
 		}

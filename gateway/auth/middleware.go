@@ -29,6 +29,11 @@ const (
 type Rule struct {
 	Need  Need
 	Where Where
+	// Remember keeps the principal in the request's context for what runs
+	// after the guard (the audit log of a change). InObject routes always
+	// keep it; on the others it is left out, as setting it costs an
+	// allocation on every call.
+	Remember bool
 }
 
 // Guard is the middleware that checks every request before its handler.
@@ -66,7 +71,9 @@ func (g *Guard) Middleware(next echo.HandlerFunc) echo.HandlerFunc {
 			c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="hearth"`)
 			return apierr.New(http.StatusUnauthorized, apierr.Unauthorized, "%s", unauthorizedMessage(err))
 		}
-		c.Set(contextKey, p)
+		if rule.Remember || rule.Where == InObject {
+			c.Set(contextKey, p)
+		}
 		if p.limiter != nil {
 			if err := Limit(c, p.limiter, "the key "+p.KeyID); err != nil {
 				g.refused("rate_limited")
