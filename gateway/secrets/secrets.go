@@ -421,7 +421,11 @@ func (s *Store) watch(ctx context.Context) error {
 	go func() {
 		initial := ready // closed, then nil, at the end of the initial values
 		defer close(s.watchDone)
-		defer func() { _ = w.Stop() }()
+		defer func() {
+			if w != nil { // nil once rewatch gave up: the store was closed
+				_ = w.Stop()
+			}
+		}()
 		for {
 			select {
 			case <-wctx.Done():
