@@ -278,10 +278,10 @@ func (g *Gateway) open(ctx context.Context, deps Deps) error {
 			return errors.New("gateway: auth is on but no key exists: set HEARTH_ADMIN_KEY to a bootstrap admin key (openssl rand -base64 32), or run with --insecure-no-auth to accept every request")
 		}
 	}
-	if g.records, err = records.OpenStore(ctx, js, cfg.Retention, cfg.Replicas); err != nil {
+	if g.records, err = records.OpenStore(ctx, js, cfg.Retention, cfg.Replicas, records.WithLog(g.log)); err != nil {
 		return err
 	}
-	if g.outputs, err = records.OpenOutputs(ctx, js, g.store, cfg.Retention, cfg.Replicas); err != nil {
+	if g.outputs, err = records.OpenOutputs(ctx, js, g.store, cfg.Retention, cfg.Replicas, records.WithLog(g.log)); err != nil {
 		return err
 	}
 	g.writer = records.NewWriter(g.nc, js, g.outputs, g.log, g.metrics.recordsDropped.Inc)

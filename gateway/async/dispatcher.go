@@ -39,13 +39,17 @@ type dispatcher struct {
 
 // StartDispatcher starts running queued invocations in this gateway.
 func (q *Queue) StartDispatcher(ctx context.Context) error {
-	cons, err := q.JS.CreateOrUpdateConsumer(ctx, AsyncStream, jetstream.ConsumerConfig{
-		Durable:       DispatcherConsumer,
-		Description:   "Hearth gateways running async invocations",
-		AckPolicy:     jetstream.AckExplicitPolicy,
-		AckWait:       q.cfg.AckWait,
-		MaxDeliver:    -1, // attempts are counted and bounded by the dispatcher
-		MaxAckPending: 4096,
+	var cons jetstream.Consumer
+	err := records.RetryOpen(ctx, q.Log, "consumer "+DispatcherConsumer, func(ctx context.Context) (err error) {
+		cons, err = q.JS.CreateOrUpdateConsumer(ctx, AsyncStream, jetstream.ConsumerConfig{
+			Durable:       DispatcherConsumer,
+			Description:   "Hearth gateways running async invocations",
+			AckPolicy:     jetstream.AckExplicitPolicy,
+			AckWait:       q.cfg.AckWait,
+			MaxDeliver:    -1, // attempts are counted and bounded by the dispatcher
+			MaxAckPending: 4096,
+		})
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("gateway: dispatcher consumer: %w", err)

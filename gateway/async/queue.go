@@ -89,33 +89,46 @@ type Queue struct {
 	callback *http.Client
 }
 
-// Open creates the async and dead-letter streams if needed.
+// Open creates the async and dead-letter streams if needed. While
+// JetStream is not ready (a fresh cluster electing its meta leader,
+// another gateway creating the same streams) it retries, logging each
+// retry, up to records.OpenTimeout.
 func Open(ctx context.Context, cfg Config, deps Deps) (*Queue, error) {
-	q := &Queue{Deps: deps, cfg: cfg, callback: &http.Client{Timeout: 10 * time.Second}}
-	var err error
-	q.async, err = deps.JS.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
-		Name:        AsyncStream,
-		Description: "Hearth async invocations",
-		Subjects:    []string{AsyncSubjects},
-		Retention:   jetstream.WorkQueuePolicy,
-		Storage:     jetstream.FileStorage,
-		Replicas:    cfg.Replicas,
-		Duplicates:  10 * time.Minute,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("gateway: stream %s: %w", AsyncStream, err)
+	if deps.Log == nil {
+		deps.Log = slog.Default()
 	}
-	q.dlq, err = deps.JS.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
-		Name:        DLQStream,
-		Description: "Hearth async invocations that ran out of attempts",
-		Subjects:    []string{DLQSubjects},
-		Retention:   jetstream.LimitsPolicy,
-		Storage:     jetstream.FileStorage,
-		Replicas:    cfg.Replicas,
-		MaxAge:      7 * 24 * time.Hour,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("gateway: stream %s: %w", DLQStream, err)
+	q := &Queue{Deps: deps, cfg: cfg, callback: &http.Client{Timeout: 10 * time.Second}}
+	streams := []struct {
+		stream *jetstream.Stream
+		cfg    jetstream.StreamConfig
+	}{
+		{&q.async, jetstream.StreamConfig{
+			Name:        AsyncStream,
+			Description: "Hearth async invocations",
+			Subjects:    []string{AsyncSubjects},
+			Retention:   jetstream.WorkQueuePolicy,
+			Storage:     jetstream.FileStorage,
+			Replicas:    cfg.Replicas,
+			Duplicates:  10 * time.Minute,
+		}},
+		{&q.dlq, jetstream.StreamConfig{
+			Name:        DLQStream,
+			Description: "Hearth async invocations that ran out of attempts",
+			Subjects:    []string{DLQSubjects},
+			Retention:   jetstream.LimitsPolicy,
+			Storage:     jetstream.FileStorage,
+			Replicas:    cfg.Replicas,
+			MaxAge:      7 * 24 * time.Hour,
+		}},
+	}
+	for _, st := range streams {
+		err := records.RetryOpen(ctx, deps.Log, "stream "+st.cfg.Name, func(ctx context.Context) (err error) {
+			*st.stream, err = deps.JS.CreateOrUpdateStream(ctx, st.cfg)
+			return err
+		})
+		if err != nil {
+			return nil, fmt.Errorf("gateway: stream %s: %w", st.cfg.Name, err)
+		}
 	}
 	return q, nil
 }

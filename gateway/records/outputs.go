@@ -40,16 +40,22 @@ type Outputs struct {
 	store ObjectStore
 }
 
-// OpenOutputs opens the outputs bucket, creating it if needed.
-func OpenOutputs(ctx context.Context, js jetstream.JetStream, store ObjectStore, retention time.Duration, replicas int) (*Outputs, error) {
-	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket:       OutputsBucket,
-		Description:  "Hearth results and logs up to 64 KiB",
-		History:      1,
-		TTL:          retention,
-		Storage:      jetstream.FileStorage,
-		Replicas:     replicas,
-		MaxValueSize: InlineOutputMax,
+// OpenOutputs opens the outputs bucket, creating it if needed, retrying
+// while JetStream is not ready (as OpenStore).
+func OpenOutputs(ctx context.Context, js jetstream.JetStream, store ObjectStore, retention time.Duration, replicas int, opts ...OpenOption) (*Outputs, error) {
+	o := applyOpenOptions(opts)
+	var kv jetstream.KeyValue
+	err := RetryOpen(ctx, o.log, "KV bucket "+OutputsBucket, func(ctx context.Context) (err error) {
+		kv, err = js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+			Bucket:       OutputsBucket,
+			Description:  "Hearth results and logs up to 64 KiB",
+			History:      1,
+			TTL:          retention,
+			Storage:      jetstream.FileStorage,
+			Replicas:     replicas,
+			MaxValueSize: InlineOutputMax,
+		})
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("gateway: open KV bucket %s: %w", OutputsBucket, err)

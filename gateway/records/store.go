@@ -24,15 +24,22 @@ type Store struct {
 }
 
 // OpenStore opens the records bucket, creating it if needed; records
-// expire after retention.
-func OpenStore(ctx context.Context, js jetstream.JetStream, retention time.Duration, replicas int) (*Store, error) {
-	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket:      RecordsBucket,
-		Description: "Hearth invocation records",
-		History:     1,
-		TTL:         retention,
-		Storage:     jetstream.FileStorage,
-		Replicas:    replicas,
+// expire after retention. While JetStream is not ready (no meta leader
+// yet, another gateway creating the bucket) it retries, up to
+// OpenTimeout (RetryOpen).
+func OpenStore(ctx context.Context, js jetstream.JetStream, retention time.Duration, replicas int, opts ...OpenOption) (*Store, error) {
+	o := applyOpenOptions(opts)
+	var kv jetstream.KeyValue
+	err := RetryOpen(ctx, o.log, "KV bucket "+RecordsBucket, func(ctx context.Context) (err error) {
+		kv, err = js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+			Bucket:      RecordsBucket,
+			Description: "Hearth invocation records",
+			History:     1,
+			TTL:         retention,
+			Storage:     jetstream.FileStorage,
+			Replicas:    replicas,
+		})
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("gateway: open KV bucket %s: %w", RecordsBucket, err)
