@@ -241,7 +241,7 @@ func (s *Stack) StartGatewayRole(ctx context.Context, conn Conn, cfg gateway.Con
 	if err := s.Connect(ctx, conn, "hearth-gateway"); err != nil {
 		return err
 	}
-	if err := s.OpenRegistry(ctx, registry.Config{}); err != nil {
+	if err := s.OpenRegistry(ctx, registry.Config{Replicas: cfg.Replicas}); err != nil {
 		return err
 	}
 	if local != nil {
