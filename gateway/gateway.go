@@ -312,7 +312,7 @@ func (g *Gateway) open(ctx context.Context, deps Deps) error {
 	}
 
 	if !cfg.NoTriggers {
-		m := triggers.NewManager(g.nc, js, triggerInvoker{g}, g.triggerBindings, g.log, cfg.TriggerTick)
+		m := triggers.NewManager(g.nc, js, triggerInvoker{g}, g.triggerBindings, g.log, triggers.Config{Tick: cfg.TriggerTick, Replicas: cfg.Replicas})
 		m.Start()
 		g.services = append(g.services, m)
 	}

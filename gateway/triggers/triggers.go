@@ -67,13 +67,14 @@ const maxCalls = 256
 // Manager keeps the running triggers in step with the source. Start runs
 // it; Stop stops it.
 type Manager struct {
-	nc      *nats.Conn
-	js      jetstream.JetStream
-	invoker Invoker
-	source  Source
-	log     *slog.Logger
-	tick    time.Duration
-	now     func() time.Time
+	nc       *nats.Conn
+	js       jetstream.JetStream
+	invoker  Invoker
+	source   Source
+	log      *slog.Logger
+	tick     time.Duration
+	replicas int // of the trigger streams
+	now      func() time.Time
 
 	// loopCtx ends when Stop begins: it aborts the loop's own NATS calls.
 	loopCtx    context.Context
@@ -102,15 +103,27 @@ type running struct {
 	next     time.Time                // cron: the next fire time
 }
 
+// Config configures a Manager.
+type Config struct {
+	// Tick is how often the triggers are reconciled and cron schedules
+	// checked; DefaultTick if zero or less.
+	Tick time.Duration
+	// Replicas is the JetStream replicas of the streams of at-least-once
+	// NATS triggers (their consumers have as many); 1 if zero or less.
+	Replicas int
+}
+
 // NewManager makes a manager that reconciles the triggers with source and
-// fires cron schedules every tick (DefaultTick if tick is zero or less);
-// Start runs it.
-func NewManager(nc *nats.Conn, js jetstream.JetStream, invoker Invoker, source Source, log *slog.Logger, tick time.Duration) *Manager {
-	if tick <= 0 {
-		tick = DefaultTick
+// fires cron schedules every cfg.Tick; Start runs it.
+func NewManager(nc *nats.Conn, js jetstream.JetStream, invoker Invoker, source Source, log *slog.Logger, cfg Config) *Manager {
+	if cfg.Tick <= 0 {
+		cfg.Tick = DefaultTick
+	}
+	if cfg.Replicas <= 0 {
+		cfg.Replicas = 1
 	}
 	m := &Manager{nc: nc, js: js, invoker: invoker, source: source, log: log.With("component", "triggers"),
-		tick: tick, now: time.Now, quit: make(chan struct{}), loopDone: make(chan struct{}),
+		tick: cfg.Tick, replicas: cfg.Replicas, now: time.Now, quit: make(chan struct{}), loopDone: make(chan struct{}),
 		sem: make(chan struct{}, maxCalls), running: make(map[string]*running)}
 	m.loopCtx, m.cancelLoop = context.WithCancel(context.Background())
 	m.callCtx, m.cancelCalls = context.WithCancel(context.Background())
@@ -315,13 +328,14 @@ func (m *Manager) onMessage(b Binding, msg *nats.Msg) {
 	}()
 }
 
-// startJetStream consumes the subject through a stream of its own and a
-// durable consumer shared by all gateways: each message runs once or more
-// until it succeeds (at most 5 deliveries).
+// startJetStream consumes the subject through a stream of its own (with
+// the manager's replicas) and a durable consumer shared by all gateways,
+// replicated as its stream: each message runs once or more until it
+// succeeds (at most 5 deliveries).
 func (m *Manager) startJetStream(ctx context.Context, r *running) error {
 	name := "HEARTH_TRIGGER_" + strings.ToUpper(r.b.id())
 	stream, err := m.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
-		Name: name, Subjects: []string{r.b.Subject}, Storage: jetstream.FileStorage,
+		Name: name, Subjects: []string{r.b.Subject}, Storage: jetstream.FileStorage, Replicas: m.replicas,
 		Retention: jetstream.WorkQueuePolicy, Description: "Hearth trigger of " + r.b.Namespace + "/" + r.b.Function,
 	})
 	if err != nil {

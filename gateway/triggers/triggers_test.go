@@ -150,7 +150,7 @@ func TestStopWaitsForInvoke(t *testing.T) {
 	nc, js := connect(t)
 	inv := newBlockingInvoker()
 	b := Binding{Namespace: "default", Function: "f", Type: "nats", Subject: "orders.created"}
-	m := NewManager(nc, js, inv, func() []Binding { return []Binding{b} }, discard(), 10*time.Millisecond)
+	m := NewManager(nc, js, inv, func() []Binding { return []Binding{b} }, discard(), Config{Tick: 10 * time.Millisecond})
 	m.Start()
 	waitRunning(t, m, 1)
 
@@ -217,7 +217,7 @@ func TestStopJetStream(t *testing.T) {
 	b := Binding{Namespace: "default", Function: "f", Type: "nats", Subject: "payments.settled",
 		Options: map[string]string{"delivery": "at-least-once"}}
 	source := func() []Binding { return []Binding{b} }
-	m := NewManager(nc, js, inv, source, discard(), 10*time.Millisecond)
+	m := NewManager(nc, js, inv, source, discard(), Config{Tick: 10 * time.Millisecond})
 	m.Start()
 	waitRunning(t, m, 1)
 
@@ -245,7 +245,7 @@ func TestStopJetStream(t *testing.T) {
 	// The next manager (another gateway, or this one restarted) runs it.
 	next := newBlockingInvoker()
 	close(next.release)
-	m2 := NewManager(nc, js, next, source, discard(), 10*time.Millisecond)
+	m2 := NewManager(nc, js, next, source, discard(), Config{Tick: 10 * time.Millisecond})
 	m2.Start()
 	t.Cleanup(func() { _ = m2.Stop(context.Background()) })
 	testutil.Eventually(t, 10*time.Second, func() error {
@@ -267,7 +267,7 @@ func TestStopJetStream(t *testing.T) {
 // Start after Stop runs nothing.
 func TestStopWithoutStart(t *testing.T) {
 	var asked atomic.Int32
-	m := NewManager(nil, nil, newBlockingInvoker(), func() []Binding { asked.Add(1); return nil }, discard(), 0)
+	m := NewManager(nil, nil, newBlockingInvoker(), func() []Binding { asked.Add(1); return nil }, discard(), Config{})
 	if m.tick != DefaultTick {
 		t.Errorf("tick = %s, want %s", m.tick, DefaultTick)
 	}
@@ -290,7 +290,7 @@ func TestStopWithoutStart(t *testing.T) {
 func TestCronEveryFractional(t *testing.T) {
 	inv := newBlockingInvoker()
 	b := Binding{Namespace: "default", Function: "f", Type: "cron", Schedule: "@every 1.5s"}
-	m := NewManager(nil, nil, inv, func() []Binding { return []Binding{b} }, discard(), time.Second)
+	m := NewManager(nil, nil, inv, func() []Binding { return []Binding{b} }, discard(), Config{Tick: time.Second})
 	now := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC) // a multiple of 1.5 s since the epoch
 	m.now = func() time.Time { return now }
 	m.reconcile()
