@@ -1,19 +1,37 @@
 package main
 
 import (
-	"net/http"
-	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/hearthfn/hearth/sdk/client"
 )
 
 func TestAuditCLI(t *testing.T) {
-	entries := `{"entries":[` +
-		`{"time":"2026-01-02T03:04:07Z","key_id":"k_2","action":"key.create","namespace":"*","target":"k_3","outcome":"success"},` +
-		`{"time":"2026-01-02T03:04:06Z","key_id":"","action":"secret.put","namespace":"team-a","target":"db","outcome":"denied"},` +
-		`{"time":"2026-01-02T03:04:05Z","key_id":"k_1","action":"function.deploy","namespace":"team-a","target":"hello","outcome":"failed"}]}`
-	g := newFakeGateway(t, http.StatusOK, entries)
-	code, out, errOut := hearthAt(g.URL, "audit")
+	a := newAuthStack(t)
+	if code, out, errOut := a.admin("audit"); code != 0 || out != "" || !strings.Contains(errOut, "no audit entries") {
+		t.Errorf("audit of none: %d %q %q", code, out, errOut)
+	}
+
+	// A change that fails, one refused (no key), one that succeeds.
+	notWasm := filepath.Join(t.TempDir(), "bad.wasm")
+	if err := os.WriteFile(notWasm, []byte("not a module"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errOut := a.admin("deploy", "bad", notWasm, "--namespace", "team-a"); code != 1 {
+		t.Fatalf("deploy of a bad module: %d %q", code, errOut)
+	}
+	a.waitAudit("function.deploy", "bad", "failed")
+	if code, _, errOut := a.hearth("secret", "set", "db", "--value", "v", "--namespace", "team-a"); code != 1 {
+		t.Fatalf("secret set without a key: %d %q", code, errOut)
+	}
+	a.waitAudit("secret.put", "db", "denied")
+	id, _ := a.createKey("ci", "--scope", "read", "--key-namespace", "*")
+	a.waitAudit("key.create", id, "success")
+
+	code, out, errOut := a.admin("audit")
 	if code != 0 {
 		t.Fatalf("audit: %d %q", code, errOut)
 	}
@@ -27,41 +45,48 @@ func TestAuditCLI(t *testing.T) {
 		}
 	}
 	// In the API's order, newest first; an entry without a key shows "-".
-	for i, want := range [][]string{{"k_2", "key.create", "*", "k_3", "success"}, {" - ", "secret.put", "team-a", "db", "denied"}, {"k_1", "function.deploy", "hello", "failed"}} {
+	rows := [][]string{
+		{"bootstrap", "key.create", "*", id, "success"},
+		{" - ", "secret.put", "team-a", "db", "denied"},
+		{"bootstrap", "function.deploy", "team-a", "bad", "failed"},
+	}
+	for i, want := range rows {
 		for _, w := range want {
 			if !strings.Contains(lines[i+1], w) {
 				t.Errorf("line %d %q lacks %q", i+1, lines[i+1], w)
 			}
 		}
 	}
-	reqs := g.take()
-	if len(reqs) != 1 || reqs[0].Method != http.MethodGet || reqs[0].Path != "/v1/audit" || reqs[0].RawQuery != "limit=100" {
-		t.Fatalf("requests %+v", reqs)
+	// --limit: the newest N.
+	if code, out, errOut := a.admin("audit", "--limit", "2"); code != 0 {
+		t.Errorf("audit --limit 2: %d %q", code, errOut)
+	} else if lines := strings.Split(strings.TrimSpace(out), "\n"); len(lines) != 3 ||
+		!strings.Contains(lines[1], "key.create") || !strings.Contains(lines[2], "secret.put") {
+		t.Errorf("audit --limit 2:\n%s", out)
 	}
 
-	if code, out, _ := hearthAt(g.URL, "audit", "--limit", "5", "--action", "key.create", "--json", "--api-key", "hk_admin"); code != 0 {
-		t.Fatalf("audit --json: %d", code)
-	} else {
-		wantJSON(t, "audit --json", []byte(out), entries)
+	// --json prints the API's answer to the same query; --action filters.
+	code, out, errOut = a.hearth("audit", "--limit", "5", "--action", "key.create", "--json", "--api-key", a.AdminKey)
+	if code != 0 {
+		t.Fatalf("audit --json: %d %q", code, errOut)
 	}
-	reqs = g.take()
-	q, _ := url.ParseQuery(reqs[0].RawQuery)
-	if len(reqs) != 1 || q.Get("limit") != "5" || q.Get("action") != "key.create" || len(q) != 2 || reqs[0].Authorization != "Bearer hk_admin" {
-		t.Fatalf("requests %+v", reqs)
+	entries := a.audit("limit=5&action=key.create")
+	if len(entries) != 1 || entries[0].Target != id || entries[0].KeyID != "bootstrap" || entries[0].Namespace != "*" {
+		t.Errorf("GET /v1/audit?action=key.create: %+v", entries)
+	}
+	sameJSON(t, "audit --json", out, struct {
+		Entries []client.AuditEntry `json:"entries"`
+	}{entries})
+	if code, out, errOut := a.admin("audit", "--action", "secret.delete"); code != 0 || out != "" || !strings.Contains(errOut, "no audit entries") {
+		t.Errorf("audit --action of none: %d %q %q", code, out, errOut)
 	}
 
-	g.answer(http.StatusOK, `{"entries":[]}`)
-	if code, out, errOut := hearthAt(g.URL, "audit"); code != 0 || out != "" || !strings.Contains(errOut, "no audit entries") {
-		t.Errorf("audit of none: %d %q %q", code, out, errOut)
-	}
-	g.take()
-	g.answer(http.StatusBadRequest, `{"error":{"code":"invalid_action","message":"action \"x\""}}`)
-	if code, _, errOut := hearthAt(g.URL, "audit", "--action", "x"); code != 1 || !strings.Contains(errOut, "invalid_action") {
+	// The server checks the action; its answer is shown.
+	if code, _, errOut := a.admin("audit", "--action", "x"); code != 1 || !strings.Contains(errOut, "invalid_parameter") || !strings.Contains(errOut, "not an audited action") {
 		t.Errorf("bad action: %d %q", code, errOut)
 	}
-	g.take()
 
-	checkCases(t, g, []cliCase{
+	checkCases(t, a, []cliCase{
 		{[]string{"audit", "--limit", "0"}, 2, "use 1 to 1000"},
 		{[]string{"audit", "--limit", "1001"}, 2, "use 1 to 1000"},
 		{[]string{"audit", "--limit", "x"}, 2, "invalid value"},

@@ -1,14 +1,13 @@
 package main
 
 import (
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-)
 
-const secretAnswer = `{"name":"db","created_at":"2026-01-02T03:04:05Z","updated_at":"2026-01-02T03:04:05Z"}`
+	"github.com/hearthfn/hearth/sdk/client"
+)
 
 // withSecretStdin makes `secret set` read stdin from a file holding data.
 func withSecretStdin(t *testing.T, data []byte) {
@@ -25,61 +24,74 @@ func withSecretStdin(t *testing.T, data []byte) {
 	t.Cleanup(func() { secretStdin = nil; f.Close() })
 }
 
+// wantStored fails unless the secret ns/name holds value on the server.
+func wantStored(t *testing.T, a *authStack, ns, name, value string) {
+	t.Helper()
+	got, ok := a.storedSecret(ns, name)
+	switch {
+	case !ok:
+		t.Errorf("no secret %s in namespace %s", name, ns)
+	case got != value:
+		t.Errorf("secret %s in namespace %s is %d bytes %.40q…, want %d bytes %.40q…", name, ns, len(got), got, len(value), value)
+	}
+}
+
 func TestSecretSet(t *testing.T) {
-	g := newFakeGateway(t, http.StatusCreated, secretAnswer)
+	a := newAuthStack(t)
+	t.Setenv("HEARTH_API_KEY", a.AdminKey)
 	value := "s3cr3t-VALUE"
-	code, out, errOut := hearthAt(g.URL, "secret", "set", "db", "--value", value, "--namespace", "team-a")
+	code, out, errOut := a.hearth("secret", "set", "db", "--value", value, "--namespace", "team-a")
 	if code != 0 || out != "secret db created in namespace team-a\n" {
 		t.Fatalf("secret set --value: %d %q %q", code, out, errOut)
 	}
-	reqs := g.take()
-	if len(reqs) != 1 || reqs[0].Method != http.MethodPut || reqs[0].Path != "/v1/secrets/db" ||
-		reqs[0].Namespace != "team-a" || reqs[0].ContentType != "application/json" {
-		t.Fatalf("requests %+v", reqs)
+	wantStored(t, a, "team-a", "db", value)
+	if _, ok := a.storedSecret("default", "db"); ok {
+		t.Error("secret set --namespace team-a set db in namespace default")
 	}
-	wantJSON(t, "--value", reqs[0].Body, `{"value":"s3cr3t-VALUE"}`)
 
-	// 200 is an update; a file is sent byte for byte.
-	g.answer(http.StatusOK, secretAnswer)
+	// Again is an update; a file is sent byte for byte.
 	file := filepath.Join(t.TempDir(), "pw")
 	if err := os.WriteFile(file, []byte(value+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	code, out2, errOut2 := hearthAt(g.URL, "secret", "set", "db", "--from-file", file)
-	if code != 0 || out2 != "secret db updated in namespace default\n" {
+	code, out2, errOut2 := a.hearth("secret", "set", "db", "--from-file", file, "--namespace", "team-a")
+	if code != 0 || out2 != "secret db updated in namespace team-a\n" {
 		t.Fatalf("secret set --from-file: %d %q %q", code, out2, errOut2)
 	}
-	wantJSON(t, "--from-file", g.take()[0].Body, `{"value":"s3cr3t-VALUE\n"}`)
+	wantStored(t, a, "team-a", "db", value+"\n")
 
-	// Neither flag: stdin.
+	// Neither flag: stdin. No --namespace: HEARTH_NAMESPACE, else default.
 	withSecretStdin(t, []byte("from stdin\x00é"))
-	code, out3, errOut3 := hearthAt(g.URL, "secret", "set", "db")
-	if code != 0 || !strings.Contains(out3, "secret db updated") {
+	code, out3, errOut3 := a.hearth("secret", "set", "db")
+	if code != 0 || out3 != "secret db created in namespace default\n" {
 		t.Fatalf("secret set from stdin: %d %q %q", code, out3, errOut3)
 	}
-	wantJSON(t, "stdin", g.take()[0].Body, `{"value":"from stdin\u0000é"}`)
+	wantStored(t, a, "default", "db", "from stdin\x00é")
+	wantStored(t, a, "team-a", "db", value+"\n")
+	t.Setenv("HEARTH_NAMESPACE", "team-b")
+	code, out4, errOut4 := a.hearth("secret", "set", "db", "--value", value+"-b")
+	if code != 0 || out4 != "secret db created in namespace team-b\n" {
+		t.Fatalf("secret set with HEARTH_NAMESPACE: %d %q %q", code, out4, errOut4)
+	}
+	wantStored(t, a, "team-b", "db", value+"-b")
+	t.Setenv("HEARTH_NAMESPACE", "")
 
-	for _, s := range []string{out, errOut, out2, errOut2, out3, errOut3} {
+	for _, s := range []string{out, errOut, out2, errOut2, out3, errOut3, out4, errOut4} {
 		if strings.Contains(s, value) || strings.Contains(s, "from stdin") {
 			t.Errorf("the value is echoed: %q", s)
 		}
 	}
 
-	// An empty --value is a value.
-	if code, _, errOut := hearthAt(g.URL, "secret", "set", "db", "--value", ""); code != 0 {
-		t.Fatalf("secret set --value '': %d %q", code, errOut)
+	// An empty --value is a value: the CLI sends it, and the server's
+	// refusal is shown.
+	if code, _, errOut := a.hearth("secret", "set", "db", "--value", ""); code != 1 || !strings.Contains(errOut, "invalid_secret") {
+		t.Errorf("secret set --value '': %d %q", code, errOut)
 	}
-	wantJSON(t, "empty --value", g.take()[0].Body, `{"value":""}`)
-
-	// The server's refusal of a value is shown.
-	g.answer(http.StatusRequestEntityTooLarge, `{"error":{"code":"payload_too_large","message":"a secret is at most 65536 bytes"}}`)
-	if code, _, errOut := hearthAt(g.URL, "secret", "set", "db", "--value", "x"); code != 1 || !strings.Contains(errOut, "payload_too_large") {
-		t.Errorf("413: %d %q", code, errOut)
-	}
+	wantStored(t, a, "default", "db", "from stdin\x00é")
 }
 
 func TestSecretSetBadInput(t *testing.T) {
-	g := newFakeGateway(t, http.StatusCreated, secretAnswer)
+	a := newAuthStack(t)
 	dir := t.TempDir()
 	write := func(name string, data []byte) string {
 		path := filepath.Join(dir, name)
@@ -88,11 +100,11 @@ func TestSecretSetBadInput(t *testing.T) {
 		}
 		return path
 	}
-	limit := 64 << 10
+	limit := client.MaxSecretValue
 	atLimit := write("at-limit", []byte(strings.Repeat("a", limit)))
 	tooBig := write("too-big", []byte(strings.Repeat("a", limit+1)))
 	binary := write("binary", []byte{0xff, 0xfe, 0x00})
-	checkCases(t, g, []cliCase{
+	checkCases(t, a, []cliCase{
 		{[]string{"secret"}, 2, "hearth secret set NAME"},
 		{[]string{"secret", "get", "db"}, 2, "hearth secret set NAME"},
 		{[]string{"secret", "set"}, 2, "want one secret NAME"},
@@ -108,11 +120,14 @@ func TestSecretSetBadInput(t *testing.T) {
 		{[]string{"secret", "ls", "db"}, 2, "hearth secret ls"},
 		{[]string{"secret", "rm"}, 2, "want one secret NAME"},
 	})
-	// A value of 64 KiB exactly is sent.
-	if code, _, errOut := hearthAt(g.URL, "secret", "set", "db", "--from-file", atLimit); code != 0 {
+	if _, ok := a.storedSecret("default", "db"); ok {
+		t.Error("a secret db was set by bad input")
+	}
+	// A value of 64 KiB exactly is sent, and the server takes it.
+	if code, _, errOut := a.admin("secret", "set", "db", "--from-file", atLimit); code != 0 {
 		t.Errorf("64 KiB value: %d %q", code, errOut)
 	}
-	g.take()
+	wantStored(t, a, "default", "db", strings.Repeat("a", limit))
 
 	// Stdin: a terminal (a character device: /dev/null stands for one) is
 	// refused; a value over 64 KiB too.
@@ -123,44 +138,62 @@ func TestSecretSetBadInput(t *testing.T) {
 	defer devNull.Close()
 	secretStdin = devNull
 	t.Cleanup(func() { secretStdin = nil })
-	checkCases(t, g, []cliCase{{[]string{"secret", "set", "db"}, 2, "stdin is a terminal"}})
+	checkCases(t, a, []cliCase{{[]string{"secret", "set", "db"}, 2, "stdin is a terminal"}})
 	withSecretStdin(t, []byte(strings.Repeat("a", limit+1)))
-	checkCases(t, g, []cliCase{{[]string{"secret", "set", "db"}, 2, "64 KiB"}})
+	checkCases(t, a, []cliCase{{[]string{"secret", "set", "db"}, 2, "64 KiB"}})
 }
 
 func TestSecretListAndRemove(t *testing.T) {
-	list := `{"secrets":[{"name":"api-token","created_at":"2026-01-02T03:04:05Z","updated_at":"2026-01-05T03:04:05Z"},` +
-		`{"name":"db","created_at":"2026-01-03T03:04:05Z","updated_at":"2026-01-03T03:04:05Z"}]}`
-	g := newFakeGateway(t, http.StatusOK, list)
-	code, out, errOut := hearthAt(g.URL, "secret", "ls", "--namespace", "team-a")
-	lines := strings.Split(strings.TrimSpace(out), "\n")
-	if code != 0 || len(lines) != 3 || !strings.HasPrefix(lines[0], "NAME") || !strings.Contains(lines[0], "UPDATED") ||
-		!strings.HasPrefix(lines[1], "api-token") || !strings.HasPrefix(lines[2], "db") {
-		t.Fatalf("secret ls: %d %q %q", code, out, errOut)
-	}
-	if reqs := g.take(); len(reqs) != 1 || reqs[0].Method != http.MethodGet || reqs[0].Path != "/v1/secrets" || reqs[0].Namespace != "team-a" {
-		t.Fatalf("requests %+v", reqs)
-	}
-	if code, out, _ := hearthAt(g.URL, "secret", "ls", "--json"); code != 0 {
-		t.Fatalf("secret ls --json: %d", code)
-	} else {
-		wantJSON(t, "secret ls --json", []byte(out), list)
-	}
-	g.answer(http.StatusOK, `{"secrets":[]}`)
-	if code, out, errOut := hearthAt(g.URL, "secret", "ls"); code != 0 || out != "" || !strings.Contains(errOut, "no secrets in namespace default") {
+	a := newAuthStack(t)
+	t.Setenv("HEARTH_API_KEY", a.AdminKey)
+	if code, out, errOut := a.hearth("secret", "ls"); code != 0 || out != "" || !strings.Contains(errOut, "no secrets in namespace default") {
 		t.Errorf("secret ls of none: %d %q %q", code, out, errOut)
 	}
-	g.take()
+	for _, name := range []string{"db", "api-token"} {
+		if code, _, errOut := a.hearth("secret", "set", name, "--value", "v-"+name, "--namespace", "team-a"); code != 0 {
+			t.Fatalf("secret set %s: %d %q", name, code, errOut)
+		}
+	}
+	code, out, errOut := a.hearth("secret", "ls", "--namespace", "team-a")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if code != 0 || len(lines) != 3 || !strings.HasPrefix(lines[0], "NAME") || !strings.Contains(lines[0], "CREATED") || !strings.Contains(lines[0], "UPDATED") ||
+		!strings.HasPrefix(lines[1], "api-token ") || !strings.HasPrefix(lines[2], "db ") || strings.Contains(out, "v-") {
+		t.Fatalf("secret ls: %d %q %q", code, out, errOut)
+	}
+	// The secrets are of team-a only.
+	if code, out, errOut := a.hearth("secret", "ls"); code != 0 || out != "" || !strings.Contains(errOut, "no secrets in namespace default") {
+		t.Errorf("secret ls of default: %d %q %q", code, out, errOut)
+	}
 
-	g.answer(http.StatusNoContent, "")
-	if code, out, errOut := hearthAt(g.URL, "secret", "rm", "db", "--namespace", "team-a"); code != 0 || out != "removed secret db from namespace team-a\n" {
+	t.Setenv("HEARTH_NAMESPACE", "team-a")
+	var list struct {
+		Secrets []client.SecretMeta `json:"secrets"`
+	}
+	if status := a.get("/v1/secrets", "team-a", &list); status != 200 || len(list.Secrets) != 2 {
+		t.Fatalf("GET /v1/secrets in team-a: %d %+v", status, list)
+	}
+	if code, out, _ := a.hearth("secret", "ls", "--json"); code != 0 {
+		t.Fatalf("secret ls --json: %d", code)
+	} else {
+		sameJSON(t, "secret ls --json", out, list)
+	}
+
+	// --namespace comes before HEARTH_NAMESPACE.
+	t.Setenv("HEARTH_NAMESPACE", "team-b")
+	if code, out, errOut := a.hearth("secret", "rm", "db", "--namespace", "team-a"); code != 0 || out != "removed secret db from namespace team-a\n" {
 		t.Errorf("secret rm: %d %q %q", code, out, errOut)
 	}
-	if reqs := g.take(); len(reqs) != 1 || reqs[0].Method != http.MethodDelete || reqs[0].Path != "/v1/secrets/db" || reqs[0].Namespace != "team-a" {
-		t.Fatalf("requests %+v", reqs)
+	if status := a.get("/v1/secrets/db", "team-a", nil); status != 404 {
+		t.Errorf("GET /v1/secrets/db in team-a after secret rm: %d, want 404", status)
 	}
-	g.answer(http.StatusNotFound, `{"error":{"code":"secret_not_found","message":"no secret nope"}}`)
-	if code, _, errOut := hearthAt(g.URL, "secret", "rm", "nope"); code != 1 || !strings.Contains(errOut, "secret_not_found") {
+	if status := a.get("/v1/secrets/api-token", "team-a", nil); status != 200 {
+		t.Errorf("GET /v1/secrets/api-token in team-a after secret rm db: %d, want 200", status)
+	}
+	if code, _, errOut := a.hearth("secret", "rm", "api-token"); code != 1 || !strings.Contains(errOut, "secret_not_found") || !strings.Contains(errOut, `"team-b"`) {
+		t.Errorf("secret rm of a secret of another namespace: %d %q", code, errOut)
+	}
+	t.Setenv("HEARTH_NAMESPACE", "")
+	if code, _, errOut := a.hearth("secret", "rm", "nope"); code != 1 || !strings.Contains(errOut, "secret_not_found") {
 		t.Errorf("secret rm of an unknown name: %d %q", code, errOut)
 	}
 }
