@@ -3,6 +3,7 @@ package async
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -19,6 +20,7 @@ import (
 	"github.com/hearthfn/hearth/gateway/records"
 	"github.com/hearthfn/hearth/gateway/scheduler"
 	"github.com/hearthfn/hearth/gateway/transport"
+	"github.com/hearthfn/hearth/internal/objstore"
 	"github.com/hearthfn/hearth/internal/wire"
 	"github.com/hearthfn/hearth/registry"
 )
@@ -104,47 +106,118 @@ func (d *dispatcher) receive(msg jetstream.Msg) {
 	}()
 }
 
-// run runs one delivery of an async invocation.
+// settlement is how a delivery ends: acknowledged (the invocation is
+// finished and its final record stored), given back to the stream to be
+// delivered again after delay, or terminated (a malformed message).
+type settlement struct {
+	how   settleHow
+	delay time.Duration
+}
+
+type settleHow int
+
+const (
+	settleAck settleHow = iota
+	settleNak
+	settleTerm
+)
+
+var acked = settlement{how: settleAck}
+
+// delivery is one delivery of an async message.
+type delivery struct {
+	msg jetstream.Msg
+	m   *meta
+	seq uint64 // the message's stream sequence: the same on every redelivery
+	n   int    // deliveries so far, this one included
+}
+
+// run runs one delivery of an async invocation. The message is kept in
+// progress from its arrival until it is settled, so that neither a long
+// run nor the retries of storing its record let JetStream redeliver it
+// meanwhile.
 func (d *dispatcher) run(msg jetstream.Msg) {
+	stop := d.keepInProgress(msg)
+	s := d.handle(msg)
+	stop()
+	switch s.how {
+	case settleAck:
+		_ = msg.Ack()
+	case settleNak:
+		if s.delay > 0 {
+			_ = msg.NakWithDelay(s.delay)
+		} else {
+			_ = msg.Nak()
+		}
+	case settleTerm:
+		_ = msg.Term()
+	}
+}
+
+// later gives a delivery back, to be delivered again after the backoff of
+// its n deliveries.
+func (d *dispatcher) later(n int) settlement {
+	return settlement{how: settleNak, delay: backoff(d.q.cfg.RetryBase, d.q.cfg.RetryCap, n)}
+}
+
+func (d *dispatcher) handle(msg jetstream.Msg) settlement {
 	q := d.q
 	ctx := context.Background()
 	m, err := decodeMeta(msg.Headers())
 	if err != nil {
 		q.Log.Error("dropping a malformed async message", "subject", msg.Subject(), "error", err)
-		_ = msg.Term()
-		return
+		return settlement{how: settleTerm}
 	}
 	md, err := msg.Metadata()
 	if err != nil {
-		_ = msg.Nak()
-		return
+		return settlement{how: settleNak}
 	}
-	deliveries := int(md.NumDelivered)
+	dl := delivery{msg: msg, m: m, seq: md.Sequence.Stream, n: int(md.NumDelivered)}
 	req := m.Req
-	rec, err := q.Records.GetFor(ctx, req.Namespace, req.Function, req.InvocationID)
-	if err != nil { // not started before: the message has it all
+	rec, err := d.readRecord(ctx, req)
+	if err != nil {
+		// Not knowing whether it has finished, it must not run again.
+		q.Log.Warn("could not read the record of an async invocation; it will be redelivered", "invocation", req.InvocationID, "error", err)
+		return d.later(dl.n)
+	}
+	started := rec != nil
+	if !started { // not started before: the message has it all
 		rec = m.queuedRecord()
 	}
 	if rec.Status == records.StatusSucceeded || rec.Status == records.StatusDead {
 		// A redelivery of work already done (the ack was lost): finish the
 		// callback if it is owed, and complete the message.
-		d.callback(ctx, rec)
-		_ = msg.Ack()
-		return
+		return d.settleFinished(ctx, dl, rec)
+	}
+	if dl.n > 1 && (!started || rec.Status == records.StatusRunning) {
+		// An earlier delivery may have run it and failed to store its final
+		// record: then it kept the outcome aside, and the invocation is
+		// finished from it, without running the function again.
+		kept, err := d.keptOutcome(ctx, req.InvocationID, dl.seq)
+		if err != nil {
+			q.Log.Warn("could not read the kept outcome of an async invocation; it will be redelivered", "invocation", req.InvocationID, "error", err)
+			return d.later(dl.n)
+		}
+		if kept != nil {
+			q.Log.Info("finishing an async invocation from its kept outcome, without running it again", "invocation", req.InvocationID, "status", kept.Status)
+			return d.finish(ctx, dl, kept, true)
+		}
 	}
 
 	// Attempts count the runs that reached a runner (and a delivery whose
 	// gateway died mid-run); waiting for capacity does not use them up.
+	// The run starts once its record says so, so that every attempt is
+	// counted.
 	attempt := rec.Attempts + 1
 	now := time.Now().UTC()
 	rec.Status, rec.Attempts, rec.StartedAt, rec.NextTry = records.StatusRunning, attempt, &now, nil
 	rec.Timings = records.Timings{QueuedMs: invocation.Ms(now.Sub(m.QueuedAt))}
-	_ = q.Records.Put(ctx, rec)
+	if err := d.persist(ctx, q.cfg.FinishRetry, func(ctx context.Context) error { return q.Records.Put(ctx, rec) }, nil); err != nil {
+		q.Log.Warn("could not record the start of an async invocation; not running it yet", "invocation", req.InvocationID, "error", err)
+		return d.later(dl.n)
+	}
 
-	// Keep the delivery ours while the function runs.
-	stopProgress := d.keepInProgress(msg)
 	out := d.execute(ctx, &invocation.Invocation{Namespace: req.Namespace, Function: req.Function, Req: req, Body: msg.Data(), Start: time.Now()})
-	stopProgress()
 
 	rec.ApplyOutcome(&out, time.Now().UTC())
 	if out.Resp != nil && out.Resp.Stderr != "" {
@@ -156,22 +229,18 @@ func (d *dispatcher) run(msg jetstream.Msg) {
 		// An output the runner already stored (claim check) stays where it is.
 		result := &records.ObjectRef{Key: out.Resp.OutputRef, Size: len(out.Output)}
 		if out.Resp.OutputRef == "" {
-			var err error
-			if result, err = q.Outputs.PutResult(ctx, req.InvocationID, out.Output, out.ContentType()); err != nil {
+			err := d.persist(ctx, q.cfg.FinishRetry, func(ctx context.Context) (err error) {
+				result, err = q.Outputs.PutResult(ctx, req.InvocationID, out.Output, out.ContentType())
+				return err
+			}, nil)
+			if err != nil {
 				out.Err = apierr.New(http.StatusServiceUnavailable, apierr.StorageUnavailable, "could not store the result: %v", err)
 				rec.Error = &apierr.Detail{Code: out.Err.Code, Message: out.Err.Message}
 			}
 		}
 		if out.Err == nil {
 			rec.Status, rec.Result = records.StatusSucceeded, result
-			if req.BodyRef != "" {
-				transport.DeleteLater(q.Store, req.BodyRef, q.Log)
-			}
-			_ = q.Records.Put(ctx, rec)
-			d.callback(ctx, rec)
-			_ = msg.Ack()
-			q.Metrics.finished.WithLabelValues(req.Namespace, req.Function, records.StatusSucceeded).Inc()
-			return
+			return d.finish(ctx, dl, rec, false)
 		}
 	}
 
@@ -182,44 +251,249 @@ func (d *dispatcher) run(msg jetstream.Msg) {
 	if noCapacity(out.Err) {
 		// Every runner was busy (or none is up): the function did not run.
 		// The invocation waits, durably, however long that lasts.
-		delay := backoff(q.cfg.RetryBase, q.cfg.RetryCap, deliveries)
+		delay := backoff(q.cfg.RetryBase, q.cfg.RetryCap, dl.n)
 		next := time.Now().UTC().Add(delay)
 		rec.Attempts--
 		rec.Status, rec.NextTry = records.StatusQueued, &next
-		_ = q.Records.Put(ctx, rec)
-		_ = msg.NakWithDelay(delay)
-		return
+		d.putOnce(ctx, rec)
+		return settlement{how: settleNak, delay: delay}
 	}
 	if attempt < maxAttempts && retryable(out.Err) {
 		delay := backoff(q.cfg.RetryBase, q.cfg.RetryCap, attempt)
 		next := time.Now().UTC().Add(delay)
 		rec.Status, rec.NextTry = records.StatusQueued, &next
-		_ = q.Records.Put(ctx, rec)
-		_ = msg.NakWithDelay(delay)
+		d.putOnce(ctx, rec)
 		q.Log.Info("async attempt failed; retrying", "invocation", req.InvocationID, "attempt", attempt, "retry_in", delay, "error", out.Err.Message)
-		return
+		return settlement{how: settleNak, delay: delay}
 	}
 	// Out of attempts (or not worth retrying): dead-letter it.
-	dead := nats.NewMsg(dlqSubject(req.InvocationID))
-	for k, v := range msg.Headers() {
+	rec.Status = records.StatusDead
+	return d.finish(ctx, dl, rec, false)
+}
+
+// putOnce stores a record that is not final: the message stays in the
+// stream whatever happens, so a failure only leaves the record behind
+// until the next delivery writes it.
+func (d *dispatcher) putOnce(ctx context.Context, rec *records.Record) {
+	if err := d.q.Records.Put(ctx, rec); err != nil {
+		d.q.Log.Warn("could not update the record of an async invocation", "invocation", rec.ID, "status", rec.Status, "error", err)
+	}
+}
+
+// finish completes an invocation whose outcome is known (rec, succeeded
+// or dead): it dead-letters it if it is dead, stores its final record,
+// delivers its callback and stores the record again, and acknowledges the
+// message only once all of that is stored. Each store is retried for
+// FinishRetry while the message is kept in progress. On the first failure
+// the outcome is kept aside in the object store (keepOutcome), keyed by
+// the invocation and tied to this message's stream sequence; if a store
+// still fails, the message is given back, and its redelivery finishes the
+// invocation from the kept outcome instead of running the function again.
+// fromKept says rec is such a kept outcome.
+func (d *dispatcher) finish(ctx context.Context, dl delivery, rec *records.Record, fromKept bool) settlement {
+	q := d.q
+	id := rec.ID
+	kept := fromKept
+	keep := func(error) {
+		if err := d.keepOutcome(ctx, dl.seq, rec); err != nil {
+			q.Log.Error("could not keep the outcome of an async invocation aside", "invocation", id, "error", err)
+			return
+		}
+		kept = true
+	}
+	if rec.Status == records.StatusDead {
+		if err := d.deadLetter(ctx, dl, rec, fromKept); err != nil {
+			q.Log.Error("could not dead-letter an async invocation; it will be redelivered", "invocation", id, "error", err)
+			keep(err)
+			return settlement{how: settleNak, delay: q.cfg.RetryCap}
+		}
+	}
+	put := func() error {
+		return d.persist(ctx, q.cfg.FinishRetry, func(ctx context.Context) error { return q.Records.Put(ctx, rec) }, keep)
+	}
+	if err := put(); err != nil {
+		q.Log.Error("could not store the final record of an async invocation; it will be redelivered and finished from its kept outcome",
+			"invocation", id, "status", rec.Status, "kept", kept, "error", err)
+		return d.later(dl.n)
+	}
+	if d.callback(ctx, rec) {
+		if err := put(); err != nil {
+			q.Log.Error("could not record the callback of an async invocation; it will be redelivered", "invocation", id, "error", err)
+			return d.later(dl.n)
+		}
+	}
+	if kept {
+		d.dropKeptOutcome(id)
+	}
+	if rec.Status == records.StatusSucceeded && dl.m.Req.BodyRef != "" {
+		transport.DeleteLater(q.Store, dl.m.Req.BodyRef, q.Log)
+	}
+	q.Metrics.finished.WithLabelValues(rec.Namespace, rec.Function, rec.Status).Inc()
+	if rec.Status == records.StatusDead {
+		q.Log.Warn("async invocation dead-lettered", "invocation", id, "attempts", rec.Attempts, "error", errorText(rec))
+	}
+	return acked
+}
+
+// settleFinished completes a redelivery of an invocation whose record is
+// already final: its callback, if one is owed, then the ack.
+func (d *dispatcher) settleFinished(ctx context.Context, dl delivery, rec *records.Record) settlement {
+	q := d.q
+	if d.callback(ctx, rec) {
+		if err := d.persist(ctx, q.cfg.FinishRetry, func(ctx context.Context) error { return q.Records.Put(ctx, rec) }, nil); err != nil {
+			q.Log.Error("could not record the callback of an async invocation; it will be redelivered", "invocation", rec.ID, "error", err)
+			return d.later(dl.n)
+		}
+	}
+	return acked
+}
+
+// deadLetter publishes the dead letter of a dead invocation to the DLQ,
+// tied to the message's stream sequence. After a redelivery (check), one
+// published by an earlier delivery of the same message is not published
+// again.
+func (d *dispatcher) deadLetter(ctx context.Context, dl delivery, rec *records.Record, check bool) error {
+	q := d.q
+	seq := strconv.FormatUint(dl.seq, 10)
+	if check {
+		raw, err := q.dlq.GetLastMsgForSubject(ctx, dlqSubject(rec.ID))
+		if err == nil && raw.Header.Get(headerSourceSeq) == seq {
+			return nil
+		}
+		if err != nil && !errors.Is(err, jetstream.ErrMsgNotFound) {
+			return err
+		}
+	}
+	dead := nats.NewMsg(dlqSubject(rec.ID))
+	for k, v := range dl.msg.Headers() {
 		if k != jetstream.MsgIDHeader {
 			dead.Header[k] = v
 		}
 	}
-	dead.Header.Set(headerLastError, string(out.Err.Code)+": "+out.Err.Message)
-	dead.Header.Set(headerAttempts, strconv.Itoa(attempt))
-	dead.Data = msg.Data()
-	if _, err := q.JS.PublishMsg(ctx, dead); err != nil {
-		q.Log.Error("could not dead-letter an invocation; it will be retried", "invocation", req.InvocationID, "error", err)
-		_ = msg.NakWithDelay(q.cfg.RetryCap)
-		return
+	dead.Header.Set(headerLastError, errorText(rec))
+	dead.Header.Set(headerAttempts, strconv.Itoa(rec.Attempts))
+	dead.Header.Set(headerSourceSeq, seq)
+	dead.Data = dl.msg.Data()
+	return d.persist(ctx, q.cfg.FinishRetry, func(ctx context.Context) error {
+		_, err := q.JS.PublishMsg(ctx, dead, jetstream.WithMsgID(rec.ID+"-dead-"+seq))
+		return err
+	}, nil)
+}
+
+func errorText(rec *records.Record) string {
+	if rec.Error == nil {
+		return ""
 	}
-	rec.Status = records.StatusDead
-	_ = q.Records.Put(ctx, rec)
-	d.callback(ctx, rec)
-	_ = msg.Ack()
-	q.Metrics.finished.WithLabelValues(req.Namespace, req.Function, records.StatusDead).Inc()
-	q.Log.Warn("async invocation dead-lettered", "invocation", req.InvocationID, "attempts", attempt, "error", out.Err.Message)
+	return string(rec.Error.Code) + ": " + rec.Error.Message
+}
+
+// readRecord reads an invocation's record, nil when it has none, retrying
+// an error for FinishRetry: a delivery that cannot tell whether its
+// invocation has finished must not run it.
+func (d *dispatcher) readRecord(ctx context.Context, req *wire.Request) (*records.Record, error) {
+	var rec *records.Record
+	err := d.persist(ctx, d.q.cfg.FinishRetry, func(ctx context.Context) error {
+		r, err := d.q.Records.GetFor(ctx, req.Namespace, req.Function, req.InvocationID)
+		var syntax *json.SyntaxError
+		var typ *json.UnmarshalTypeError
+		switch {
+		case errors.Is(err, records.ErrNoRecord):
+			rec = nil
+			return nil
+		case errors.As(err, &syntax) || errors.As(err, &typ):
+			d.q.Log.Error("ignoring an unreadable record", "invocation", req.InvocationID, "error", err)
+			rec = nil
+			return nil
+		}
+		rec = r
+		return err
+	}, nil)
+	return rec, err
+}
+
+// keptOutcome is the final record kept aside for an invocation by an
+// earlier delivery of the same message that could not store it.
+type keptOutcome struct {
+	Seq    uint64          `json:"seq"` // the message's stream sequence
+	Record *records.Record `json:"record"`
+}
+
+// outcomeKey is where an invocation's kept outcome is in the object store.
+func outcomeKey(id string) string { return "outcomes/" + id }
+
+func (d *dispatcher) keepOutcome(ctx context.Context, seq uint64, rec *records.Record) error {
+	if d.q.Store == nil {
+		return errors.New("no object store")
+	}
+	data, err := json.Marshal(keptOutcome{Seq: seq, Record: rec})
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	return d.q.Store.Put(ctx, outcomeKey(rec.ID), data, "application/json")
+}
+
+// keptOutcome reads the outcome an earlier delivery of the message with
+// stream sequence seq kept aside: nil when there is none (or one kept for
+// another message of the same id, such as before a DLQ replay).
+func (d *dispatcher) keptOutcome(ctx context.Context, id string, seq uint64) (*records.Record, error) {
+	if d.q.Store == nil {
+		return nil, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	data, err := d.q.Store.Get(ctx, outcomeKey(id))
+	if errors.Is(err, objstore.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var k keptOutcome
+	if err := json.Unmarshal(data, &k); err != nil || k.Record == nil || k.Record.ID != id {
+		d.q.Log.Error("ignoring an unreadable kept outcome", "invocation", id, "error", err)
+		return nil, nil
+	}
+	if k.Seq != seq {
+		return nil, nil
+	}
+	return k.Record, nil
+}
+
+func (d *dispatcher) dropKeptOutcome(id string) {
+	if d.q.Store != nil {
+		transport.DeleteLater(d.q.Store, outcomeKey(id), d.q.Log)
+	}
+}
+
+// persistAttempt bounds one attempt of a store or read that persist
+// retries.
+const persistAttempt = 5 * time.Second
+
+// persist runs op until it succeeds or budget has passed, with backoff
+// between attempts, each bounded by persistAttempt; failed (when set) is
+// called with the first error. It returns op's last error.
+func (d *dispatcher) persist(ctx context.Context, budget time.Duration, op func(ctx context.Context) error, failed func(error)) error {
+	deadline := time.Now().Add(budget)
+	wait := 50 * time.Millisecond
+	for try := 1; ; try++ {
+		actx, cancel := context.WithTimeout(ctx, max(min(persistAttempt, time.Until(deadline)), 100*time.Millisecond))
+		err := op(actx)
+		cancel()
+		if err == nil {
+			return nil
+		}
+		if try == 1 && failed != nil {
+			failed(err)
+		}
+		delay := wait + time.Duration(rand.Int64N(int64(wait)/2+1))
+		if time.Now().Add(delay).After(deadline) {
+			return err
+		}
+		time.Sleep(delay) // backoff between attempts of a store that failed
+		wait = min(2*wait, 2*time.Second)
+	}
 }
 
 // execute runs one attempt of a queued invocation, unless its function
@@ -236,8 +510,9 @@ func (d *dispatcher) execute(ctx context.Context, inv *invocation.Invocation) in
 // keepInProgress tells JetStream the delivery is still being worked on,
 // every third of AckWait, until the returned stop is called.
 func (d *dispatcher) keepInProgress(msg jetstream.Msg) func() {
-	done := make(chan struct{})
+	done, exited := make(chan struct{}), make(chan struct{})
 	go func() {
+		defer close(exited)
 		t := time.NewTicker(max(d.q.cfg.AckWait/3, 10*time.Millisecond))
 		defer t.Stop()
 		for {
@@ -249,7 +524,9 @@ func (d *dispatcher) keepInProgress(msg jetstream.Msg) func() {
 			}
 		}
 	}()
-	return func() { close(done) }
+	// Stop returns once no InProgress can follow: the ack or nak sent
+	// next is the delivery's last word.
+	return func() { close(done); <-exited }
 }
 
 // noCapacity reports whether a call failed before reaching a runner
@@ -282,13 +559,14 @@ func backoff(base, ceiling time.Duration, attempt int) time.Duration {
 }
 
 // callback POSTs a finished invocation's result to its callback URL, with
-// retries; the outcome is recorded. It is at-least-once: a gateway that
-// crashes after delivering and before recording delivers again.
-func (d *dispatcher) callback(ctx context.Context, rec *records.Record) {
+// retries, and reports whether it changed the record's callback (which
+// the caller then stores). It is at-least-once: a gateway that crashes
+// after delivering and before recording delivers again.
+func (d *dispatcher) callback(ctx context.Context, rec *records.Record) bool {
 	q := d.q
 	cb := rec.Callback
-	if cb == nil || cb.Delivered || !rec.Finished() {
-		return
+	if cb == nil || cb.Delivered || !rec.Finished() || cb.Attempts >= q.cfg.CallbackAttempts {
+		return false
 	}
 	var body []byte
 	if rec.Status == records.StatusSucceeded && rec.Result != nil {
@@ -311,7 +589,7 @@ func (d *dispatcher) callback(ctx context.Context, rec *records.Record) {
 			time.Sleep(backoff(q.cfg.RetryBase, q.cfg.RetryCap, cb.Attempts)) // pacing retries to a remote server
 		}
 	}
-	_ = q.Records.Put(ctx, rec)
+	return true
 }
 
 func (d *dispatcher) postCallback(ctx context.Context, rec *records.Record, body []byte) (int, error) {

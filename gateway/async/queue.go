@@ -40,6 +40,7 @@ const (
 	headerMeta      = "Hearth-Async"
 	headerLastError = "Hearth-Last-Error"
 	headerAttempts  = "Hearth-Attempts"
+	headerSourceSeq = "Hearth-Async-Seq" // of a dead letter: the async message's stream sequence
 )
 
 // Config configures intake and the dispatcher; zero fields take the
@@ -52,6 +53,38 @@ type Config struct {
 	AckWait          time.Duration // redelivery after a dispatcher stops answering
 	CallbackAttempts int           // deliveries of a callback
 	Replicas         int           // JetStream replicas of the streams
+	// FinishRetry is how long a dispatcher retries storing a record (and
+	// dead-lettering) before it gives the message back; default 30 s,
+	// about a JetStream leader election. The message stays in progress
+	// meanwhile.
+	FinishRetry time.Duration
+}
+
+// withDefaults fills the fields the gateway's Config has no default for
+// (and the others, for a Queue made without a gateway).
+func (c Config) withDefaults() Config {
+	if c.Dispatchers <= 0 {
+		c.Dispatchers = 256
+	}
+	if c.MaxAttempts <= 0 {
+		c.MaxAttempts = 3
+	}
+	if c.RetryBase <= 0 {
+		c.RetryBase = time.Second
+	}
+	if c.RetryCap <= 0 {
+		c.RetryCap = time.Minute
+	}
+	if c.AckWait <= 0 {
+		c.AckWait = 30 * time.Second
+	}
+	if c.CallbackAttempts <= 0 {
+		c.CallbackAttempts = 3
+	}
+	if c.FinishRetry <= 0 {
+		c.FinishRetry = 30 * time.Second
+	}
+	return c
 }
 
 // Executor runs one execution of an invocation: the gateway's invocation
@@ -94,6 +127,7 @@ type Queue struct {
 // another gateway creating the same streams) it retries, logging each
 // retry, up to records.OpenTimeout.
 func Open(ctx context.Context, cfg Config, deps Deps) (*Queue, error) {
+	cfg = cfg.withDefaults()
 	if deps.Log == nil {
 		deps.Log = slog.Default()
 	}
