@@ -200,7 +200,7 @@ func (d *dispatcher) handle(msg jetstream.Msg) settlement {
 		}
 		if kept != nil {
 			q.Log.Info("finishing an async invocation from its kept outcome, without running it again", "invocation", req.InvocationID, "status", kept.Status)
-			return d.finish(ctx, dl, kept, true)
+			return d.finish(ctx, dl, kept, nil, true)
 		}
 	}
 
@@ -240,7 +240,7 @@ func (d *dispatcher) handle(msg jetstream.Msg) settlement {
 		}
 		if out.Err == nil {
 			rec.Status, rec.Result = records.StatusSucceeded, result
-			return d.finish(ctx, dl, rec, false)
+			return d.finish(ctx, dl, rec, &out.Output, false)
 		}
 	}
 
@@ -268,7 +268,7 @@ func (d *dispatcher) handle(msg jetstream.Msg) settlement {
 	}
 	// Out of attempts (or not worth retrying): dead-letter it.
 	rec.Status = records.StatusDead
-	return d.finish(ctx, dl, rec, false)
+	return d.finish(ctx, dl, rec, nil, false)
 }
 
 // putOnce stores a record that is not final: the message stays in the
@@ -281,7 +281,8 @@ func (d *dispatcher) putOnce(ctx context.Context, rec *records.Record) {
 }
 
 // finish completes an invocation whose outcome is known (rec, succeeded
-// or dead): it dead-letters it if it is dead, stores its final record,
+// or dead; output is the result in memory, nil when it must be read
+// back): it dead-letters it if it is dead, stores its final record,
 // delivers its callback and stores the record again, and acknowledges the
 // message only once all of that is stored. Each store is retried for
 // FinishRetry while the message is kept in progress. On the first failure
@@ -290,7 +291,7 @@ func (d *dispatcher) putOnce(ctx context.Context, rec *records.Record) {
 // still fails, the message is given back, and its redelivery finishes the
 // invocation from the kept outcome instead of running the function again.
 // fromKept says rec is such a kept outcome.
-func (d *dispatcher) finish(ctx context.Context, dl delivery, rec *records.Record, fromKept bool) settlement {
+func (d *dispatcher) finish(ctx context.Context, dl delivery, rec *records.Record, output *[]byte, fromKept bool) settlement {
 	q := d.q
 	id := rec.ID
 	kept := fromKept
@@ -316,7 +317,7 @@ func (d *dispatcher) finish(ctx context.Context, dl delivery, rec *records.Recor
 			"invocation", id, "status", rec.Status, "kept", kept, "error", err)
 		return d.later(dl.n)
 	}
-	if d.callback(ctx, rec) {
+	if d.callback(ctx, rec, output) {
 		if err := put(); err != nil {
 			q.Log.Error("could not record the callback of an async invocation; it will be redelivered", "invocation", id, "error", err)
 			return d.later(dl.n)
@@ -339,7 +340,7 @@ func (d *dispatcher) finish(ctx context.Context, dl delivery, rec *records.Recor
 // already final: its callback, if one is owed, then the ack.
 func (d *dispatcher) settleFinished(ctx context.Context, dl delivery, rec *records.Record) settlement {
 	q := d.q
-	if d.callback(ctx, rec) {
+	if d.callback(ctx, rec, nil) {
 		if err := d.persist(ctx, q.cfg.FinishRetry, func(ctx context.Context) error { return q.Records.Put(ctx, rec) }, nil); err != nil {
 			q.Log.Error("could not record the callback of an async invocation; it will be redelivered", "invocation", rec.ID, "error", err)
 			return d.later(dl.n)
@@ -560,21 +561,32 @@ func backoff(base, ceiling time.Duration, attempt int) time.Duration {
 
 // callback POSTs a finished invocation's result to its callback URL, with
 // retries, and reports whether it changed the record's callback (which
-// the caller then stores). It is at-least-once: a gateway that crashes
-// after delivering and before recording delivers again.
-func (d *dispatcher) callback(ctx context.Context, rec *records.Record) bool {
+// the caller then stores). output is the result in memory (nil: read it
+// back from where the record says it is stored); a result that cannot be
+// read fails the delivery attempt, it is never sent as an empty body. It
+// is at-least-once: a gateway that crashes after delivering and before
+// recording delivers again.
+func (d *dispatcher) callback(ctx context.Context, rec *records.Record, output *[]byte) bool {
 	q := d.q
 	cb := rec.Callback
 	if cb == nil || cb.Delivered || !rec.Finished() || cb.Attempts >= q.cfg.CallbackAttempts {
 		return false
 	}
-	var body []byte
-	if rec.Status == records.StatusSucceeded && rec.Result != nil {
-		body, _ = q.Outputs.Get(ctx, rec.Result)
-	}
 	for cb.Attempts < q.cfg.CallbackAttempts {
 		cb.Attempts++
-		status, err := d.postCallback(ctx, rec, body)
+		var body []byte
+		var err error
+		if rec.Status == records.StatusSucceeded && rec.Result != nil {
+			if output != nil {
+				body = *output
+			} else if body, err = d.readResult(ctx, rec.Result); err != nil {
+				err = fmt.Errorf("could not read the result to send: %w", err)
+			}
+		}
+		status := 0
+		if err == nil {
+			status, err = d.postCallback(ctx, rec, body)
+		}
 		cb.StatusCode = status
 		if err == nil && status < 300 {
 			cb.Delivered, cb.Error = true, ""
@@ -590,6 +602,19 @@ func (d *dispatcher) callback(ctx context.Context, rec *records.Record) bool {
 		}
 	}
 	return true
+}
+
+// resultReadRetry bounds how long a callback retries reading a stored
+// result: a replica that has not caught up with the write yet answers
+// that it has none.
+const resultReadRetry = 2 * time.Second
+
+func (d *dispatcher) readResult(ctx context.Context, ref *records.ObjectRef) (body []byte, err error) {
+	err = d.persist(ctx, min(resultReadRetry, d.q.cfg.FinishRetry), func(ctx context.Context) (err error) {
+		body, err = d.q.Outputs.Get(ctx, ref)
+		return err
+	}, nil)
+	return body, err
 }
 
 func (d *dispatcher) postCallback(ctx context.Context, rec *records.Record, body []byte) (int, error) {
