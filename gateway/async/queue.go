@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -58,6 +59,10 @@ type Config struct {
 	// about a JetStream leader election. The message stays in progress
 	// meanwhile.
 	FinishRetry time.Duration
+	// PublishTimeout bounds how long Enqueue retries a publish whose ack
+	// did not come (a leader election) when its context has no deadline;
+	// default 10 s.
+	PublishTimeout time.Duration
 }
 
 // withDefaults fills the fields the gateway's Config has no default for
@@ -83,6 +88,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.FinishRetry <= 0 {
 		c.FinishRetry = 30 * time.Second
+	}
+	if c.PublishTimeout <= 0 {
+		c.PublishTimeout = 10 * time.Second
 	}
 	return c
 }
@@ -205,6 +213,13 @@ func CheckCallbackURL(callback string) error {
 // has it. msgID overrides the dedupe id (cron ticks, replays). The stream's
 // message is the invocation's only state until a dispatcher starts it and
 // writes its record: a queued invocation is read from the stream (Queued).
+//
+// A publish whose ack does not come in time may still have been stored
+// (the stream's leader stored and replicated it, then died before it
+// answered). So it is published again, with the same dedupe id, until an
+// ack comes, the error is not transient, or ctx's deadline (PublishTimeout
+// without one) passes: the stream drops a copy it already has and acks it
+// as a duplicate, so a retry never queues the invocation twice.
 func (q *Queue) Enqueue(ctx context.Context, inv *invocation.Invocation, mode, callback, msgID string) (string, error) {
 	id := inv.Req.InvocationID
 	m := meta{Req: inv.Req, Mode: mode, CallbackURL: callback, QueuedAt: time.Now().UTC(), MaxAttempts: q.cfg.MaxAttempts}
@@ -222,22 +237,56 @@ func (q *Queue) Enqueue(ctx context.Context, inv *invocation.Invocation, mode, c
 	if msgID == "" {
 		msgID = id
 	}
-	future, err := q.JS.PublishMsgAsync(msg, jetstream.WithMsgID(msgID))
+	ack, err := q.publish(ctx, msg, msgID)
 	if err != nil {
-		return "", apierr.New(http.StatusServiceUnavailable, apierr.QueueUnavailable, "could not queue the invocation: %v", err)
+		return "", err
 	}
-	select {
-	case ack := <-future.Ok():
-		if ack.Duplicate {
-			q.Metrics.duplicates.Inc()
-		}
-	case err := <-future.Err():
-		return "", apierr.New(http.StatusServiceUnavailable, apierr.QueueUnavailable, "could not queue the invocation: %v", err)
-	case <-ctx.Done():
-		return "", apierr.New(http.StatusServiceUnavailable, apierr.QueueUnavailable, "the invocation was not confirmed as queued: %v", ctx.Err())
+	if ack.Duplicate {
+		q.Metrics.duplicates.Inc()
 	}
 	q.Metrics.accepted.WithLabelValues(inv.Namespace, inv.Function).Inc()
 	return id, nil
+}
+
+// publishAttempt bounds how long one publish waits for its ack.
+const publishAttempt = 2 * time.Second
+
+// publish publishes an async message with dedupe id msgID, again while its
+// ack does not come (Enqueue). The ack says Duplicate only when the
+// stream had the message before the first attempt: a duplicate answering
+// a retry is the first attempt's own copy.
+func (q *Queue) publish(ctx context.Context, msg *nats.Msg, msgID string) (*jetstream.PubAck, error) {
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		deadline = time.Now().Add(q.cfg.PublishTimeout)
+	}
+	wait := 50 * time.Millisecond
+	for try := 1; ; try++ {
+		actx, cancel := context.WithTimeout(ctx, max(min(publishAttempt, time.Until(deadline)), 10*time.Millisecond))
+		ack, err := q.JS.PublishMsg(actx, msg, jetstream.WithMsgID(msgID))
+		cancel()
+		if err == nil {
+			if try > 1 {
+				q.Log.Info("async invocation queued after retrying its publish", "subject", msg.Subject, "attempts", try, "stored_before", ack.Duplicate)
+				ack.Duplicate = false
+			}
+			return ack, nil
+		}
+		if ctx.Err() != nil {
+			return nil, apierr.New(http.StatusServiceUnavailable, apierr.QueueUnavailable, "the invocation was not confirmed as queued: %v", ctx.Err())
+		}
+		delay := wait + time.Duration(rand.Int64N(int64(wait)/2+1))
+		if !records.Transient(err) || time.Now().Add(delay).After(deadline) {
+			return nil, apierr.New(http.StatusServiceUnavailable, apierr.QueueUnavailable, "could not queue the invocation (%d attempts): %v", try, err)
+		}
+		q.Log.Warn("async publish not acknowledged; publishing again with the same id", "subject", msg.Subject, "attempt", try, "error", err)
+		select {
+		case <-time.After(delay):
+		case <-ctx.Done():
+			return nil, apierr.New(http.StatusServiceUnavailable, apierr.QueueUnavailable, "the invocation was not confirmed as queued: %v", ctx.Err())
+		}
+		wait = min(2*wait, time.Second)
+	}
 }
 
 // Queued reads the record of an invocation that is in the async stream
