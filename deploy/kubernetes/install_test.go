@@ -55,11 +55,11 @@ type pod struct {
 	name   string
 	root   string   // where its volume mounts are, and its working directory
 	mounts []string // the mounts' directories under root
-	args []string
-	env  []string
-	cmd  *exec.Cmd
-	log  string
-	done chan error
+	args   []string
+	env    []string
+	cmd    *exec.Cmd
+	log    string
+	done   chan error
 }
 
 // newPod lays out a container's mounts under a temporary root (Secret and
