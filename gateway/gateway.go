@@ -107,24 +107,8 @@ func (c Config) withDefaults() Config {
 	if c.HeartbeatInterval <= 0 {
 		c.HeartbeatInterval = wire.HeartbeatInterval
 	}
-	if c.Dispatchers <= 0 {
-		c.Dispatchers = 256
-	}
-	if c.MaxAttempts <= 0 {
-		c.MaxAttempts = 3
-	}
-	if c.RetryBase <= 0 {
-		c.RetryBase = time.Second
-	}
-	if c.RetryCap <= 0 {
-		c.RetryCap = time.Minute
-	}
-	if c.AckWait <= 0 {
-		c.AckWait = 30 * time.Second
-	}
-	if c.CallbackAttempts <= 0 {
-		c.CallbackAttempts = 3
-	}
+	// The async settings (Dispatchers … CallbackAttempts) get theirs in
+	// gateway/async (Config.withDefaults), the one place they are written.
 	if c.Retention <= 0 {
 		c.Retention = 24 * time.Hour
 	}
