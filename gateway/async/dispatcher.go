@@ -20,6 +20,7 @@ import (
 	"github.com/hearthfn/hearth/gateway/records"
 	"github.com/hearthfn/hearth/gateway/scheduler"
 	"github.com/hearthfn/hearth/gateway/transport"
+	"github.com/hearthfn/hearth/internal/jsopen"
 	"github.com/hearthfn/hearth/internal/objstore"
 	"github.com/hearthfn/hearth/internal/wire"
 	"github.com/hearthfn/hearth/registry"
@@ -42,7 +43,7 @@ type dispatcher struct {
 // StartDispatcher starts running queued invocations in this gateway.
 func (q *Queue) StartDispatcher(ctx context.Context) error {
 	var cons jetstream.Consumer
-	err := records.RetryOpen(ctx, q.Log, "consumer "+DispatcherConsumer, func(ctx context.Context) (err error) {
+	err := jsopen.Retry(ctx, q.Log, "consumer "+DispatcherConsumer, func(ctx context.Context) (err error) {
 		cons, err = q.JS.CreateOrUpdateConsumer(ctx, AsyncStream, jetstream.ConsumerConfig{
 			Durable:       DispatcherConsumer,
 			Description:   "Hearth gateways running async invocations",

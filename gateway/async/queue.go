@@ -22,6 +22,7 @@ import (
 	"github.com/hearthfn/hearth/gateway/records"
 	"github.com/hearthfn/hearth/gateway/scheduler"
 	"github.com/hearthfn/hearth/gateway/transport"
+	"github.com/hearthfn/hearth/internal/jsopen"
 	"github.com/hearthfn/hearth/internal/wire"
 	"github.com/hearthfn/hearth/registry"
 )
@@ -133,7 +134,7 @@ type Queue struct {
 // Open creates the async and dead-letter streams if needed. While
 // JetStream is not ready (a fresh cluster electing its meta leader,
 // another gateway creating the same streams) it retries, logging each
-// retry, up to records.OpenTimeout.
+// retry, up to jsopen.Timeout.
 func Open(ctx context.Context, cfg Config, deps Deps) (*Queue, error) {
 	cfg = cfg.withDefaults()
 	if deps.Log == nil {
@@ -164,7 +165,7 @@ func Open(ctx context.Context, cfg Config, deps Deps) (*Queue, error) {
 		}},
 	}
 	for _, st := range streams {
-		err := records.RetryOpen(ctx, deps.Log, "stream "+st.cfg.Name, func(ctx context.Context) (err error) {
+		err := jsopen.Retry(ctx, deps.Log, "stream "+st.cfg.Name, func(ctx context.Context) (err error) {
 			*st.stream, err = deps.JS.CreateOrUpdateStream(ctx, st.cfg)
 			return err
 		})
@@ -276,7 +277,7 @@ func (q *Queue) publish(ctx context.Context, msg *nats.Msg, msgID string) (*jets
 			return nil, apierr.New(http.StatusServiceUnavailable, apierr.QueueUnavailable, "the invocation was not confirmed as queued: %v", ctx.Err())
 		}
 		delay := wait + time.Duration(rand.Int64N(int64(wait)/2+1))
-		if !records.Transient(err) || time.Now().Add(delay).After(deadline) {
+		if !jsopen.Transient(err) || time.Now().Add(delay).After(deadline) {
 			return nil, apierr.New(http.StatusServiceUnavailable, apierr.QueueUnavailable, "could not queue the invocation (%d attempts): %v", try, err)
 		}
 		q.Log.Warn("async publish not acknowledged; publishing again with the same id", "subject", msg.Subject, "attempt", try, "error", err)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/hearthfn/hearth/internal/jsopen"
 	"github.com/hearthfn/hearth/internal/objstore"
 	"github.com/hearthfn/hearth/internal/wire"
 )
@@ -45,7 +46,7 @@ type Outputs struct {
 func OpenOutputs(ctx context.Context, js jetstream.JetStream, store ObjectStore, retention time.Duration, replicas int, opts ...OpenOption) (*Outputs, error) {
 	o := applyOpenOptions(opts)
 	var kv jetstream.KeyValue
-	err := RetryOpen(ctx, o.log, "KV bucket "+OutputsBucket, func(ctx context.Context) (err error) {
+	err := jsopen.Retry(ctx, o.log, "KV bucket "+OutputsBucket, func(ctx context.Context) (err error) {
 		kv, err = js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
 			Bucket:       OutputsBucket,
 			Description:  "Hearth results and logs up to 64 KiB",

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/hearthfn/hearth/internal/jsopen"
 )
 
 // RecordsBucket is the NATS KV bucket of invocation records, keyed
@@ -26,11 +28,11 @@ type Store struct {
 // OpenStore opens the records bucket, creating it if needed; records
 // expire after retention. While JetStream is not ready (no meta leader
 // yet, another gateway creating the bucket) it retries, up to
-// OpenTimeout (RetryOpen).
+// jsopen.Timeout (jsopen.Retry).
 func OpenStore(ctx context.Context, js jetstream.JetStream, retention time.Duration, replicas int, opts ...OpenOption) (*Store, error) {
 	o := applyOpenOptions(opts)
 	var kv jetstream.KeyValue
-	err := RetryOpen(ctx, o.log, "KV bucket "+RecordsBucket, func(ctx context.Context) (err error) {
+	err := jsopen.Retry(ctx, o.log, "KV bucket "+RecordsBucket, func(ctx context.Context) (err error) {
 		kv, err = js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
 			Bucket:      RecordsBucket,
 			Description: "Hearth invocation records",
