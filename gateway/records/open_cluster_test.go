@@ -13,7 +13,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/hearthfn/hearth/gateway/records"
-	"github.com/hearthfn/hearth/gateway/records/recordstest"
+	"github.com/hearthfn/hearth/internal/testutil"
 )
 
 // syncBuffer is a log sink safe for the goroutines of a test.
@@ -41,63 +41,29 @@ func (s *syncBuffer) String() string {
 // "open KV bucket hearth_invocations: context deadline exceeded" (or
 // "JetStream system temporarily unavailable") and the gateway exited.
 func TestOpenOnAFreshCluster(t *testing.T) {
-	c := recordstest.StartCluster(t, 3)
+	c := testutil.StartCluster(t, 3)
 	var logs syncBuffer
 	log := slog.New(slog.NewTextHandler(&logs, nil))
-	const gateways = 2
-	errs := make([]error, gateways)
-	var wg sync.WaitGroup
-	start := make(chan struct{})
-	for i := range gateways {
-		nc, err := nats.Connect(c.URLs())
-		if err != nil {
-			t.Fatal(err)
+	errs := c.Together(t, 2, func(_ int, _ *nats.Conn, js jetstream.JetStream) error {
+		ctx := context.Background()
+		if _, err := records.OpenStore(ctx, js, time.Hour, 3, records.WithLog(log)); err != nil {
+			return err
 		}
-		t.Cleanup(nc.Close)
-		js, err := jetstream.New(nc)
-		if err != nil {
-			t.Fatal(err)
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			<-start
-			ctx := context.Background()
-			if _, err := records.OpenStore(ctx, js, time.Hour, 3, records.WithLog(log)); err != nil {
-				errs[i] = err
-				return
-			}
-			_, errs[i] = records.OpenOutputs(ctx, js, nil, time.Hour, 3, records.WithLog(log))
-		}()
-	}
-	close(start)
-	wg.Wait()
+		_, err := records.OpenOutputs(ctx, js, nil, time.Hour, 3, records.WithLog(log))
+		return err
+	})
 	for i, err := range errs {
 		if err != nil {
-			t.Errorf("gateway %d: %v", i, err)
+			t.Errorf("gateway %d: %v", i+1, err)
 		}
 	}
 	if t.Failed() {
 		t.Logf("logs:\n%s", logs.String())
 		return
 	}
-	nc, err := nats.Connect(c.URLs())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, _ := jetstream.New(nc)
 	for _, bucket := range []string{records.RecordsBucket, records.OutputsBucket} {
-		kv, err := js.KeyValue(context.Background(), bucket)
-		if err != nil {
-			t.Fatal(err)
-		}
-		st, err := kv.Status(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if st.(*jetstream.KeyValueBucketStatus).StreamInfo().Config.Replicas != 3 {
-			t.Errorf("%s: %d replicas", bucket, st.(*jetstream.KeyValueBucketStatus).StreamInfo().Config.Replicas)
+		if r := c.Replicas(t, "KV_"+bucket); r != 3 {
+			t.Errorf("%s: %d replicas, want 3", bucket, r)
 		}
 	}
 	if !strings.Contains(logs.String(), "retrying") {

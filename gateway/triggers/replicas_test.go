@@ -7,10 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
-
-	"github.com/hearthfn/hearth/gateway/records/recordstest"
 	"github.com/hearthfn/hearth/internal/testutil"
 )
 
@@ -19,17 +15,9 @@ import (
 // with JetStream's default of one replica whatever --replicas said, so a
 // trigger lost its messages with the one server that had them.
 func TestTriggerStreamReplicas(t *testing.T) {
-	c := recordstest.StartCluster(t, 3)
+	c := testutil.StartCluster(t, 3)
 	c.WaitReady(t, 30*time.Second)
-	nc, err := nats.Connect(c.URLs())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	nc, js := c.Connect(t)
 	b := Binding{Namespace: "default", Function: "f", Type: "nats", Subject: "orders.r3", Options: map[string]string{"delivery": "at-least-once"}}
 	m := NewManager(nc, js, newBlockingInvoker(), func() []Binding { return []Binding{b} }, discard(), Config{Tick: 10 * time.Millisecond, Replicas: 3})
 	m.Start()

@@ -1,15 +1,16 @@
-// Package recordstest starts what the tests of the gateway's stores need
-// beyond a single server: an in-process JetStream cluster.
-package recordstest
+package testutil
 
 import (
+	"context"
 	"fmt"
-	"net"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // Cluster is a JetStream cluster of in-process nats-servers on loopback.
@@ -73,6 +74,57 @@ func (c *Cluster) URLs() string {
 	return strings.Join(urls, ",")
 }
 
+// Connect opens a connection to the cluster and its JetStream context;
+// the connection is closed when the test ends.
+func (c *Cluster) Connect(t testing.TB) (*nats.Conn, jetstream.JetStream) {
+	t.Helper()
+	nc, err := nats.Connect(c.URLs())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return nc, js
+}
+
+// Together runs open n times at the same moment, each on a connection of
+// its own as gateways in separate processes have, and returns the error
+// of each (index i is the i-th run). It is how the tests of a store check
+// that gateways started together on a fresh cluster all open it.
+func (c *Cluster) Together(t testing.TB, n int, open func(i int, nc *nats.Conn, js jetstream.JetStream) error) []error {
+	t.Helper()
+	errs := make([]error, n)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range n {
+		nc, js := c.Connect(t)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			errs[i] = open(i, nc, js)
+		}()
+	}
+	close(start)
+	wg.Wait()
+	return errs
+}
+
+// Replicas is the number of replicas the stream has (for a KV bucket,
+// its stream "KV_" + the bucket's name).
+func (c *Cluster) Replicas(t testing.TB, stream string) int {
+	t.Helper()
+	_, js := c.Connect(t)
+	s, err := js.Stream(context.Background(), stream)
+	if err != nil {
+		t.Fatalf("stream %s: %v", stream, err)
+	}
+	return s.CachedInfo().Config.Replicas
+}
+
 // WaitReady waits until the cluster has a JetStream meta leader and every
 // server is current with it.
 func (c *Cluster) WaitReady(t testing.TB, timeout time.Duration) {
@@ -95,15 +147,4 @@ func (c *Cluster) ready() bool {
 		leader = leader || s.JetStreamIsLeader()
 	}
 	return leader
-}
-
-// freePort asks the kernel for a free loopback port.
-func freePort(t testing.TB) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
 }
