@@ -176,6 +176,20 @@ func TestAuthEveryRoute(t *testing.T) {
 		"GET /v1/keys":        {url: "/v1/keys", need: "admin", ok: 200, otherNS: 200, otherCheck: notDefault("keys")},
 		"DELETE /v1/keys/:id": {url: "/v1/keys/" + disposableID, need: "admin", ok: 204, otherNS: 404},
 		"GET /v1/audit":       {url: "/v1/audit", need: "admin", ok: 200, otherNS: 200, otherCheck: notDefault("entries")},
+
+		"GET /v1/openapi.json": {url: "/v1/openapi.json", need: "records", ok: 200, otherNS: 200},
+
+		// OpenFaaS compatibility: the rules of the routes they mirror.
+		"ANY /function/:name":          {url: "/function/fn", body: []byte("hi"), need: "invoke", ok: 200},
+		"ANY /function/:name/*":        {url: "/function/fn/a/b?q=1", body: []byte("hi"), need: "invoke", ok: 200},
+		"POST /async-function/:name":   {url: "/async-function/fn", body: []byte("hi"), need: "invoke", ok: 202},
+		"POST /async-function/:name/*": {url: "/async-function/fn/a", body: []byte("hi"), need: "invoke", ok: 202},
+		"GET /system/functions":        {url: "/system/functions", need: "read", ok: 200},
+		"POST /system/functions":       {url: "/system/functions", ctype: "application/json", body: []byte(`{"service":"x","image":"y"}`), need: "deploy", ok: 405},
+		"PUT /system/functions":        {url: "/system/functions", ctype: "application/json", body: []byte(`{"service":"x","image":"y"}`), need: "deploy", ok: 405},
+		"DELETE /system/functions":     {url: "/system/functions", ctype: "application/json", body: []byte(`{"functionName":"fn"}`), need: "deploy", ok: 405},
+		"GET /system/function/:name":   {url: "/system/function/fn", need: "read", ok: 200},
+		"GET /system/info":             {url: "/system/info", need: "records", ok: 200, otherNS: 200},
 	}
 	// The right key, and a key whose scopes fall short ("" when every
 	// scope meets the need), for each need.

@@ -24,7 +24,7 @@ func (g *Gateway) handleError(err error, c echo.Context) {
 	case errors.As(err, &he):
 		ae = &apierr.Error{Status: he.Code, Code: apierr.ForStatus(he.Code), Message: fmt.Sprint(he.Message)}
 		if he.Code == http.StatusNotFound {
-			ae.Message = fmt.Sprintf("no such route: %s %s; the routes are listed in docs/api.md", c.Request().Method, c.Request().URL.Path)
+			ae.Message = fmt.Sprintf("no such route: %s %s; GET /v1/openapi.json describes every route (and docs/api.md)", c.Request().Method, c.Request().URL.Path)
 		}
 	default:
 		g.log.Error("internal error", "method", c.Request().Method, "path", c.Request().URL.Path, "error", err)

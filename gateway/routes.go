@@ -41,6 +41,10 @@ var (
 	invokeObj  = auth.Rule{Need: auth.NeedInvoke, Where: auth.InObject}
 	readAll    = auth.Rule{Need: auth.NeedRead, Where: auth.Cluster}
 	admin      = auth.Rule{Need: auth.NeedAdmin, Where: auth.InObject}
+	// anyKey: any valid key, whatever its scopes (NeedRecords is met by
+	// every scope) and namespace (the handler addresses none): what
+	// describes the API rather than the state of a namespace.
+	anyKey = auth.Rule{Need: auth.NeedRecords, Where: auth.InObject}
 )
 
 // anyMethod registers a route for every method (the /fn/ passthrough).
@@ -90,6 +94,22 @@ func (g *Gateway) routeTable() []route {
 
 		{anyMethod, "/fn/:name", g.passthrough, invokeNS, ""},
 		{anyMethod, "/fn/:name/*", g.passthrough, invokeNS, ""},
+
+		{"GET", "/v1/openapi.json", g.openAPIDocument, anyKey, ""}, // openapi.go
+
+		// OpenFaaS compatibility (openfaas.go), under the rules of the
+		// routes they mirror; /function/ and /async-function/ take their
+		// namespace from NAME.NAMESPACE too (requestNamespace).
+		{anyMethod, "/function/:name", g.faasInvoke, invokeNS, ""},
+		{anyMethod, "/function/:name/*", g.faasInvoke, invokeNS, ""},
+		{"POST", "/async-function/:name", g.faasAsync, invokeNS, ""},
+		{"POST", "/async-function/:name/*", g.faasAsync, invokeNS, ""},
+		{"GET", "/system/functions", g.faasListFunctions, readNS, ""},
+		{"POST", "/system/functions", g.faasNoDeploy, deployNS, ""},
+		{"PUT", "/system/functions", g.faasNoDeploy, deployNS, ""},
+		{"DELETE", "/system/functions", g.faasNoDeploy, deployNS, ""},
+		{"GET", "/system/function/:name", g.faasGetFunction, readNS, ""},
+		{"GET", "/system/info", g.faasInfo, anyKey, ""},
 	}
 }
 
@@ -145,7 +165,7 @@ func (g *Gateway) routes() *echo.Echo {
 	guard := &auth.Guard{
 		Keys:      g.keys,
 		Rule:      func(c echo.Context) (auth.Rule, bool) { r, ok := find(c); return r.rule, ok },
-		Namespace: namespace,
+		Namespace: requestNamespace, // namespace, or NAME.NAMESPACE on OpenFaaS's routes
 		Refused:   func(reason string) { g.metrics.authRefused.WithLabelValues(reason).Inc() },
 	}
 	e.Use(guard.Middleware)
