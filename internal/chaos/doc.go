@@ -3,7 +3,8 @@
 // on-demand run, Trimmed for CI): Run starts a Cluster (StartCluster: three
 // clustered nats-server nodes with JetStream at R3, MinIO, gateways and
 // runners, each in a process group of its own that can be killed, paused
-// and started again), deploys the reverse-c reactor, and runs the same
+// and started again), deploys the test functions (slowecho, 25 ms a call, for the async load;
+// the reverse-c reactor for the sync load), and runs the same
 // async and sync load twice — a baseline without faults, then with a runner
 // killed with SIGKILL every few seconds, the NATS node leading HEARTH_ASYNC
 // killed and started again, a gateway stopped with SIGTERM and started

@@ -18,11 +18,17 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// Function is the test function: the reactor built from
-// functions/reverse-c, whose output is its input reversed.
-const Function = "reverse-c"
+// The test functions: the async load calls SlowEcho (a WASI command
+// whose output is its input, after 25 ms: testdata/slowecho.wat), so that
+// a runner killed mid-load has calls in flight; the sync load calls
+// Reverse (the reactor of functions/reverse-c, microseconds per call),
+// whose output is its input reversed.
+const (
+	SlowEcho = "slowecho"
+	Reverse  = "reverse-c"
+)
 
-// Expected is the output Function gives for body.
+// Expected is the output Reverse gives for body.
 func Expected(body string) string {
 	b := []byte(body)
 	for i, j := 0, len(b)-1; i < j; i, j = i+1, j-1 {
@@ -146,7 +152,7 @@ func submit(ctx context.Context, c *client, s *submission, callback string, pati
 	backoff := 100 * time.Millisecond
 	for {
 		s.Tries++
-		resp, _, err := c.do(ctx, http.MethodPost, "/v1/functions/"+Function+"/invoke", h, []byte(s.Body))
+		resp, _, err := c.do(ctx, http.MethodPost, "/v1/functions/"+SlowEcho+"/invoke", h, []byte(s.Body))
 		switch {
 		case err != nil:
 			s.LastErr = err.Error()
@@ -227,7 +233,7 @@ func syncCall(c *client, body string, limit time.Duration, st *syncStats) {
 	h := http.Header{}
 	h.Set("Content-Type", "text/plain")
 	began := time.Now()
-	resp, gw, err := c.do(ctx, http.MethodPost, "/v1/functions/"+Function+"/invoke", h, []byte(body))
+	resp, gw, err := c.do(ctx, http.MethodPost, "/v1/functions/"+Reverse+"/invoke", h, []byte(body))
 	took := time.Since(began)
 	switch {
 	case err != nil && errors.Is(err, context.DeadlineExceeded):

@@ -155,9 +155,9 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Chaos run, %s\n\n", r.Started.UTC().Format("2006-01-02 15:04 MST"))
 	fmt.Fprintf(&b, "Loopback cluster: 3 nats-server nodes (JetStream, R3), MinIO, %d gateways, %d runners. "+
-		"Async load: %d invocations at %.0f/s per phase, each with a distinct body and a known output (`%s`), an Idempotency-Key and a callback; "+
-		"sync load at %.0f/s. Hearth %s, %s, nats-server %s, %s, %d CPUs.\n\n",
-		r.Config.Gateways, r.Config.Runners, r.Config.Invocations, r.Config.AsyncRate, Function, r.Config.SyncRate,
+		"Async load: %d invocations of `%s` (25 ms each) at %.0f/s per phase, each with a distinct body and a known output, an Idempotency-Key and a callback; "+
+		"sync load: `%s` at %.0f/s. Hearth %s, %s, nats-server %s, %s, %d CPUs.\n\n",
+		r.Config.Gateways, r.Config.Runners, r.Config.Invocations, SlowEcho, r.Config.AsyncRate, Reverse, r.Config.SyncRate,
 		r.Versions.Hearth, r.Versions.Go, r.Versions.NATSServer, r.Versions.MinIO, r.Versions.CPUs)
 	cols := []*Result{}
 	if r.Baseline != nil {

@@ -2,6 +2,7 @@ package chaos
 
 import (
 	"context"
+	_ "embed"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -143,28 +144,35 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	return rep, nil
 }
 
-// deploy puts the test function and waits until every gateway runs it.
+//go:embed testdata/slowecho.wasm
+var slowEcho []byte
+
+// deploy puts the test functions and waits until every gateway runs them.
 func deploy(ctx context.Context, c *client, root string) error {
-	wasm, err := os.ReadFile(filepath.Join(root, "functions", "reverse-c", "reverse.wasm"))
+	reverse, err := os.ReadFile(filepath.Join(root, "functions", "reverse-c", "reverse.wasm"))
 	if err != nil {
 		return err
 	}
 	h := http.Header{"Content-Type": {"application/wasm"}}
-	resp, _, err := c.do(ctx, http.MethodPut, "/v1/functions/"+Function, h, wasm)
-	if err != nil {
-		return fmt.Errorf("deploy %s: %w", Function, err)
-	}
-	if resp.status != http.StatusCreated {
-		return fmt.Errorf("deploy %s: %d %s", Function, resp.status, resp.body)
+	for name, wasm := range map[string][]byte{Reverse: reverse, SlowEcho: slowEcho} {
+		resp, _, err := c.do(ctx, http.MethodPut, "/v1/functions/"+name, h, wasm)
+		if err != nil {
+			return fmt.Errorf("deploy %s: %w", name, err)
+		}
+		if resp.status != http.StatusCreated {
+			return fmt.Errorf("deploy %s: %d %s", name, resp.status, resp.body)
+		}
 	}
 	return poll(ctx, 30*time.Second, func() error {
 		for range c.gateways {
-			resp, gw, err := c.do(ctx, http.MethodPost, "/v1/functions/"+Function+"/invoke", http.Header{"Content-Type": {"text/plain"}}, []byte("ready"))
-			if err != nil {
-				return err
-			}
-			if resp.status != http.StatusOK || string(resp.body) != Expected("ready") {
-				return fmt.Errorf("%s: %d %s", gw, resp.status, resp.body)
+			for name, want := range map[string]string{Reverse: Expected("ready"), SlowEcho: "ready"} {
+				resp, gw, err := c.do(ctx, http.MethodPost, "/v1/functions/"+name+"/invoke", http.Header{"Content-Type": {"text/plain"}}, []byte("ready"))
+				if err != nil {
+					return err
+				}
+				if resp.status != http.StatusOK || string(resp.body) != want {
+					return fmt.Errorf("%s %s: %d %s", gw, name, resp.status, resp.body)
+				}
 			}
 		}
 		return nil
@@ -211,7 +219,7 @@ func phase(ctx context.Context, cl *Cluster, c *client, cb *callbacks, cfg Confi
 			if err := cl.WaitRunners(ctx, len(cl.LiveRunners()), 0); err != nil {
 				return err
 			}
-			resp, gw, err := c.do(ctx, http.MethodPost, "/v1/functions/"+Function+"/invoke", http.Header{"Content-Type": {"text/plain"}}, []byte("recovered"))
+			resp, gw, err := c.do(ctx, http.MethodPost, "/v1/functions/"+Reverse+"/invoke", http.Header{"Content-Type": {"text/plain"}}, []byte("recovered"))
 			if err != nil {
 				return err
 			}
