@@ -246,10 +246,10 @@ func (g *Gateway) open(ctx context.Context, deps Deps) error {
 	if err != nil {
 		return fmt.Errorf("gateway: JetStream: %w", err)
 	}
-	if g.audit, err = audit.Open(ctx, js, cfg.Replicas); err != nil {
+	if g.audit, err = audit.Open(ctx, js, cfg.Replicas, audit.WithLog(g.log)); err != nil {
 		return err
 	}
-	if g.secrets, err = secrets.Open(ctx, js, cfg.SecretsKey, cfg.Replicas); err != nil {
+	if g.secrets, err = secrets.Open(ctx, js, cfg.SecretsKey, cfg.Replicas, secrets.WithLog(g.log)); err != nil {
 		return err
 	}
 	g.services = append(g.services, closer(g.secrets.Close))

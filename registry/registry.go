@@ -17,6 +17,7 @@ import (
 	"github.com/tetratelabs/wazero"
 
 	"github.com/hearthfn/hearth/internal/abi"
+	"github.com/hearthfn/hearth/internal/jsopen"
 	"github.com/hearthfn/hearth/internal/limits"
 )
 
@@ -82,7 +83,10 @@ type cached struct {
 	rev uint64
 }
 
-// Open creates the KV bucket if needed and starts watching it.
+// Open creates the KV buckets if needed and starts watching the
+// functions' one. While JetStream is not ready (a fresh cluster electing
+// its meta leader, another gateway creating the same buckets) it retries,
+// logging each retry, up to jsopen.Timeout.
 func Open(ctx context.Context, cfg Config, js jetstream.JetStream, modules ModuleStore, log *slog.Logger) (*Registry, error) {
 	if cfg.MaxModuleBytes <= 0 {
 		cfg.MaxModuleBytes = limits.DefaultModuleBytes
@@ -99,7 +103,8 @@ func Open(ctx context.Context, cfg Config, js jetstream.JetStream, modules Modul
 	if log == nil {
 		log = slog.Default()
 	}
-	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+	log = log.With("component", "registry")
+	kv, err := openBucket(ctx, js, log, jetstream.KeyValueConfig{
 		Bucket:      Bucket,
 		Description: "Hearth function specs and versions",
 		History:     1,
@@ -107,9 +112,9 @@ func Open(ctx context.Context, cfg Config, js jetstream.JetStream, modules Modul
 		Replicas:    cfg.Replicas,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("registry: open KV bucket %s: %w", Bucket, err)
+		return nil, err
 	}
-	moduleKV, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+	moduleKV, err := openBucket(ctx, js, log, jetstream.KeyValueConfig{
 		Bucket:      ModulesBucket,
 		Description: "Hearth module objects: last use and garbage-collection state",
 		History:     1,
@@ -117,7 +122,7 @@ func Open(ctx context.Context, cfg Config, js jetstream.JetStream, modules Modul
 		Replicas:    cfg.Replicas,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("registry: open KV bucket %s: %w", ModulesBucket, err)
+		return nil, err
 	}
 	r := &Registry{
 		cfg:       cfg,
@@ -125,7 +130,7 @@ func Open(ctx context.Context, cfg Config, js jetstream.JetStream, modules Modul
 		moduleKV:  moduleKV,
 		modules:   modules,
 		validator: newValidator(ctx, cfg.Runtime),
-		log:       log.With("component", "registry"),
+		log:       log,
 		cache:     make(map[string]cached),
 		gcKick:    make(chan struct{}, 1),
 	}
@@ -135,6 +140,20 @@ func Open(ctx context.Context, cfg Config, js jetstream.JetStream, modules Modul
 	}
 	r.startCollector(ctx)
 	return r, nil
+}
+
+// openBucket creates or updates the bucket of cfg, retrying while
+// JetStream is not ready (jsopen.Retry).
+func openBucket(ctx context.Context, js jetstream.JetStream, log *slog.Logger, cfg jetstream.KeyValueConfig) (jetstream.KeyValue, error) {
+	var kv jetstream.KeyValue
+	err := jsopen.Retry(ctx, log, "KV bucket "+cfg.Bucket, func(ctx context.Context) (err error) {
+		kv, err = js.CreateOrUpdateKeyValue(ctx, cfg)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("registry: open KV bucket %s: %w", cfg.Bucket, err)
+	}
+	return kv, nil
 }
 
 func key(namespace, name string) string { return namespace + "." + name }
@@ -369,7 +388,12 @@ func (r *Registry) Close(ctx context.Context) error {
 // gateway sees deploys and deletes made through any other.
 func (r *Registry) watch(ctx context.Context) error {
 	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	w, err := r.kv.WatchAll(wctx)
+	var w jetstream.KeyWatcher
+	// The watch lives as long as wctx: an attempt's context would end it.
+	err := jsopen.Retry(ctx, r.log, "watch of "+Bucket, func(context.Context) (err error) {
+		w, err = r.kv.WatchAll(wctx)
+		return err
+	})
 	if err != nil {
 		cancel()
 		return fmt.Errorf("registry: watch %s: %w", Bucket, err)

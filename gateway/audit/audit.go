@@ -5,10 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/hearthfn/hearth/internal/jsopen"
 )
 
 // The audit stream.
@@ -91,19 +94,46 @@ type Log struct {
 	maxScan uint64 // MaxScan; lowered by tests
 }
 
+// OpenOption tunes Open.
+type OpenOption func(*openOptions)
+
+type openOptions struct{ log *slog.Logger }
+
+// WithLog logs the retries of opening the stream on log (default
+// slog.Default()).
+func WithLog(log *slog.Logger) OpenOption { return func(o *openOptions) { o.log = log } }
+
+func applyOpenOptions(opts []OpenOption) openOptions {
+	o := openOptions{log: slog.Default()}
+	for _, f := range opts {
+		f(&o)
+	}
+	if o.log == nil {
+		o.log = slog.Default()
+	}
+	return o
+}
+
 // Open creates the audit stream, or updates its configuration, with
-// replicas copies (at least 1).
-func Open(ctx context.Context, js jetstream.JetStream, replicas int) (*Log, error) {
-	stream, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
-		Name:        Stream,
-		Description: "Hearth audit log",
-		Subjects:    []string{Subjects},
-		Retention:   jetstream.LimitsPolicy,
-		Storage:     jetstream.FileStorage,
-		Discard:     jetstream.DiscardOld,
-		MaxAge:      MaxAge,
-		MaxMsgs:     MaxMsgs,
-		Replicas:    max(replicas, 1),
+// replicas copies (at least 1). While JetStream is not ready (a fresh
+// cluster electing its meta leader, another gateway creating the stream)
+// it retries, logging each retry, up to jsopen.Timeout.
+func Open(ctx context.Context, js jetstream.JetStream, replicas int, opts ...OpenOption) (*Log, error) {
+	o := applyOpenOptions(opts)
+	var stream jetstream.Stream
+	err := jsopen.Retry(ctx, o.log, "stream "+Stream, func(ctx context.Context) (err error) {
+		stream, err = js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+			Name:        Stream,
+			Description: "Hearth audit log",
+			Subjects:    []string{Subjects},
+			Retention:   jetstream.LimitsPolicy,
+			Storage:     jetstream.FileStorage,
+			Discard:     jetstream.DiscardOld,
+			MaxAge:      MaxAge,
+			MaxMsgs:     MaxMsgs,
+			Replicas:    max(replicas, 1),
+		})
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("audit: stream %s: %w", Stream, err)

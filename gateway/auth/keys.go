@@ -18,6 +18,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"golang.org/x/time/rate"
 
+	"github.com/hearthfn/hearth/internal/jsopen"
 	"github.com/hearthfn/hearth/registry"
 )
 
@@ -127,7 +128,10 @@ type Keys struct {
 
 // OpenKeys opens the bucket and starts watching it; bootstrap is the
 // admin key from HEARTH_ADMIN_KEY or DATA/admin.key ("" for none). It
-// returns once the keys that exist are loaded.
+// returns once the keys that exist are loaded. While JetStream is not
+// ready (a fresh cluster electing its meta leader, another gateway
+// creating the bucket) it retries, logging each retry on log, up to
+// jsopen.Timeout.
 func OpenKeys(ctx context.Context, js jetstream.JetStream, bootstrap string, replicas int, log *slog.Logger) (*Keys, error) {
 	if bootstrap != "" && len(bootstrap) < MinBootstrapLen {
 		return nil, fmt.Errorf("auth: the admin key is %d characters; use at least %d random ones (openssl rand -base64 32)", len(bootstrap), MinBootstrapLen)
@@ -135,12 +139,16 @@ func OpenKeys(ctx context.Context, js jetstream.JetStream, bootstrap string, rep
 	if log == nil {
 		log = slog.Default()
 	}
-	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket:      Bucket,
-		Description: "Hearth API keys: metadata and the hash of each key",
-		History:     1,
-		Storage:     jetstream.FileStorage,
-		Replicas:    replicas,
+	var kv jetstream.KeyValue
+	err := jsopen.Retry(ctx, log, "KV bucket "+Bucket, func(ctx context.Context) (err error) {
+		kv, err = js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+			Bucket:      Bucket,
+			Description: "Hearth API keys: metadata and the hash of each key",
+			History:     1,
+			Storage:     jetstream.FileStorage,
+			Replicas:    replicas,
+		})
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("auth: open KV bucket %s: %w", Bucket, err)
@@ -340,7 +348,12 @@ func (k *Keys) watch(ctx context.Context) error {
 	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	k.stop = cancel
 	k.done = make(chan struct{})
-	w, err := k.kv.WatchAll(wctx)
+	var w jetstream.KeyWatcher
+	// The watch lives as long as wctx: an attempt's context would end it.
+	err := jsopen.Retry(ctx, k.log, "watch of "+Bucket, func(context.Context) (err error) {
+		w, err = k.kv.WatchAll(wctx)
+		return err
+	})
 	if err != nil {
 		cancel()
 		close(k.done)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/hearthfn/hearth/gateway/invocation"
 	"github.com/hearthfn/hearth/gateway/scheduler"
+	"github.com/hearthfn/hearth/internal/jsopen"
 	"github.com/hearthfn/hearth/internal/wire"
 	"github.com/hearthfn/hearth/registry"
 )
@@ -102,15 +103,24 @@ type demand struct {
 func newDemand() demand { return demand{Counts: map[string]int{}, InFlight: map[string]int{}} }
 
 // StartLeader opens the lease bucket, follows the other gateways' demand
-// and starts the loop.
+// and starts the loop. While JetStream is not ready (a fresh cluster
+// electing its meta leader, another gateway creating the bucket) opening
+// the bucket is retried, each retry logged, up to jsopen.Timeout.
 func StartLeader(ctx context.Context, cfg LeaderConfig, deps LeaderDeps) (*Leader, error) {
 	policies, err := ParsePolicies(cfg.Policy)
 	if err != nil || len(policies) != 1 {
 		return nil, fmt.Errorf("gateway: autoscale policy %q: use one of fixed-K, hybrid, predictive", cfg.Policy)
 	}
-	kv, err := deps.JS.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket: AutoscalerBucket, Description: "Hearth autoscaler lease and demand history",
-		History: 1, TTL: max(3*cfg.Tick, time.Second), Storage: jetstream.FileStorage, Replicas: cfg.Replicas,
+	if deps.Log == nil {
+		deps.Log = slog.Default()
+	}
+	var kv jetstream.KeyValue
+	err = jsopen.Retry(ctx, deps.Log, "KV bucket "+AutoscalerBucket, func(ctx context.Context) (err error) {
+		kv, err = deps.JS.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+			Bucket: AutoscalerBucket, Description: "Hearth autoscaler lease and demand history",
+			History: 1, TTL: max(3*cfg.Tick, time.Second), Storage: jetstream.FileStorage, Replicas: cfg.Replicas,
+		})
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("gateway: autoscaler bucket: %w", err)

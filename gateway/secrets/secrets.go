@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sort"
 	"strings"
 	"sync"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/hearthfn/hearth/internal/jsopen"
 	"github.com/hearthfn/hearth/registry"
 )
 
@@ -144,8 +146,12 @@ type Store struct {
 // once the watch has replayed what the bucket holds, so that Get, List,
 // Missing and Env answer from a complete cache. key is the 32-byte master
 // key, or nil for a gateway that only lists and deletes (Put and Env then
-// answer ErrNoKey). replicas below 1 means 1.
-func Open(ctx context.Context, js jetstream.JetStream, key []byte, replicas int) (*Store, error) {
+// answer ErrNoKey). replicas below 1 means 1. While JetStream is not
+// ready (a fresh cluster electing its meta leader, another gateway
+// creating the bucket) it retries, logging each retry, up to
+// jsopen.Timeout.
+func Open(ctx context.Context, js jetstream.JetStream, key []byte, replicas int, opts ...OpenOption) (*Store, error) {
+	o := applyOpenOptions(opts)
 	s := &Store{cache: make(map[string]map[string]*entry)}
 	if key != nil {
 		if len(key) != KeyBytes {
@@ -163,21 +169,43 @@ func Open(ctx context.Context, js jetstream.JetStream, key []byte, replicas int)
 	if replicas < 1 {
 		replicas = 1
 	}
-	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket:      Bucket,
-		Description: "Hearth function secrets, sealed with AES-256-GCM",
-		History:     1,
-		Storage:     jetstream.FileStorage,
-		Replicas:    replicas,
+	err := jsopen.Retry(ctx, o.log, "KV bucket "+Bucket, func(ctx context.Context) (err error) {
+		s.kv, err = js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+			Bucket:      Bucket,
+			Description: "Hearth function secrets, sealed with AES-256-GCM",
+			History:     1,
+			Storage:     jetstream.FileStorage,
+			Replicas:    replicas,
+		})
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("secrets: open KV bucket %s: %w", Bucket, err)
 	}
-	s.kv = kv
-	if err := s.watch(ctx); err != nil {
+	if err := s.watch(ctx, o.log); err != nil {
 		return nil, err
 	}
 	return s, nil
+}
+
+// OpenOption tunes Open.
+type OpenOption func(*openOptions)
+
+type openOptions struct{ log *slog.Logger }
+
+// WithLog logs the retries of opening the bucket on log (default
+// slog.Default()).
+func WithLog(log *slog.Logger) OpenOption { return func(o *openOptions) { o.log = log } }
+
+func applyOpenOptions(opts []OpenOption) openOptions {
+	o := openOptions{log: slog.Default()}
+	for _, f := range opts {
+		f(&o)
+	}
+	if o.log == nil {
+		o.log = slog.Default()
+	}
+	return o
 }
 
 // KeyID is the fingerprint of this store's master key ("" without one).
@@ -408,9 +436,14 @@ func (s *Store) rewatch(ctx context.Context) jetstream.KeyWatcher {
 // watch keeps the cache in step with the bucket, so that every gateway
 // sees a secret set or deleted through any other, and returns once the
 // initial values are in.
-func (s *Store) watch(ctx context.Context) error {
+func (s *Store) watch(ctx context.Context, log *slog.Logger) error {
 	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	w, err := s.kv.WatchAll(wctx)
+	var w jetstream.KeyWatcher
+	// The watch lives as long as wctx: an attempt's context would end it.
+	err := jsopen.Retry(ctx, log, "watch of "+Bucket, func(context.Context) (err error) {
+		w, err = s.kv.WatchAll(wctx)
+		return err
+	})
 	if err != nil {
 		cancel()
 		return fmt.Errorf("secrets: watch %s: %w", Bucket, err)
