@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -92,6 +93,9 @@ type Leader struct {
 	leaseRev uint64
 
 	scaling sync.Mutex // held while the scaler scales (a scale-down drains)
+
+	leading  atomic.Bool // holds the lease
+	timeline *timeline   // what it saw and did lately (timeline.go)
 }
 
 // demand is one gateway's report for one tick, by "namespace/function".
@@ -132,7 +136,7 @@ func StartLeader(ctx context.Context, cfg LeaderConfig, deps LeaderDeps) (*Leade
 		deps.Unplaced = func() int { return 0 }
 	}
 	a := &Leader{cfg: cfg, deps: deps, metrics: deps.Metrics, id: nuid.Next(), kv: kv, policy: policies[0],
-		local: map[string]int{}, inflight: map[string]int{}, incoming: newDemand(), kpa: map[string]*KPA{}}
+		local: map[string]int{}, inflight: map[string]int{}, incoming: newDemand(), kpa: map[string]*KPA{}, timeline: newTimeline()}
 	a.sub, err = deps.NATS.Subscribe(DemandSubject, a.onDemand)
 	if err != nil {
 		return nil, err
@@ -249,6 +253,8 @@ func (a *Leader) tick(ctx context.Context, endOfMinute bool) {
 		m.forecast.WithLabelValues(d.Function.Namespace, d.Function.Name).Set(v)
 	}
 	a.saveHistory(ctx, ctrl)
+	a.timeline.closeMinute(ctrl.Minute()-1, time.Now().UTC(), ctrl.LastMinute(), ctrl.Decisions())
+	a.publishTimeline(ctx)
 }
 
 // react feeds each function's concurrency to its KPA and prewarms the
@@ -285,7 +291,7 @@ func (a *Leader) react(ctx context.Context, inflight map[string]int) {
 		if err != nil {
 			continue
 		}
-		if err := a.command(ctx, d.Runner.ID, wire.Control{Op: wire.OpPrewarm, Request: req, Instances: want}); err != nil {
+		if err := a.command(ctx, d.Runner.ID, ReasonReactive, wire.Control{Op: wire.OpPrewarm, Request: req, Instances: want}); err != nil {
 			a.deps.Log.Debug("reactive prewarm failed", "function", fn, "instances", want, "panic", panicking, "error", err)
 		}
 	}
@@ -300,6 +306,7 @@ func (a *Leader) lead(ctx context.Context) bool {
 			return true
 		}
 		a.leaseRev = 0
+		a.leading.Store(false)
 		a.deps.Log.Info("autoscaler lease lost")
 	}
 	rev, err := a.kv.Create(ctx, leaseKey, []byte(a.id))
@@ -322,6 +329,8 @@ func (a *Leader) lead(ctx context.Context) bool {
 	a.mu.Lock()
 	a.ctrl = ctrl
 	a.mu.Unlock()
+	a.resumeTimeline(ctx)
+	a.leading.Store(true)
 	a.deps.Log.Info("this gateway runs the autoscaler", "policy", a.policy.Name())
 	return true
 }
@@ -385,7 +394,7 @@ func (a *Leader) Prewarm(ctx context.Context, fn FunctionKey) error {
 	if err != nil {
 		return err
 	}
-	return a.command(ctx, d.Runner.ID, wire.Control{Op: wire.OpPrewarm, Request: req, Instances: 1})
+	return a.command(ctx, d.Runner.ID, ReasonForecast, wire.Control{Op: wire.OpPrewarm, Request: req, Instances: 1})
 }
 
 // prewarmRequest is what a runner is sent to warm the function's latest
@@ -414,13 +423,17 @@ func (a *Leader) Retire(ctx context.Context, fn FunctionKey) error {
 	var errs []error
 	for _, r := range a.deps.Scheduler.Table().Runners() {
 		if r.HasModule(req.Digest) {
-			errs = append(errs, a.command(ctx, r.ID, wire.Control{Op: wire.OpRetire, Request: req}))
+			errs = append(errs, a.command(ctx, r.ID, ReasonForecast, wire.Control{Op: wire.OpRetire, Request: req}))
 		}
 	}
 	return errors.Join(errs...)
 }
 
-func (a *Leader) command(ctx context.Context, runnerID string, cmd wire.Control) error {
+// command sends a runner a control command; one that changed something or
+// failed goes into the timeline, with the reason it was sent.
+func (a *Leader) command(ctx context.Context, runnerID, reason string, cmd wire.Control) (err error) {
+	changed := 0
+	defer func() { a.noteCommand(runnerID, reason, cmd, changed, err) }()
 	data, err := json.Marshal(cmd)
 	if err != nil {
 		return err
@@ -435,6 +448,7 @@ func (a *Leader) command(ctx context.Context, runnerID string, cmd wire.Control)
 	if err := json.Unmarshal(msg.Data, &reply); err != nil {
 		return err
 	}
+	changed = reply.Changed
 	if reply.Error != "" {
 		return errors.New(reply.Error)
 	}
