@@ -47,9 +47,9 @@ func TestAsyncCLI(t *testing.T) {
 		code    int
 		mention string
 	}{
-		{[]string{"dlq", "replay", "nope"}, 1, "not_in_dlq"},
+		{[]string{"dlq", "replay", "nope"}, 3, "not_in_dlq"},
 		{[]string{"dlq"}, 2, "dlq ls"},
-		{[]string{"invocation", "nope"}, 1, "invocation_not_found"},
+		{[]string{"invocation", "nope"}, 3, "invocation_not_found"},
 		{[]string{"invocations"}, 2, "want one function NAME"},
 		{[]string{"logs"}, 2, "want one function NAME"},
 		{[]string{"invocations", "hello", "--limit", "0"}, 1, "limit"},

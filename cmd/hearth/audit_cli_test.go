@@ -89,7 +89,7 @@ func TestAuditCLI(t *testing.T) {
 	checkCases(t, a, []cliCase{
 		{[]string{"audit", "--limit", "0"}, 2, "use 1 to 1000"},
 		{[]string{"audit", "--limit", "1001"}, 2, "use 1 to 1000"},
-		{[]string{"audit", "--limit", "x"}, 2, "invalid value"},
+		{[]string{"audit", "--limit", "x"}, 2, `invalid argument "x" for "--limit"`},
 		{[]string{"audit", "key.create"}, 2, "takes no arguments"},
 	})
 }

@@ -1,10 +1,11 @@
 package main
 
 import (
-	"flag"
 	"log/slog"
 	"net"
 	"os"
+
+	"github.com/spf13/pflag"
 
 	"github.com/hearthfn/hearth/gateway"
 	"github.com/hearthfn/hearth/gateway/secrets"
@@ -18,12 +19,12 @@ type authFlags struct {
 	secretsKeyFile string
 }
 
-func (a *authFlags) registerGateway(fs *flag.FlagSet) {
+func (a *authFlags) registerGateway(fs *pflag.FlagSet) {
 	fs.BoolVar(&a.insecure, "insecure-no-auth", false, "accept every request without an API key (never on a network others reach); otherwise keys are required and HEARTH_ADMIN_KEY (or existing keys) must be set")
 	fs.StringVar(&a.secretsKeyFile, "secrets-key-file", envOr("HEARTH_SECRETS_KEY_FILE", ""), "file holding the 32-byte key (base64 or hex) that seals secrets; the same on every gateway (env HEARTH_SECRETS_KEY_FILE, or the key itself in HEARTH_SECRETS_KEY)")
 }
 
-func (a *authFlags) registerDev(fs *flag.FlagSet) {
+func (a *authFlags) registerDev(fs *pflag.FlagSet) {
 	fs.BoolVar(&a.auth, "auth", false, "require API keys; the bootstrap admin key is written to DATA/admin.key (mode 0600) on first start, or taken from HEARTH_ADMIN_KEY")
 }
 

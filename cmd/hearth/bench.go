@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -12,46 +11,49 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/spf13/cobra"
+
 	"github.com/hearthfn/hearth/internal/bench"
 )
 
-const benchSynopsis = "[--duration 5s] [--concurrency 32] [--json FILE] [--cases a,b,…]"
-
-// runBench is `hearth bench`: it checks the flags, runs internal/bench with
-// a progress bar on stderr, prints the table on stdout and, with --json,
-// writes the report to a file.
-func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("bench", stderr, benchSynopsis)
-	var cfg bench.Config
-	var cases, jsonPath string
+// newBenchCmd is `hearth bench`: it checks the flags, runs internal/bench
+// with a progress bar on stderr, prints the table on stdout and, with
+// --json, writes the report to a file.
+func newBenchCmd(a *app) *cobra.Command {
+	var (
+		cfg             bench.Config
+		cases, jsonPath string
+	)
+	cmd := &cobra.Command{
+		Use:   "bench",
+		Short: "Measure Hearth side by side with bare net/http and raw wazero",
+		Long: `Bench runs every case on loopback in this process with one load generator and
+prints a markdown table: req/s, p50 and p99 latency, and the ratio to
+bare-nethttp.`,
+		Example: `  hearth bench
+  hearth bench --duration 5s --json bench/results/latest.json
+  hearth bench --cases bare-nethttp,hearth-warm-reactor --concurrency 1`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return usagef("unexpected argument %q; usage: hearth bench [--duration 5s] [--concurrency 32] [--json FILE] [--cases a,b,…]", args[0])
+			}
+			return runBench(cmd.Context(), cfg, cases, jsonPath, a.stdout, a.stderr)
+		},
+	}
+	fs := cmd.Flags()
 	fs.DurationVar(&cfg.Duration, "duration", bench.DefaultDuration, "measured time of each case (after a warm-up of a fifth of it, at most 1 s)")
 	fs.IntVar(&cfg.Concurrency, "concurrency", bench.DefaultConcurrency, "requests in flight at once (closed loop)")
 	fs.StringVar(&jsonPath, "json", "", "also write the results as JSON to `FILE`")
 	fs.StringVar(&cases, "cases", "", "comma-separated cases to run (default all): "+strings.Join(bench.CaseNames(), ", "))
 	fs.StringVar(&cfg.CPUProfile, "cpuprofile", "", "write a CPU profile of one case's measured period to `FILE`")
 	fs.StringVar(&cfg.ProfileCase, "profile-case", bench.DefaultProfileCase, "the case --cpuprofile profiles")
-	hidden := map[string]bool{"cpuprofile": true, "profile-case": true}
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: hearth bench %s\n\nRuns every case on loopback in this process with one load generator and prints\na markdown table: req/s, p50 and p99 latency, and the ratio to bare-nethttp.\n\nflags:\n", benchSynopsis)
-		fs.VisitAll(func(f *flag.Flag) {
-			if hidden[f.Name] {
-				return
-			}
-			name, usage := flag.UnquoteUsage(f)
-			fmt.Fprintf(stderr, "  --%s %s\n    \t%s", f.Name, name, usage)
-			if f.DefValue != "" && f.DefValue != "0" {
-				fmt.Fprintf(stderr, " (default %s)", f.DefValue)
-			}
-			fmt.Fprintln(stderr)
-		})
-	}
-	positional, err := parseInterspersed(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(positional) > 0 {
-		return usagef("unexpected argument %q; usage: hearth bench %s", positional[0], benchSynopsis)
-	}
+	_ = fs.MarkHidden("cpuprofile")
+	_ = fs.MarkHidden("profile-case")
+	return cmd
+}
+
+func runBench(ctx context.Context, cfg bench.Config, cases, jsonPath string, stdout, stderr io.Writer) error {
+	var err error
 	if cfg.Duration <= 0 {
 		return usagef("--duration %s: give a positive duration such as 5s", cfg.Duration)
 	}

@@ -16,7 +16,7 @@ func TestBenchFlagErrors(t *testing.T) {
 		args []string
 		want string // in stderr
 	}{
-		{"bad duration", []string{"--duration", "soon"}, `invalid value "soon" for flag -duration`},
+		{"bad duration", []string{"--duration", "soon"}, `invalid argument "soon" for "--duration" flag`},
 		{"zero duration", []string{"--duration", "0s"}, "--duration 0s: give a positive duration"},
 		{"negative duration", []string{"--duration", "-1s"}, "--duration -1s: give a positive duration"},
 		{"unknown case", []string{"--cases", "bare-nethttp,warp-drive"}, `--cases: unknown case "warp-drive"; the cases are bare-nethttp, wazero-inprocess`},

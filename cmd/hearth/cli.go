@@ -2,203 +2,154 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"strings"
-	"text/tabwriter"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/hearthfn/hearth/sdk/client"
 )
 
-// clientFlags are the flags of every command that talks to a gateway.
-type clientFlags struct {
-	gateway   string
-	namespace string
-	apiKey    string
+// clientCmd gives cmd the flags of a command that talks to a gateway,
+// and the completion of a function NAME as its first argument when
+// completeName is set.
+func clientCmd(a *app, cmd *cobra.Command, cf *clientFlags, completeName bool) *cobra.Command {
+	cf.app = a
+	cf.register(cmd.Flags())
+	if completeName {
+		cmd.ValidArgsFunction = completeFunctions(cf, 0)
+	}
+	return cmd
 }
 
-func (c *clientFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&c.gateway, "gateway", envOr("HEARTH_GATEWAY", "http://127.0.0.1:8080"), "gateway URL (env HEARTH_GATEWAY)")
-	fs.StringVar(&c.namespace, "namespace", envOr("HEARTH_NAMESPACE", ""), "namespace (default \"default\"; env HEARTH_NAMESPACE)")
-	fs.StringVar(&c.apiKey, "api-key", "", "API key, sent as a bearer token (default env HEARTH_API_KEY)")
-}
-
-func (c *clientFlags) client() *client.Client {
-	cl := client.New(c.gateway)
-	cl.Namespace = c.namespace
-	cl.APIKey = c.apiKey
-	if cl.APIKey == "" {
-		cl.APIKey = os.Getenv("HEARTH_API_KEY")
-	}
-	return cl
-}
-
-// explain turns a client error into a message that says what to do.
-func (c *clientFlags) explain(err error) error {
-	var apiErr *client.Error
-	if errors.As(err, &apiErr) {
-		msg := apiErr.Message
-		if apiErr.Stderr != "" {
-			msg += "\nfunction stderr (tail):\n" + strings.TrimRight(apiErr.Stderr, "\n")
-		}
-		if apiErr.Status == http.StatusUnauthorized || apiErr.Status == http.StatusForbidden {
-			msg += "\n(set HEARTH_API_KEY or pass --api-key (hearth dev --auth writes its admin key to DATA/admin.key))"
-		}
-		return fmt.Errorf("%s: %s", apiErr.Code, msg)
-	}
-	if errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("no answer from the gateway at %s in time: %w", c.gateway, err)
-	}
-	return fmt.Errorf("%w\n(is the gateway running at %s? start one with `hearth dev`, or pass --gateway)", err, c.gateway)
-}
-
-func runDeploy(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("deploy", stderr, "NAME FILE.wasm [flags]")
-	var cf clientFlags
-	cf.register(fs)
-	memory := fs.Int("memory", 0, "memory limit in MB (default 128)")
-	timeout := fs.Duration("timeout", 0, "timeout per invocation (default 10s)")
-	concurrency := fs.Int("concurrency", 0, "calls one runner runs at once (default: no cap)")
-	var env, secrets multiFlag
-	fs.Var(&env, "env", "environment variable KEY=VALUE for the function (repeatable)")
-	fs.Var(&secrets, "secret", "grant the function the secret NAME, seen as env var NAME upper-cased with - as _ (repeatable; set it first with `hearth secret set`)")
-	rps := fs.Float64("rps", 0, "rate limit: calls a second on each gateway (default: none)")
-	burst := fs.Int("burst", 0, "with --rps: calls at once (default: the rps rounded up)")
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) != 2 {
-		return usagef("want NAME and FILE.wasm, e.g. `hearth deploy hello functions/hello/hello.wasm`")
-	}
-	name, file := pos[0], pos[1]
-	module, err := os.ReadFile(file)
-	if err != nil {
-		return fmt.Errorf("read module: %w", err)
-	}
-	var spec *client.Spec
-	if *burst != 0 && *rps == 0 {
-		return usagef("--burst needs --rps")
-	}
-	if *memory != 0 || *timeout != 0 || *concurrency != 0 || len(env) > 0 || len(secrets) > 0 || *rps != 0 {
-		spec = &client.Spec{MemoryMB: *memory, TimeoutMs: int(timeout.Milliseconds()), Concurrency: *concurrency, Secrets: secrets}
-		if *rps != 0 {
-			spec.RateLimit = &client.RateLimit{RPS: *rps, Burst: *burst}
-		}
-		if len(env) > 0 {
-			spec.Env = make(map[string]string)
-			for _, kv := range env {
-				k, v, ok := strings.Cut(kv, "=")
-				if !ok || k == "" {
-					return usagef("--env %q: use KEY=VALUE", kv)
-				}
-				spec.Env[k] = v
+func newDeployCmd(a *app) *cobra.Command {
+	var (
+		cf           clientFlags
+		memory       int
+		timeout      time.Duration
+		concurrency  int
+		env, secrets []string
+		rps          float64
+		burst        int
+	)
+	cmd := &cobra.Command{
+		Use:   "deploy NAME FILE.wasm",
+		Short: "Deploy a module as a new version of a function",
+		Long: `Deploy uploads a WebAssembly module as a new version of the function NAME
+(created by its first deploy). Without spec flags the version runs with the
+platform's defaults; hearth up deploys the functions of a manifest instead.`,
+		Example: `  hearth deploy hello functions/hello/hello.wasm
+  hearth deploy greet functions/hello/hello.wasm --timeout 2s --memory 64 --env GREETING=hi
+  hearth deploy shop-api api.wasm -n shop --secret db-password --rps 100`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 2 {
+				return usagef("want NAME and FILE.wasm, e.g. `hearth deploy hello functions/hello/hello.wasm`")
 			}
-		}
+			name, file := args[0], args[1]
+			var spec *client.Spec
+			if burst != 0 && rps == 0 {
+				return usagef("--burst needs --rps")
+			}
+			if memory != 0 || timeout != 0 || concurrency != 0 || len(env) > 0 || len(secrets) > 0 || rps != 0 {
+				spec = &client.Spec{MemoryMB: memory, TimeoutMs: int(timeout.Milliseconds()), Concurrency: concurrency, Secrets: secrets}
+				if rps != 0 {
+					spec.RateLimit = &client.RateLimit{RPS: rps, Burst: burst}
+				}
+				if len(env) > 0 {
+					spec.Env = make(map[string]string)
+					for _, kv := range env {
+						k, v, ok := strings.Cut(kv, "=")
+						if !ok || k == "" {
+							return usagef("--env %q: use KEY=VALUE", kv)
+						}
+						spec.Env[k] = v
+					}
+				}
+			}
+			module, err := os.ReadFile(file)
+			if err != nil {
+				return fmt.Errorf("read module: %w", err)
+			}
+			cf.progress = true
+			cl, err := cf.client()
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(a.stderr, "deploying %s (%s) to %s …\n", name, humanBytes(len(module)), cf.gateway)
+			ctx, cancel := context.WithTimeout(cmd.Context(), 5*time.Minute)
+			defer cancel()
+			d, err := cl.Deploy(ctx, name, module, spec)
+			if err != nil {
+				return cf.explain(err)
+			}
+			fmt.Fprintf(a.stdout, "deployed %s version %d (%s, %s)\n", d.Name, d.Version, d.ABI, d.Digest)
+			return nil
+		},
 	}
-	fmt.Fprintf(stderr, "deploying %s (%d bytes) to %s …\n", name, len(module), cf.gateway)
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
-	defer cancel()
-	d, err := cf.client().Deploy(ctx, name, module, spec)
-	if err != nil {
-		return cf.explain(err)
-	}
-	fmt.Fprintf(stdout, "deployed %s version %d (%s, %s)\n", d.Name, d.Version, d.ABI, d.Digest)
-	return nil
+	clientCmd(a, cmd, &cf, true)
+	fs := cmd.Flags()
+	fs.IntVar(&memory, "memory", 0, "memory limit in MB (default 128)")
+	fs.DurationVar(&timeout, "timeout", 0, "timeout per invocation (default 10s)")
+	fs.IntVar(&concurrency, "concurrency", 0, "calls one runner runs at once (default: no cap)")
+	fs.StringArrayVar(&env, "env", nil, "environment variable KEY=VALUE for the function (repeatable)")
+	fs.StringArrayVar(&secrets, "secret", nil, "grant the function the secret NAME, seen as env var NAME upper-cased with - as _ (repeatable; set it first with hearth secret set)")
+	fs.Float64Var(&rps, "rps", 0, "rate limit: calls a second on each gateway (default: none)")
+	fs.IntVar(&burst, "burst", 0, "with --rps: calls at once (default: the rps rounded up)")
+	cmd.ValidArgsFunction = completeFunctionThenFile(&cf)
+	return cmd
 }
 
-func runInvoke(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("invoke", stderr, "NAME [--data DATA | --data @FILE | < input]")
-	var cf clientFlags
-	cf.register(fs)
-	data := fs.String("data", "", "input: a string, or @FILE to read a file; default stdin when it is not a terminal")
-	verbose := fs.Bool("v", false, "print the invocation id, cold start and timings to stderr")
-	async := fs.Bool("async", false, "queue the call and print its id instead of waiting")
-	idempotency := fs.String("idempotency-key", "", "with --async: a key that makes retried submissions count once")
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		return err
+func newListCmd(a *app) *cobra.Command {
+	var (
+		cf clientFlags
+		of outputFlags
+	)
+	cmd := &cobra.Command{
+		Use:     "ls",
+		Aliases: []string{"list"},
+		Short:   "List the functions of a namespace",
+		Example: `  hearth ls
+  hearth ls -n shop -o json`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 0 {
+				return usagef("ls takes no arguments")
+			}
+			if err := of.validate(); err != nil {
+				return err
+			}
+			cl, err := cf.client()
+			if err != nil {
+				return err
+			}
+			fns, err := cl.List(cmd.Context())
+			if err != nil {
+				return cf.explain(err)
+			}
+			if fns == nil {
+				fns = []client.Function{}
+			}
+			if len(fns) == 0 && !of.machine() {
+				fmt.Fprintln(a.stderr, "no functions; deploy one with `hearth deploy NAME FILE.wasm`")
+				return nil
+			}
+			return of.print(a.stdout, struct {
+				Functions []client.Function `json:"functions"`
+			}{fns}, func(w io.Writer) error {
+				tw := newTable(w)
+				fmt.Fprintln(tw, "NAME\tVERSION\tABI\tDIGEST\tUPDATED")
+				for _, f := range fns {
+					fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\n", f.Name, f.Version, f.ABI, shortDigest(f.Digest), f.UpdatedAt.Local().Format(time.DateTime))
+				}
+				return tw.Flush()
+			})
+		},
 	}
-	if len(pos) != 1 {
-		return usagef("want one function NAME, e.g. `hearth invoke hello --data world`")
-	}
-	input, err := readInput(*data, fs)
-	if err != nil {
-		return err
-	}
-	if *async {
-		id, err := cf.client().InvokeAsync(ctx, pos[0], input, *idempotency, "")
-		if err != nil {
-			return cf.explain(err)
-		}
-		fmt.Fprintln(stdout, id)
-		return nil
-	}
-	out, info, err := cf.client().Invoke(ctx, pos[0], input)
-	if *verbose && info != nil {
-		fmt.Fprintf(stderr, "invocation %s cold=%t timing: %s\n", info.InvocationID, info.Cold, info.ServerTiming)
-	}
-	if err != nil {
-		return cf.explain(err)
-	}
-	_, err = stdout.Write(out)
-	return err
-}
-
-// readInput is the invocation input: --data, --data @file, or piped stdin.
-func readInput(data string, fs *flag.FlagSet) ([]byte, error) {
-	dataSet := false
-	fs.Visit(func(f *flag.Flag) { dataSet = dataSet || f.Name == "data" })
-	switch {
-	case strings.HasPrefix(data, "@"):
-		b, err := os.ReadFile(data[1:])
-		if err != nil {
-			return nil, fmt.Errorf("read input: %w", err)
-		}
-		return b, nil
-	case dataSet:
-		return []byte(data), nil
-	}
-	if fi, err := os.Stdin.Stat(); err == nil && fi.Mode()&os.ModeCharDevice == 0 {
-		b, err := io.ReadAll(os.Stdin)
-		if err != nil {
-			return nil, fmt.Errorf("read stdin: %w", err)
-		}
-		return b, nil
-	}
-	return nil, nil
-}
-
-func runList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("ls", stderr, "[flags]")
-	var cf clientFlags
-	cf.register(fs)
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) != 0 {
-		return usagef("ls takes no arguments")
-	}
-	fns, err := cf.client().List(ctx)
-	if err != nil {
-		return cf.explain(err)
-	}
-	if len(fns) == 0 {
-		fmt.Fprintln(stderr, "no functions; deploy one with `hearth deploy NAME FILE.wasm`")
-		return nil
-	}
-	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tVERSION\tABI\tDIGEST\tUPDATED")
-	for _, f := range fns {
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\n", f.Name, f.Version, f.ABI, shortDigest(f.Digest), f.UpdatedAt.Local().Format(time.DateTime))
-	}
-	return tw.Flush()
+	clientCmd(a, cmd, &cf, false)
+	of.register(cmd)
+	return cmd
 }
 
 func shortDigest(d string) string {
@@ -208,26 +159,28 @@ func shortDigest(d string) string {
 	return d
 }
 
-func runRemove(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("rm", stderr, "NAME [flags]")
+func newRemoveCmd(a *app) *cobra.Command {
 	var cf clientFlags
-	cf.register(fs)
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		return err
+	cmd := &cobra.Command{
+		Use:     "rm NAME",
+		Aliases: []string{"remove"},
+		Short:   "Remove a function, its versions, aliases and triggers",
+		Example: `  hearth rm hello
+  hearth rm api -n shop`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return usagef("want one function NAME, e.g. `hearth rm hello`")
+			}
+			cl, err := cf.client()
+			if err != nil {
+				return err
+			}
+			if err := cl.Delete(cmd.Context(), args[0]); err != nil {
+				return cf.explain(err)
+			}
+			fmt.Fprintf(a.stdout, "removed %s\n", args[0])
+			return nil
+		},
 	}
-	if len(pos) != 1 {
-		return usagef("want one function NAME, e.g. `hearth rm hello`")
-	}
-	if err := cf.client().Delete(ctx, pos[0]); err != nil {
-		return cf.explain(err)
-	}
-	fmt.Fprintf(stdout, "removed %s\n", pos[0])
-	return nil
+	return clientCmd(a, cmd, &cf, true)
 }
-
-// multiFlag is a repeatable string flag.
-type multiFlag []string
-
-func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
-func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }

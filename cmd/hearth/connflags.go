@@ -2,10 +2,11 @@ package main
 
 import (
 	"errors"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/spf13/pflag"
 
 	"github.com/hearthfn/hearth/internal/natsauth"
 	"github.com/hearthfn/hearth/internal/objstore"
@@ -21,7 +22,7 @@ type connFlags struct {
 	s3AccessKeyFile, s3SecretKeyFile string
 }
 
-func (c *connFlags) register(fs *flag.FlagSet) {
+func (c *connFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&c.cfg.NATSURL, "nats", envOr("HEARTH_NATS_URL", "nats://127.0.0.1:4222"), "NATS server URL(s), comma-separated; tls:// for TLS (env HEARTH_NATS_URL)")
 	a := &c.cfg.NATSAuth
 	fs.StringVar(&a.User, "nats-user", envOr("HEARTH_NATS_USER", ""), "NATS user; the password from HEARTH_NATS_PASSWORD (env HEARTH_NATS_USER)")

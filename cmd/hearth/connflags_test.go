@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -17,6 +16,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+	"github.com/spf13/pflag"
 
 	"github.com/hearthfn/hearth/internal/natsauth"
 	"github.com/hearthfn/hearth/internal/natsauth/natsauthtest"
@@ -110,15 +110,15 @@ func TestHelpHidesSecrets(t *testing.T) {
 	t.Setenv("HEARTH_NATS_TOKEN", "tok-SEKRIT")
 	t.Setenv("HEARTH_S3_SECRET_KEY", "s3-SEKRIT")
 	for _, role := range []string{"runner", "gateway"} {
-		var stderr bytes.Buffer
-		if code := run(context.Background(), []string{role, "-h"}, io.Discard, &stderr); code != 0 {
+		var stdout bytes.Buffer
+		if code := run(context.Background(), []string{role, "-h"}, &stdout, io.Discard); code != 0 {
 			t.Fatalf("%s -h: exit %d", role, code)
 		}
-		help := stderr.String()
+		help := stdout.String()
 		if strings.Contains(help, "SEKRIT") {
 			t.Errorf("%s -h shows a secret:\n%s", role, help)
 		}
-		for _, f := range []string{"-nats-user", "-nats-password", "-nats-token", "-nats-nkey", "-nats-creds", "-nats-tls-ca", "-nats-tls-cert", "-nats-tls-key", "-s3-access-key-file", "-s3-secret-key-file"} {
+		for _, f := range []string{"--nats-user", "--nats-password", "--nats-token", "--nats-nkey", "--nats-creds", "--nats-tls-ca", "--nats-tls-cert", "--nats-tls-key", "--s3-access-key-file", "--s3-secret-key-file"} {
 			if !strings.Contains(help, f) {
 				t.Errorf("%s -h does not list %s", role, f)
 			}
@@ -155,7 +155,7 @@ func TestS3KeysFromFilesAndEnv(t *testing.T) {
 				t.Setenv(k, v)
 			}
 			var cf connFlags
-			fs := flag.NewFlagSet("test", flag.ContinueOnError)
+			fs := pflag.NewFlagSet("test", pflag.ContinueOnError)
 			cf.register(fs)
 			if err := fs.Parse(append([]string{"--s3-endpoint", "http://127.0.0.1:1"}, c.args...)); err != nil {
 				t.Fatal(err)

@@ -1,166 +1,272 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"strings"
-	"text/tabwriter"
 	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/hearthfn/hearth/sdk/client"
 )
 
-func runInvocations(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("invocations", stderr, "NAME [flags]")
-	var cf clientFlags
-	cf.register(fs)
-	limit := fs.Int("limit", 20, "how many of the newest invocations (1–1000)")
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) != 1 {
-		return usagef("want one function NAME, e.g. `hearth invocations hello`")
-	}
-	invs, err := cf.client().Invocations(ctx, pos[0], *limit)
-	if err != nil {
-		return cf.explain(err)
-	}
-	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tMODE\tSTATUS\tATTEMPTS\tCOLD\tRUN\tRUNNER\tQUEUED\tERROR")
-	for _, inv := range invs {
-		errText := ""
-		if inv.Error != nil {
-			errText = inv.Error.Message
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%t\t%.2fms\t%s\t%s\t%s\n", inv.ID, inv.Mode, inv.Status, inv.Attempts, inv.Cold,
-			inv.Timings.RunMs, inv.Runner, inv.QueuedAt.Local().Format(time.TimeOnly), errText)
-	}
-	return tw.Flush()
-}
-
-func runLogs(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("logs", stderr, "NAME [-f] [flags]")
-	var cf clientFlags
-	cf.register(fs)
-	follow := fs.Bool("f", false, "follow: keep printing the logs of new invocations until interrupted")
-	limit := fs.Int("limit", 20, "how many of the newest invocations to show first")
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) != 1 {
-		return usagef("want one function NAME, e.g. `hearth logs hello -f`")
-	}
-	cl := cf.client()
-	seen := map[string]bool{}
-	show := func() error {
-		invs, err := cl.Invocations(ctx, pos[0], *limit)
-		if err != nil {
-			return cf.explain(err)
-		}
-		for i := len(invs) - 1; i >= 0; i-- { // oldest first
-			inv := invs[i]
-			if seen[inv.ID] || (inv.Status == "queued" || inv.Status == "running") {
-				continue
+func newInvocationsCmd(a *app) *cobra.Command {
+	var (
+		cf    clientFlags
+		of    outputFlags
+		limit int
+	)
+	cmd := &cobra.Command{
+		Use:   "invocations NAME",
+		Short: "List the newest invocations of a function",
+		Example: `  hearth invocations hello
+  hearth invocations hello --limit 100 -o json`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return usagef("want one function NAME, e.g. `hearth invocations hello`")
 			}
-			seen[inv.ID] = true
-			if inv.Logs == nil {
-				continue
+			if err := of.validate(); err != nil {
+				return err
 			}
-			logs, err := cl.Logs(ctx, inv.ID)
+			cl, err := cf.client()
 			if err != nil {
-				continue // expired meanwhile
+				return err
 			}
-			fmt.Fprintf(stdout, "── %s %s %s\n", inv.QueuedAt.Local().Format(time.DateTime), inv.ID, inv.Status)
-			fmt.Fprintln(stdout, strings.TrimRight(string(logs), "\n"))
-		}
-		return nil
-	}
-	if err := show(); err != nil || !*follow {
-		return err
-	}
-	tick := time.NewTicker(time.Second)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-tick.C:
-			if err := show(); err != nil {
-				fmt.Fprintln(stderr, err)
+			invs, err := cl.Invocations(cmd.Context(), args[0], limit)
+			if err != nil {
+				return cf.explain(err)
 			}
-		}
+			if invs == nil {
+				invs = []client.Invocation{}
+			}
+			return of.print(a.stdout, struct {
+				Invocations []client.Invocation `json:"invocations"`
+			}{invs}, func(w io.Writer) error {
+				tw := newTable(w)
+				fmt.Fprintln(tw, "ID\tMODE\tSTATUS\tATTEMPTS\tCOLD\tRUN\tRUNNER\tQUEUED\tERROR")
+				for _, inv := range invs {
+					errText := ""
+					if inv.Error != nil {
+						errText = inv.Error.Message
+					}
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%t\t%.2fms\t%s\t%s\t%s\n", inv.ID, inv.Mode, inv.Status, inv.Attempts, inv.Cold,
+						inv.Timings.RunMs, inv.Runner, inv.QueuedAt.Local().Format(time.TimeOnly), errText)
+				}
+				return tw.Flush()
+			})
+		},
 	}
+	clientCmd(a, cmd, &cf, true)
+	cmd.Flags().IntVar(&limit, "limit", 20, "how many of the newest invocations (1–1000)")
+	of.register(cmd)
+	return cmd
 }
 
-func runDLQ(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("dlq", stderr, "ls [NAME] | replay ID [flags]")
-	var cf clientFlags
-	cf.register(fs)
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		return err
+func newLogsCmd(a *app) *cobra.Command {
+	var (
+		cf     clientFlags
+		follow bool
+		limit  int
+	)
+	cmd := &cobra.Command{
+		Use:   "logs NAME [-f]",
+		Short: "Print the logs of a function's recent invocations",
+		Long: `Logs prints what the newest invocations of a function wrote to stderr, oldest
+first, each after a line with its time, id and status. With -f it keeps
+printing the logs of new invocations until interrupted.`,
+		Example: `  hearth logs hello
+  hearth logs hello -f`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return usagef("want one function NAME, e.g. `hearth logs hello -f`")
+			}
+			cl, err := cf.client()
+			if err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			seen := map[string]bool{}
+			show := func() error {
+				invs, err := cl.Invocations(ctx, args[0], limit)
+				if err != nil {
+					return cf.explain(err)
+				}
+				for i := len(invs) - 1; i >= 0; i-- { // oldest first
+					inv := invs[i]
+					if seen[inv.ID] || (inv.Status == "queued" || inv.Status == "running") {
+						continue
+					}
+					seen[inv.ID] = true
+					if inv.Logs == nil {
+						continue
+					}
+					logs, err := cl.Logs(ctx, inv.ID)
+					if err != nil {
+						continue // expired meanwhile
+					}
+					fmt.Fprintf(a.stdout, "── %s %s %s\n", inv.QueuedAt.Local().Format(time.DateTime), inv.ID, inv.Status)
+					fmt.Fprintln(a.stdout, strings.TrimRight(string(logs), "\n"))
+				}
+				return nil
+			}
+			if err := show(); err != nil || !follow {
+				return err
+			}
+			tick := time.NewTicker(time.Second)
+			defer tick.Stop()
+			for {
+				select {
+				case <-ctx.Done():
+					return nil
+				case <-tick.C:
+					if err := show(); err != nil {
+						fmt.Fprintln(a.stderr, err)
+					}
+				}
+			}
+		},
 	}
-	switch {
-	case len(pos) >= 1 && pos[0] == "ls" && len(pos) <= 2:
-		fn := ""
-		if len(pos) == 2 {
-			fn = pos[1]
-		}
-		dls, err := cf.client().DeadLetters(ctx, fn)
-		if err != nil {
-			return cf.explain(err)
-		}
-		if len(dls) == 0 {
-			fmt.Fprintln(stderr, "the dead-letter queue is empty")
-			return nil
-		}
-		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tFUNCTION\tATTEMPTS\tDEAD AT\tLAST ERROR")
-		for _, d := range dls {
-			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", d.ID, d.Function, d.Attempts, d.DeadAt.Local().Format(time.DateTime), d.LastError)
-		}
-		return tw.Flush()
-	case len(pos) == 2 && pos[0] == "replay":
-		if err := cf.client().Replay(ctx, pos[1]); err != nil {
-			return cf.explain(err)
-		}
-		fmt.Fprintf(stdout, "replaying %s; follow it with `hearth invocation %s`\n", pos[1], pos[1])
-		return nil
-	}
-	return usagef("use `hearth dlq ls [NAME]` or `hearth dlq replay ID`")
+	clientCmd(a, cmd, &cf, true)
+	fs := cmd.Flags()
+	fs.BoolVarP(&follow, "follow", "f", false, "follow: keep printing the logs of new invocations until interrupted")
+	fs.IntVar(&limit, "limit", 20, "how many of the newest invocations to show first")
+	fs.SetNormalizeFunc(renamedFlags(map[string]string{"f": "follow"}))
+	return cmd
 }
 
-func runInvocation(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("invocation", stderr, "ID [--result] [flags]")
+const dlqHint = "use `hearth dlq ls [NAME]` or `hearth dlq replay ID`"
+
+func newDLQCmd(a *app) *cobra.Command {
 	var cf clientFlags
-	cf.register(fs)
-	result := fs.Bool("result", false, "print the stored output instead of the record")
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		return err
+	cmd := group(&cobra.Command{
+		Use:   "dlq",
+		Short: "The async invocations that ran out of attempts",
+		Long: `The dead-letter queue holds the async invocations that failed on every
+attempt. List them, and queue one again with fresh attempts.`,
+		Example: `  hearth dlq ls
+  hearth dlq ls resize
+  hearth dlq replay ID`,
+	}, dlqHint)
+	cf.app = a
+	cf.register(cmd.PersistentFlags())
+	var of outputFlags
+	ls := &cobra.Command{
+		Use:               "ls [NAME]",
+		Aliases:           []string{"list"},
+		Short:             "List dead-lettered invocations, of every function or of NAME",
+		Example:           "  hearth dlq ls\n  hearth dlq ls resize -o json",
+		ValidArgsFunction: completeFunctions(&cf, 0),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 1 {
+				return usageError{dlqHint}
+			}
+			if err := of.validate(); err != nil {
+				return err
+			}
+			fn := ""
+			if len(args) == 1 {
+				fn = args[0]
+			}
+			cl, err := cf.client()
+			if err != nil {
+				return err
+			}
+			dls, err := cl.DeadLetters(cmd.Context(), fn)
+			if err != nil {
+				return cf.explain(err)
+			}
+			if dls == nil {
+				dls = []client.DeadLetter{}
+			}
+			if len(dls) == 0 && !of.machine() {
+				fmt.Fprintln(a.stderr, "the dead-letter queue is empty")
+				return nil
+			}
+			return of.print(a.stdout, struct {
+				DeadLetters []client.DeadLetter `json:"dead_letters"`
+			}{dls}, func(w io.Writer) error {
+				tw := newTable(w)
+				fmt.Fprintln(tw, "ID\tFUNCTION\tATTEMPTS\tDEAD AT\tLAST ERROR")
+				for _, d := range dls {
+					fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", d.ID, d.Function, d.Attempts, d.DeadAt.Local().Format(time.DateTime), d.LastError)
+				}
+				return tw.Flush()
+			})
+		},
 	}
-	if len(pos) != 1 {
-		return usagef("want one invocation ID, as printed by `hearth invoke --async`")
+	of.register(ls)
+	replay := &cobra.Command{
+		Use:     "replay ID",
+		Short:   "Queue a dead-lettered invocation again, with fresh attempts",
+		Example: "  hearth dlq replay ID",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return usageError{dlqHint}
+			}
+			cl, err := cf.client()
+			if err != nil {
+				return err
+			}
+			if err := cl.Replay(cmd.Context(), args[0]); err != nil {
+				return cf.explain(err)
+			}
+			fmt.Fprintf(a.stdout, "replaying %s; follow it with `hearth invocation %s`\n", args[0], args[0])
+			return nil
+		},
 	}
-	cl := cf.client()
-	if *result {
-		out, err := cl.Result(ctx, pos[0])
-		if err != nil {
-			return cf.explain(err)
-		}
-		_, err = stdout.Write(out)
-		return err
+	cmd.AddCommand(ls, replay)
+	return cmd
+}
+
+func newInvocationCmd(a *app) *cobra.Command {
+	var (
+		cf     clientFlags
+		of     outputFlags
+		result bool
+	)
+	cmd := &cobra.Command{
+		Use:   "invocation ID [--result]",
+		Short: "Show an invocation's record, or its output",
+		Example: `  hearth invocation ID
+  hearth invocation ID --result > out.bin
+  hearth invocation ID -o json`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return usagef("want one invocation ID, as printed by `hearth invoke --async`")
+			}
+			if err := of.validate(); err != nil {
+				return err
+			}
+			cl, err := cf.client()
+			if err != nil {
+				return err
+			}
+			if result {
+				out, err := cl.Result(cmd.Context(), args[0])
+				if err != nil {
+					return cf.explain(err)
+				}
+				_, err = a.stdout.Write(out)
+				return err
+			}
+			inv, err := cl.Invocation(cmd.Context(), args[0])
+			if err != nil {
+				return cf.explain(err)
+			}
+			return of.print(a.stdout, inv, func(w io.Writer) error {
+				fmt.Fprintf(w, "id        %s\nfunction  %s (version %d)\nmode      %s\nstatus    %s\nattempts  %d\ncold      %t\nrunner    %s\nplacement %s\ntimings   queued %.2fms, wait %.2fms, init %.2fms, run %.2fms\n",
+					inv.ID, inv.Function, inv.Version, inv.Mode, inv.Status, inv.Attempts, inv.Cold, inv.Runner, inv.Placement,
+					inv.Timings.QueuedMs, inv.Timings.WaitMs, inv.Timings.InitMs, inv.Timings.RunMs)
+				if inv.Error != nil {
+					fmt.Fprintf(w, "error     %s: %s\n", inv.Error.Code, inv.Error.Message)
+				}
+				return nil
+			})
+		},
 	}
-	inv, err := cl.Invocation(ctx, pos[0])
-	if err != nil {
-		return cf.explain(err)
-	}
-	fmt.Fprintf(stdout, "id        %s\nfunction  %s (version %d)\nmode      %s\nstatus    %s\nattempts  %d\ncold      %t\nrunner    %s\nplacement %s\ntimings   queued %.2fms, wait %.2fms, init %.2fms, run %.2fms\n",
-		inv.ID, inv.Function, inv.Version, inv.Mode, inv.Status, inv.Attempts, inv.Cold, inv.Runner, inv.Placement,
-		inv.Timings.QueuedMs, inv.Timings.WaitMs, inv.Timings.InitMs, inv.Timings.RunMs)
-	if inv.Error != nil {
-		fmt.Fprintf(stdout, "error     %s: %s\n", inv.Error.Code, inv.Error.Message)
-	}
-	return nil
+	clientCmd(a, cmd, &cf, false)
+	cmd.Flags().BoolVar(&result, "result", false, "print the stored output instead of the record")
+	of.register(cmd)
+	return cmd
 }

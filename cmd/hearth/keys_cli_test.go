@@ -224,7 +224,7 @@ func TestKeyArgumentErrors(t *testing.T) {
 	a := newAuthStack(t)
 	checkCases(t, a, []cliCase{
 		{[]string{"key"}, 2, "hearth key create NAME"},
-		{[]string{"key", "list"}, 2, "hearth key ls"},
+		{[]string{"key", "lsit"}, 2, `unknown command "lsit" for "hearth key"; did you mean ls?`},
 		{[]string{"key", "create"}, 2, "want one key NAME"},
 		{[]string{"key", "create", "a", "b", "--scope", "read"}, 2, "want one key NAME"},
 		{[]string{"key", "create", "", "--scope", "read"}, 2, "NAME is empty"},
@@ -238,7 +238,7 @@ func TestKeyArgumentErrors(t *testing.T) {
 		{[]string{"key", "create", "ci", "--scope", "read", "--rps", "0", "--burst", "5"}, 2, "above 0"},
 		{[]string{"key", "create", "ci", "--scope", "read", "--rps", "-1", "--burst", "5"}, 2, "above 0"},
 		{[]string{"key", "create", "ci", "--scope", "read", "--rps", "5", "--burst", "0"}, 2, "at least 1"},
-		{[]string{"key", "create", "ci", "--scope", "read", "--rps", "x", "--burst", "1"}, 2, "invalid value"},
+		{[]string{"key", "create", "ci", "--scope", "read", "--rps", "x", "--burst", "1"}, 2, `invalid argument "x" for "--rps"`},
 		{[]string{"key", "ls", "extra"}, 2, "hearth key ls"},
 		{[]string{"key", "rm"}, 2, "want one key ID"},
 		{[]string{"key", "rm", "a", "b"}, 2, "want one key ID"},
@@ -377,7 +377,7 @@ func TestKeyListAndRemove(t *testing.T) {
 	}
 	a.waitAudit("key.delete", ci, "success")
 	for _, id := range []string{ci, "k_9"} {
-		if code, _, errOut := a.admin("key", "rm", id); code != 1 || !strings.Contains(errOut, "key_not_found") {
+		if code, _, errOut := a.admin("key", "rm", id); code != 3 || !strings.Contains(errOut, "key_not_found") {
 			t.Errorf("key rm of an unknown id %s: %d %q", id, code, errOut)
 		}
 	}
@@ -431,8 +431,10 @@ func TestAPIKeyFlagEnvAndHint(t *testing.T) {
 	}
 
 	// -h does not show the key the environment holds.
-	if code, _, errOut := a.hearth("key", "-h"); code != 0 || !strings.Contains(errOut, "-api-key") || strings.Contains(errOut, a.AdminKey) {
-		t.Errorf("key -h: %d %q", code, errOut)
+	for _, args := range [][]string{{"key", "-h"}, {"key", "create", "-h"}} {
+		if code, out, _ := a.hearth(args...); code != 0 || !strings.Contains(out, "--api-key") || strings.Contains(out, a.AdminKey) {
+			t.Errorf("hearth %q: %d %q", args, code, out)
+		}
 	}
 
 	// No key, an unknown key, and a key without the scope or the

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -10,6 +9,9 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/hearthfn/hearth/gateway"
 	"github.com/hearthfn/hearth/gateway/autoscaler"
@@ -27,28 +29,47 @@ const shutdownTimeout = 30 * time.Second
 // logFlags are the logging flags every server role has.
 type logFlags struct{ level, format string }
 
-func (l *logFlags) register(fs *flag.FlagSet) {
+func (l *logFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&l.level, "log-level", envOr("HEARTH_LOG_LEVEL", "info"), "log level: debug, info, warn, error (env HEARTH_LOG_LEVEL)")
 	fs.StringVar(&l.format, "log-format", envOr("HEARTH_LOG_FORMAT", "text"), "log format: text or json (env HEARTH_LOG_FORMAT)")
 }
 
-func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("dev", stderr, "[flags]")
-	var cfg stack.DevConfig
-	var lf logFlags
+func newDevCmd(a *app) *cobra.Command {
+	var (
+		cfg        stack.DevConfig
+		lf         logFlags
+		af         authFlags
+		natsPublic bool
+	)
+	cmd := &cobra.Command{
+		Use:   "dev",
+		Short: "Run the whole platform on this machine (embedded NATS and S3)",
+		Long: `Dev runs the whole platform in one process: an embedded NATS server, an
+embedded S3-compatible server, a gateway and a runner, with its data in
+--data, and deploys the example functions. It is open (no API keys) unless
+started with --auth.`,
+		Example: `  hearth dev
+  hearth dev --auth --listen 127.0.0.1:9090
+  hearth dev --autoscale predictive --max-runners 4`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runDev(cmd.Context(), cfg, lf, af, natsPublic, a.stdout, a.stderr)
+		},
+	}
+	fs := cmd.Flags()
 	fs.StringVar(&cfg.DataDir, "data", envOr("HEARTH_DATA", "./.hearth"), "data directory for NATS, S3 objects and caches (env HEARTH_DATA)")
 	fs.StringVar(&cfg.Listen, "listen", envOr("HEARTH_LISTEN", "127.0.0.1:8080"), "gateway listen address (env HEARTH_LISTEN)")
 	fs.StringVar(&cfg.NATSListen, "nats-listen", "127.0.0.1:0", "embedded NATS listen address (port 0 = random)")
 	fs.StringVar(&cfg.S3Listen, "s3-listen", "127.0.0.1:0", "embedded S3 listen address (port 0 = random)")
 	fs.StringVar(&cfg.Gateway.Autoscale, "autoscale", "", "run the autoscaler with this keep-alive policy: predictive, hybrid or fixed-K (default off)")
-	fs.IntVar(&cfg.Gateway.MaxRunners, "max-runners", 2, "with --autoscale: the most `hearth runner` processes the autoscaler starts beside the built-in runner")
-	natsPublic := fs.Bool("nats-listen-public", false, "allow --nats-listen on an address other than loopback (the embedded NATS has no credentials)")
-	var af authFlags
+	fs.IntVar(&cfg.Gateway.MaxRunners, "max-runners", 2, "with --autoscale: the most runner processes (hearth runner) the autoscaler starts beside the built-in runner")
+	fs.BoolVar(&natsPublic, "nats-listen-public", false, "allow --nats-listen on an address other than loopback (the embedded NATS has no credentials)")
 	af.registerDev(fs)
 	lf.register(fs)
-	if _, err := parseInterspersed(fs, args); err != nil {
-		return err
-	}
+	return cmd
+}
+
+func runDev(ctx context.Context, cfg stack.DevConfig, lf logFlags, af authFlags, natsPublic bool, stdout, stderr io.Writer) error {
 	if err := af.apply(&cfg.Gateway, true); err != nil {
 		return err
 	}
@@ -61,7 +82,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return usagef("--nats-listen %q: %v", cfg.NATSListen, err)
 	}
-	if !*natsPublic && !isLoopback(net.JoinHostPort(host, "0")) && host != "" {
+	if !natsPublic && !isLoopback(net.JoinHostPort(host, "0")) && host != "" {
 		return usagef("--nats-listen %q is not a loopback address; the embedded NATS has no credentials, so anyone who reaches it could read and change everything. Pass --nats-listen-public to do it anyway", cfg.NATSListen)
 	}
 	if cfg.Gateway.Autoscale != "" && cfg.Gateway.MaxRunners > 0 {
@@ -114,11 +135,36 @@ func waitAndClose(ctx context.Context, s *stack.Stack) error {
 	return serveErr
 }
 
-func runGateway(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("gateway", stderr, "[flags]")
-	var cf connFlags
-	var lf logFlags
-	var cfg gateway.Config
+func newGatewayCmd(a *app) *cobra.Command {
+	var (
+		cf         connFlags
+		lf         logFlags
+		cfg        gateway.Config
+		pf         providerFlags
+		af         authFlags
+		withRunner bool
+		rcfg       runner.Config
+	)
+	cmd := &cobra.Command{
+		Use:   "gateway",
+		Short: "Run the HTTP gateway against an external NATS and S3",
+		Long: `Gateway serves the HTTP API against an external NATS (with JetStream) and an
+S3-compatible store. It requires API keys (the bootstrap admin key in
+HEARTH_ADMIN_KEY) unless started with --insecure-no-auth; HEARTH_SECRETS_KEY
+or --secrets-key-file seals secrets and must be the same on every gateway.`,
+		Example: `  hearth gateway --nats nats://127.0.0.1:4222 --s3-endpoint http://127.0.0.1:9000 --listen 0.0.0.0:8080
+  hearth gateway --with-runner --insecure-no-auth --s3-endpoint http://127.0.0.1:9000
+  hearth gateway --autoscale predictive --provider kubernetes --k8s-deployment hearth-runner`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var local *runner.Config
+			if withRunner {
+				local = &rcfg
+			}
+			return runGateway(cmd.Context(), cf, lf, cfg, pf, af, local, a.stdout, a.stderr)
+		},
+	}
+	fs := cmd.Flags()
 	cf.register(fs)
 	lf.register(fs)
 	fs.StringVar(&cfg.Listen, "listen", envOr("HEARTH_LISTEN", "127.0.0.1:8080"), "listen address (env HEARTH_LISTEN)")
@@ -132,21 +178,15 @@ func runGateway(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs.StringVar(&cfg.Autoscale, "autoscale", "", "take part in autoscaling with this keep-alive policy: predictive, hybrid or fixed-K (default off)")
 	fs.IntVar(&cfg.MinRunners, "min-runners", 0, "with --provider: the fewest runners the autoscaler keeps")
 	fs.IntVar(&cfg.MaxRunners, "max-runners", 0, "with --provider: the most runners the autoscaler asks for (0: no cap)")
-	var pf providerFlags
 	pf.register(fs)
-	var af authFlags
 	af.registerGateway(fs)
-	withRunner := fs.Bool("with-runner", false, "also run a runner in this process; calls placed on it skip NATS")
-	var rcfg runner.Config
+	fs.BoolVar(&withRunner, "with-runner", false, "also run a runner in this process; calls placed on it skip NATS")
 	fs.StringVar(&rcfg.CacheDir, "runner-cache-dir", envOr("HEARTH_CACHE_DIR", "./.hearth/cache"), "with --with-runner: the runner's compilation cache directory")
 	fs.IntVar(&rcfg.Concurrency, "runner-concurrency", 0, "with --with-runner: invocations the runner runs at once (default 16 per CPU)")
-	if _, err := parseInterspersed(fs, args); err != nil {
-		return err
-	}
-	var local *runner.Config
-	if *withRunner {
-		local = &rcfg
-	}
+	return cmd
+}
+
+func runGateway(ctx context.Context, cf connFlags, lf logFlags, cfg gateway.Config, pf providerFlags, af authFlags, local *runner.Config, stdout, stderr io.Writer) error {
 	if err := cf.validate(); err != nil {
 		return err
 	}
@@ -180,20 +220,36 @@ func runGateway(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	return waitAndClose(ctx, s)
 }
 
-func runRunner(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("runner", stderr, "[flags]")
-	var cf connFlags
-	var lf logFlags
-	var cfg runner.Config
+func newRunnerCmd(a *app) *cobra.Command {
+	var (
+		cf  connFlags
+		lf  logFlags
+		cfg runner.Config
+	)
+	cmd := &cobra.Command{
+		Use:   "runner",
+		Short: "Run a runner against an external NATS and S3",
+		Long: `Runner takes invocations from NATS and runs them in wazero, with the modules
+from the S3-compatible store and a compilation cache on disk. On SIGTERM it
+stops taking work and finishes what it runs.`,
+		Example: `  hearth runner --nats nats://127.0.0.1:4222 --s3-endpoint http://127.0.0.1:9000
+  hearth runner --concurrency 32 --cache-dir /var/cache/hearth --nats-creds runner.creds`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runRunner(cmd.Context(), cf, lf, cfg, a.stdout, a.stderr)
+		},
+	}
+	fs := cmd.Flags()
 	cf.register(fs)
 	lf.register(fs)
 	fs.StringVar(&cfg.ID, "id", envOr("HEARTH_RUNNER_ID", ""), "runner id (default hostname-pid)")
 	fs.StringVar(&cfg.CacheDir, "cache-dir", envOr("HEARTH_CACHE_DIR", "./.hearth/cache"), "compilation cache directory")
 	fs.IntVar(&cfg.Concurrency, "concurrency", 0, "invocations run at once (default 16 per CPU)")
 	fs.BoolVar(&cfg.NoTieredStart, "no-tiered-start", false, "compile a module before its first call instead of starting it on the interpreter meanwhile")
-	if _, err := parseInterspersed(fs, args); err != nil {
-		return err
-	}
+	return cmd
+}
+
+func runRunner(ctx context.Context, cf connFlags, lf logFlags, cfg runner.Config, stdout, stderr io.Writer) error {
 	if err := cf.validate(); err != nil {
 		return err
 	}
@@ -251,8 +307,8 @@ type providerFlags struct {
 	cacheDir                        string
 }
 
-func (p *providerFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&p.name, "provider", envOr("HEARTH_PROVIDER", ""), "with --autoscale: what adds and removes runners: process (`hearth runner` processes on this machine) or kubernetes (env HEARTH_PROVIDER; default none)")
+func (p *providerFlags) register(fs *pflag.FlagSet) {
+	fs.StringVar(&p.name, "provider", envOr("HEARTH_PROVIDER", ""), "with --autoscale: what adds and removes runners: process (hearth runner processes on this machine) or kubernetes (env HEARTH_PROVIDER; default none)")
 	fs.StringVar(&p.deployment, "k8s-deployment", envOr("HEARTH_K8S_DEPLOYMENT", ""), "with --provider kubernetes: the runner Deployment to scale (env HEARTH_K8S_DEPLOYMENT)")
 	fs.StringVar(&p.namespace, "k8s-namespace", envOr("HEARTH_K8S_NAMESPACE", ""), "with --provider kubernetes: the Deployment's namespace (env HEARTH_K8S_NAMESPACE; default: default)")
 	fs.StringVar(&p.kubeconf, "kubeconfig", envOr("KUBECONFIG", ""), "with --provider kubernetes outside a cluster: the kubeconfig file (env KUBECONFIG)")

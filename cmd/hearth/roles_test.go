@@ -66,8 +66,8 @@ func TestCLI(t *testing.T) {
 		code    int
 		mention string
 	}{
-		{[]string{"invoke", "greet"}, 1, "function_not_found"},
-		{[]string{"rm", "greet"}, 1, "function_not_found"},
+		{[]string{"invoke", "greet"}, 3, "function_not_found"},
+		{[]string{"rm", "greet"}, 3, "function_not_found"},
 		{[]string{"deploy", "greet"}, 2, "want NAME and FILE.wasm"},
 		{[]string{"deploy", "greet", "/does/not/exist.wasm"}, 1, "read module"},
 		{[]string{"deploy", "Bad_Name", hello}, 1, "invalid_name"},
@@ -76,7 +76,7 @@ func TestCLI(t *testing.T) {
 		{[]string{"invoke"}, 2, "want one function NAME"},
 		{[]string{"invoke", "hello", "--data", "@/does/not/exist"}, 1, "read input"},
 		{[]string{"ls", "extra"}, 2, "no arguments"},
-		{[]string{"deploy", "--no-such-flag"}, 2, "flag provided but not defined"},
+		{[]string{"deploy", "--no-such-flag"}, 2, "unknown flag: --no-such-flag"},
 	}
 	for _, tt := range bad {
 		code, _, errOut := hearth(tt.args...)

@@ -1,113 +1,158 @@
 package main
 
 import (
-	"context"
-	"flag"
 	"fmt"
 	"io"
 	"os"
-	"text/tabwriter"
 	"time"
 	"unicode/utf8"
+
+	"github.com/spf13/cobra"
 
 	"github.com/hearthfn/hearth/sdk/client"
 )
 
-// secretStdin is where `secret set` reads a value given neither by
-// --value nor by --from-file; nil is os.Stdin (tests set a file).
-var secretStdin *os.File
+const secretHint = "use `hearth secret set NAME [--value V | --from-file F | < value]`, `hearth secret ls` or `hearth secret rm NAME`"
 
-func runSecret(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("secret", stderr, "set NAME [--value V | --from-file F | < value] | ls | rm NAME [flags]")
+func newSecretCmd(a *app) *cobra.Command {
 	var cf clientFlags
-	cf.register(fs)
-	value := fs.String("value", "", "set: the value (it shows in the shell's history and `ps`; prefer --from-file or stdin)")
-	fromFile := fs.String("from-file", "", "set: read the value from `FILE`, byte for byte")
-	asJSON := fs.Bool("json", false, "ls: print the API's JSON")
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		return err
-	}
-	ns := cf.namespace
-	if ns == "" {
-		ns = "default"
-	}
-	sub := ""
-	if len(pos) > 0 {
-		sub = pos[0]
-	}
-	switch {
-	case sub == "set" && len(pos) == 2:
-		if pos[1] == "" {
-			return usagef("the secret NAME is empty")
-		}
-		v, err := secretValue(fs, *value, *fromFile)
-		if err != nil {
-			return err
-		}
-		created, _, err := cf.client().PutSecret(ctx, pos[1], v)
-		if err != nil {
-			return cf.explain(err)
-		}
-		verb := "updated"
-		if created {
-			verb = "created"
-		}
-		fmt.Fprintf(stdout, "secret %s %s in namespace %s\n", pos[1], verb, ns)
-		return nil
-	case sub == "set":
-		return usagef("want one secret NAME, e.g. `hearth secret set db-password --from-file pw.txt`")
-	case sub == "ls" && len(pos) == 1:
-		secrets, err := cf.client().ListSecrets(ctx)
-		if err != nil {
-			return cf.explain(err)
-		}
-		if *asJSON {
-			return printJSON(stdout, struct {
-				Secrets []client.SecretMeta `json:"secrets"`
-			}{secrets})
-		}
-		if len(secrets) == 0 {
-			fmt.Fprintf(stderr, "no secrets in namespace %s; set one with `hearth secret set NAME < value`\n", ns)
+	cmd := group(&cobra.Command{
+		Use:   "secret",
+		Short: "Set, list and remove the secrets of a namespace",
+		Long: `Secrets are values kept encrypted per namespace and granted to functions by
+name (hearth deploy --secret NAME): the function sees NAME upper-cased with
+- as _ in its environment. Values are never shown, logged or echoed.`,
+		Example: `  hearth secret set db-password < pw.txt
+  hearth secret set api-token --from-file token.txt -n shop
+  hearth secret ls
+  hearth secret rm db-password`,
+	}, secretHint)
+	cf.app = a
+	cf.register(cmd.PersistentFlags())
+
+	var value, fromFile string
+	set := &cobra.Command{
+		Use:   "set NAME [--value V | --from-file F | < value]",
+		Short: "Set a secret of the namespace (never echoed)",
+		Long: `Set creates or updates the secret NAME with a value from --from-file, stdin
+(a pipe or a file, byte for byte) or --value (which shows in the shell's
+history; prefer the others). New invocations see a new value within seconds.`,
+		Example: `  hearth secret set db-password < pw.txt
+  hearth secret set db-password --from-file pw.txt`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return usagef("want one secret NAME, e.g. `hearth secret set db-password --from-file pw.txt`")
+			}
+			if args[0] == "" {
+				return usagef("the secret NAME is empty")
+			}
+			fs := cmd.Flags()
+			v, err := secretValue(fs.Changed("value"), fs.Changed("from-file"), value, fromFile)
+			if err != nil {
+				return err
+			}
+			cl, err := cf.client()
+			if err != nil {
+				return err
+			}
+			created, _, err := cl.PutSecret(cmd.Context(), args[0], v)
+			if err != nil {
+				return cf.explain(err)
+			}
+			verb := "updated"
+			if created {
+				verb = "created"
+			}
+			fmt.Fprintf(a.stdout, "secret %s %s in namespace %s\n", args[0], verb, cf.ns())
 			return nil
-		}
-		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "NAME\tCREATED\tUPDATED")
-		for _, s := range secrets {
-			fmt.Fprintf(tw, "%s\t%s\t%s\n", s.Name, s.CreatedAt.Local().Format(time.DateTime), s.UpdatedAt.Local().Format(time.DateTime))
-		}
-		return tw.Flush()
-	case sub == "rm" && len(pos) == 2:
-		if err := cf.client().DeleteSecret(ctx, pos[1]); err != nil {
-			return cf.explain(err)
-		}
-		fmt.Fprintf(stdout, "removed secret %s from namespace %s\n", pos[1], ns)
-		return nil
-	case sub == "rm":
-		return usagef("want one secret NAME, e.g. `hearth secret rm db-password`")
+		},
 	}
-	return usagef("use `hearth secret set NAME [--value V | --from-file F | < value]`, `hearth secret ls` or `hearth secret rm NAME`")
+	set.Flags().StringVar(&value, "value", "", "the value (it shows in the shell's history and ps; prefer --from-file or stdin)")
+	set.Flags().StringVar(&fromFile, "from-file", "", "read the value from `FILE`, byte for byte")
+
+	var of outputFlags
+	ls := &cobra.Command{
+		Use:     "ls",
+		Aliases: []string{"list"},
+		Short:   "List the secrets of the namespace (names and times, never values)",
+		Example: "  hearth secret ls\n  hearth secret ls -n shop -o json",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 0 {
+				return usageError{secretHint}
+			}
+			if err := of.validate(); err != nil {
+				return err
+			}
+			cl, err := cf.client()
+			if err != nil {
+				return err
+			}
+			secrets, err := cl.ListSecrets(cmd.Context())
+			if err != nil {
+				return cf.explain(err)
+			}
+			if secrets == nil {
+				secrets = []client.SecretMeta{}
+			}
+			if len(secrets) == 0 && !of.machine() {
+				fmt.Fprintf(a.stderr, "no secrets in namespace %s; set one with `hearth secret set NAME < value`\n", cf.ns())
+				return nil
+			}
+			return of.print(a.stdout, struct {
+				Secrets []client.SecretMeta `json:"secrets"`
+			}{secrets}, func(w io.Writer) error {
+				tw := newTable(w)
+				fmt.Fprintln(tw, "NAME\tCREATED\tUPDATED")
+				for _, s := range secrets {
+					fmt.Fprintf(tw, "%s\t%s\t%s\n", s.Name, s.CreatedAt.Local().Format(time.DateTime), s.UpdatedAt.Local().Format(time.DateTime))
+				}
+				return tw.Flush()
+			})
+		},
+	}
+	of.register(ls)
+
+	rm := &cobra.Command{
+		Use:     "rm NAME",
+		Aliases: []string{"remove"},
+		Short:   "Remove a secret of the namespace",
+		Example: "  hearth secret rm db-password",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return usagef("want one secret NAME, e.g. `hearth secret rm db-password`")
+			}
+			cl, err := cf.client()
+			if err != nil {
+				return err
+			}
+			if err := cl.DeleteSecret(cmd.Context(), args[0]); err != nil {
+				return cf.explain(err)
+			}
+			fmt.Fprintf(a.stdout, "removed secret %s from namespace %s\n", args[0], cf.ns())
+			return nil
+		},
+	}
+	cmd.AddCommand(set, ls, rm)
+	return cmd
 }
 
 // secretValue is the value of `secret set`: --value, --from-file, or
 // stdin when it is not a terminal (a value typed there would show).
 // Files and stdin are taken byte for byte, a final newline included.
-func secretValue(fs *flag.FlagSet, value, fromFile string) ([]byte, error) {
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+func secretValue(valueSet, fromFileSet bool, value, fromFile string) ([]byte, error) {
 	var (
 		r    io.Reader
 		from string
 	)
 	switch {
-	case set["value"] && set["from-file"]:
+	case valueSet && fromFileSet:
 		return nil, usagef("give the value with --value or --from-file, not both")
-	case set["value"]:
+	case valueSet:
 		if len(value) > client.MaxSecretValue {
 			return nil, usagef("the value is %d bytes; a secret is at most %d (64 KiB)", len(value), client.MaxSecretValue)
 		}
 		return checkSecretValue([]byte(value), "--value")
-	case set["from-file"]:
+	case fromFileSet:
 		if fromFile == "" {
 			return nil, usagef("--from-file needs a FILE")
 		}
@@ -118,10 +163,7 @@ func secretValue(fs *flag.FlagSet, value, fromFile string) ([]byte, error) {
 		defer f.Close()
 		r, from = f, fromFile
 	default:
-		in := secretStdin
-		if in == nil {
-			in = os.Stdin
-		}
+		in := stdin()
 		if fi, err := in.Stat(); err != nil || fi.Mode()&os.ModeCharDevice != 0 {
 			return nil, usagef("stdin is a terminal or a device, not a pipe or a file: pipe the value in (e.g. `hearth secret set NAME < file`), or give --from-file FILE or --value V")
 		}

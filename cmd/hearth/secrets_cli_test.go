@@ -20,8 +20,8 @@ func withSecretStdin(t *testing.T, data []byte) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	secretStdin = f
-	t.Cleanup(func() { secretStdin = nil; f.Close() })
+	testStdin = f
+	t.Cleanup(func() { testStdin = nil; f.Close() })
 }
 
 // wantStored fails unless the secret ns/name holds value on the server.
@@ -136,8 +136,8 @@ func TestSecretSetBadInput(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer devNull.Close()
-	secretStdin = devNull
-	t.Cleanup(func() { secretStdin = nil })
+	testStdin = devNull
+	t.Cleanup(func() { testStdin = nil })
 	checkCases(t, a, []cliCase{{[]string{"secret", "set", "db"}, 2, "stdin is a terminal"}})
 	withSecretStdin(t, []byte(strings.Repeat("a", limit+1)))
 	checkCases(t, a, []cliCase{{[]string{"secret", "set", "db"}, 2, "64 KiB"}})
@@ -189,11 +189,11 @@ func TestSecretListAndRemove(t *testing.T) {
 	if status := a.get("/v1/secrets/api-token", "team-a", nil); status != 200 {
 		t.Errorf("GET /v1/secrets/api-token in team-a after secret rm db: %d, want 200", status)
 	}
-	if code, _, errOut := a.hearth("secret", "rm", "api-token"); code != 1 || !strings.Contains(errOut, "secret_not_found") || !strings.Contains(errOut, `"team-b"`) {
+	if code, _, errOut := a.hearth("secret", "rm", "api-token"); code != 3 || !strings.Contains(errOut, "secret_not_found") || !strings.Contains(errOut, `"team-b"`) {
 		t.Errorf("secret rm of a secret of another namespace: %d %q", code, errOut)
 	}
 	t.Setenv("HEARTH_NAMESPACE", "")
-	if code, _, errOut := a.hearth("secret", "rm", "nope"); code != 1 || !strings.Contains(errOut, "secret_not_found") {
+	if code, _, errOut := a.hearth("secret", "rm", "nope"); code != 3 || !strings.Contains(errOut, "secret_not_found") {
 		t.Errorf("secret rm of an unknown name: %d %q", code, errOut)
 	}
 }

@@ -56,9 +56,9 @@ func TestTriggerCLI(t *testing.T) {
 		{[]string{"trigger", "add", "hello"}, 2, "--nats SUBJECT or --cron"},
 		{[]string{"trigger", "add", "hello", "--cron", "61 * * * *"}, 1, "invalid_spec"},
 		{[]string{"trigger", "add", "hello", "--nats", "hearth.secret"}, 1, "invalid_spec"},
-		{[]string{"trigger", "rm", "hello", "9"}, 1, "trigger_not_found"},
+		{[]string{"trigger", "rm", "hello", "9"}, 3, "trigger_not_found"},
 		{[]string{"trigger", "rm", "hello", "x"}, 2, "trigger number"},
-		{[]string{"trigger", "ls", "nope"}, 1, "function_not_found"},
+		{[]string{"trigger", "ls", "nope"}, 3, "function_not_found"},
 		{[]string{"trigger"}, 2, "hearth trigger add"},
 	} {
 		code, _, errOut := hearth(tt.args...)

@@ -11,31 +11,54 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/hearthfn/hearth/sdk/client"
 )
 
-// runUp deploys the functions of a hearth.yaml, like `faas-cli up` or
+// newUpCmd deploys the functions of a hearth.yaml, like `faas-cli up` or
 // `spin deploy`: every function is checked first (the manifest, the module
 // files, then a dry run on the gateway), and only when all pass is each
 // deployed, as a new version, in the manifest's order.
-func runUp(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("up", stderr, "[-f hearth.yaml] [NAME…] [flags]")
-	var cf clientFlags
-	cf.register(fs)
-	file := fs.String("f", "hearth.yaml", "the manifest")
-	dryRun := fs.Bool("dry-run", false, "check every function, deploy none")
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		return err
+func newUpCmd(a *app) *cobra.Command {
+	var (
+		cf     clientFlags
+		file   string
+		dryRun bool
+	)
+	cmd := &cobra.Command{
+		Use:   "up [-f hearth.yaml] [NAME…]",
+		Short: "Deploy every function of a manifest (hearth.yaml)",
+		Long: `Up deploys the functions of a manifest, all of them or those named. Each is
+checked first (the manifest, the module files, then a dry run on the
+gateway); only when all pass is each deployed, as a new version, in the
+manifest's order. docs/registry.md describes the manifest.`,
+		Example: `  hearth up
+  hearth up -f deploy/hearth.yaml greet
+  hearth up --dry-run`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cf.progress = true
+			return runUp(cmd.Context(), &cf, file, dryRun, args, a.stdout)
+		},
 	}
-	data, err := os.ReadFile(*file)
+	clientCmd(a, cmd, &cf, false)
+	fs := cmd.Flags()
+	fs.StringVarP(&file, "file", "f", "hearth.yaml", "the manifest")
+	fs.BoolVar(&dryRun, "dry-run", false, "check every function, deploy none")
+	fs.SetNormalizeFunc(renamedFlags(map[string]string{"f": "file"}))
+	_ = cmd.MarkFlagFilename("file", "yaml", "yml")
+	return cmd
+}
+
+func runUp(ctx context.Context, cf *clientFlags, file string, dryRun bool, pos []string, stdout io.Writer) error {
+	data, err := os.ReadFile(file)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
-			return fmt.Errorf("no manifest at %s; write a hearth.yaml (docs/registry.md) or pass -f FILE", *file)
+			return fmt.Errorf("no manifest at %s; write a hearth.yaml (docs/registry.md) or pass -f FILE", file)
 		}
 		return fmt.Errorf("read manifest: %w", err)
 	}
-	m, err := readManifest(data, *file, filepath.Dir(*file))
+	m, err := readManifest(data, file, filepath.Dir(file))
 	if err != nil {
 		return err
 	}
@@ -56,7 +79,10 @@ func runUp(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return fmt.Errorf("%s:%d: function %s: read module: %w", m.path, f.line, f.Name, err)
 		}
-		cl := cf.client()
+		cl, err := cf.client()
+		if err != nil {
+			return err
+		}
 		ns := m.namespaceOf(f)
 		if ns != "" {
 			cl.Namespace = ns
@@ -79,7 +105,7 @@ func runUp(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(problems) > 0 {
 		return fmt.Errorf("nothing was deployed:\n%s", strings.Join(problems, "\n"))
 	}
-	if *dryRun {
+	if dryRun {
 		for _, j := range jobs {
 			fmt.Fprintf(stdout, "ok %s\n", qualified(j.ns, j.fn.Name))
 		}

@@ -1,41 +1,59 @@
 package main
 
 import (
-	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"maps"
 	"slices"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/hearthfn/hearth/sdk/client"
 )
 
-// runVersions lists the versions of a function.
-func runVersions(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("versions", stderr, "NAME [flags]")
-	var cf clientFlags
-	cf.register(fs)
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		return err
+func newVersionsCmd(a *app) *cobra.Command {
+	var (
+		cf clientFlags
+		of outputFlags
+	)
+	cmd := &cobra.Command{
+		Use:   "versions NAME",
+		Short: "List the versions of a function",
+		Example: `  hearth versions hello
+  hearth versions hello -o yaml`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return usagef("want one function NAME, e.g. `hearth versions hello`")
+			}
+			if err := of.validate(); err != nil {
+				return err
+			}
+			cl, err := cf.client()
+			if err != nil {
+				return err
+			}
+			versions, err := cl.Versions(cmd.Context(), args[0])
+			if err != nil {
+				return cf.explain(err)
+			}
+			if versions == nil {
+				versions = []client.Version{}
+			}
+			return of.print(a.stdout, struct {
+				Versions []client.Version `json:"versions"`
+			}{versions}, func(w io.Writer) error { return printVersions(w, versions) })
+		},
 	}
-	if len(pos) != 1 {
-		return usagef("want one function NAME, e.g. `hearth versions hello`")
-	}
-	versions, err := cf.client().Versions(ctx, pos[0])
-	if err != nil {
-		return cf.explain(err)
-	}
-	return printVersions(stdout, versions)
+	clientCmd(a, cmd, &cf, true)
+	of.register(cmd)
+	return cmd
 }
 
 func printVersions(w io.Writer, versions []client.Version) error {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	tw := newTable(w)
 	fmt.Fprintln(tw, "VERSION\tABI\tDIGEST\tSIZE\tCREATED\tALIASES")
 	for _, v := range versions {
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", v.Version, v.ABI, shortDigest(v.Digest), humanBytes(v.Size),
@@ -44,51 +62,111 @@ func printVersions(w io.Writer, versions []client.Version) error {
 	return tw.Flush()
 }
 
-// runAlias sets, removes and lists aliases.
-func runAlias(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("alias", stderr, "set NAME ALIAS VERSION[=WEIGHT] [VERSION=WEIGHT…] | rm NAME ALIAS | ls NAME [flags]")
+const aliasHint = "want `alias set NAME ALIAS VERSION` (or VERSION=WEIGHT … for a split adding up to 100), `alias rm NAME ALIAS` or `alias ls NAME`"
+
+// newAliasCmd sets, removes and lists aliases.
+func newAliasCmd(a *app) *cobra.Command {
 	var cf clientFlags
-	cf.register(fs)
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		return err
+	cmd := group(&cobra.Command{
+		Use:   "alias",
+		Short: "Point an alias at a version of a function, or split calls between versions",
+		Long: `An alias names a version of a function (NAME:ALIAS), or splits its calls
+between versions by weight (a canary). "latest" is implicit and moves with
+every deploy.`,
+		Example: `  hearth alias set greet prod 3
+  hearth alias set greet canary 3=90 4=10
+  hearth alias ls greet
+  hearth alias rm greet canary`,
+	}, aliasHint)
+	cf.app = a
+	cf.register(cmd.PersistentFlags())
+
+	set := &cobra.Command{
+		Use:   "set NAME ALIAS VERSION[=WEIGHT] [VERSION=WEIGHT…]",
+		Short: "Point an alias at a version, or split calls between versions",
+		Example: `  hearth alias set greet prod 3
+  hearth alias set greet canary 3=90 4=10`,
+		ValidArgsFunction: completeFunctions(&cf, 0),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) < 3 {
+				return usageError{aliasHint}
+			}
+			name, alias := args[0], args[1]
+			version, weights, err := parseTargets(args[2:])
+			if err != nil {
+				return err
+			}
+			cl, err := cf.client()
+			if err != nil {
+				return err
+			}
+			var al *client.Alias
+			if weights == nil {
+				al, err = cl.SetAlias(cmd.Context(), name, alias, version)
+			} else {
+				al, err = cl.SetAliasWeights(cmd.Context(), name, alias, weights)
+			}
+			if err != nil {
+				return cf.explain(err)
+			}
+			fmt.Fprintf(a.stdout, "%s:%s → %s\n", name, alias, aliasTarget(*al))
+			return nil
+		},
 	}
-	sub := ""
-	if len(pos) > 0 {
-		sub = pos[0]
+	rm := &cobra.Command{
+		Use:               "rm NAME ALIAS",
+		Aliases:           []string{"remove"},
+		Short:             "Remove an alias",
+		Example:           `  hearth alias rm greet canary`,
+		ValidArgsFunction: completeFunctions(&cf, 0),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 2 {
+				return usageError{aliasHint}
+			}
+			cl, err := cf.client()
+			if err != nil {
+				return err
+			}
+			if err := cl.DeleteAlias(cmd.Context(), args[0], args[1]); err != nil {
+				return cf.explain(err)
+			}
+			fmt.Fprintf(a.stdout, "removed alias %s of %s\n", args[1], args[0])
+			return nil
+		},
 	}
-	switch {
-	case sub == "set" && len(pos) >= 4:
-		name, alias := pos[1], pos[2]
-		version, weights, err := parseTargets(pos[3:])
-		if err != nil {
-			return err
-		}
-		var a *client.Alias
-		if weights == nil {
-			a, err = cf.client().SetAlias(ctx, name, alias, version)
-		} else {
-			a, err = cf.client().SetAliasWeights(ctx, name, alias, weights)
-		}
-		if err != nil {
-			return cf.explain(err)
-		}
-		fmt.Fprintf(stdout, "%s:%s → %s\n", name, alias, aliasTarget(*a))
-		return nil
-	case sub == "rm" && len(pos) == 3:
-		if err := cf.client().DeleteAlias(ctx, pos[1], pos[2]); err != nil {
-			return cf.explain(err)
-		}
-		fmt.Fprintf(stdout, "removed alias %s of %s\n", pos[2], pos[1])
-		return nil
-	case sub == "ls" && len(pos) == 2:
-		aliases, err := cf.client().Aliases(ctx, pos[1])
-		if err != nil {
-			return cf.explain(err)
-		}
-		return printAliases(stdout, aliases)
+	var of outputFlags
+	ls := &cobra.Command{
+		Use:               "ls NAME",
+		Aliases:           []string{"list"},
+		Short:             "List the aliases of a function",
+		Example:           `  hearth alias ls greet`,
+		ValidArgsFunction: completeFunctions(&cf, 0),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return usageError{aliasHint}
+			}
+			if err := of.validate(); err != nil {
+				return err
+			}
+			cl, err := cf.client()
+			if err != nil {
+				return err
+			}
+			aliases, err := cl.Aliases(cmd.Context(), args[0])
+			if err != nil {
+				return cf.explain(err)
+			}
+			if aliases == nil {
+				aliases = []client.Alias{}
+			}
+			return of.print(a.stdout, struct {
+				Aliases []client.Alias `json:"aliases"`
+			}{aliases}, func(w io.Writer) error { return printAliases(w, aliases) })
+		},
 	}
-	return usagef("want `alias set NAME ALIAS VERSION` (or VERSION=WEIGHT … for a split adding up to 100), `alias rm NAME ALIAS` or `alias ls NAME`")
+	of.register(ls)
+	cmd.AddCommand(set, rm, ls)
+	return cmd
 }
 
 // parseTargets reads the targets of `alias set`: a lone VERSION, or
@@ -130,7 +208,7 @@ func aliasTarget(a client.Alias) string {
 }
 
 func printAliases(w io.Writer, aliases []client.Alias) error {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	tw := newTable(w)
 	fmt.Fprintln(tw, "ALIAS\tVERSION\tUPDATED")
 	for _, a := range aliases {
 		name := a.Name
@@ -142,29 +220,43 @@ func printAliases(w io.Writer, aliases []client.Alias) error {
 	return tw.Flush()
 }
 
-// runInspect prints a function: its current spec, versions and aliases.
-func runInspect(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("inspect", stderr, "NAME [--json] [flags]")
-	var cf clientFlags
-	cf.register(fs)
-	asJSON := fs.Bool("json", false, "print the API's JSON")
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		return err
+// newInspectCmd prints a function: its current spec, versions and aliases.
+func newInspectCmd(a *app) *cobra.Command {
+	var (
+		cf clientFlags
+		of outputFlags
+	)
+	cmd := &cobra.Command{
+		Use:   "inspect NAME",
+		Short: "Show a function: its spec, versions and aliases",
+		Example: `  hearth inspect hello
+  hearth inspect hello -o json`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return usagef("want one function NAME, e.g. `hearth inspect hello`")
+			}
+			if err := of.validate(); err != nil {
+				return err
+			}
+			cl, err := cf.client()
+			if err != nil {
+				return err
+			}
+			fn, err := cl.Get(cmd.Context(), args[0])
+			if err != nil {
+				return cf.explain(err)
+			}
+			return of.print(a.stdout, fn, func(w io.Writer) error { return printFunction(w, fn) })
+		},
 	}
-	if len(pos) != 1 {
-		return usagef("want one function NAME, e.g. `hearth inspect hello`")
-	}
-	fn, err := cf.client().Get(ctx, pos[0])
-	if err != nil {
-		return cf.explain(err)
-	}
-	if *asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(fn)
-	}
-	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	clientCmd(a, cmd, &cf, true)
+	of.register(cmd)
+	return cmd
+}
+
+// printFunction is the table of inspect.
+func printFunction(w io.Writer, fn *client.Function) error {
+	tw := newTable(w)
 	fmt.Fprintf(tw, "name:\t%s\n", fn.Name)
 	fmt.Fprintf(tw, "namespace:\t%s\n", fn.Namespace)
 	fmt.Fprintf(tw, "latest:\tversion %d (%s, %s)\n", fn.Version, fn.ABI, fn.Digest)
@@ -174,19 +266,19 @@ func runInspect(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	if fn.Spec != nil {
-		fmt.Fprintf(stdout, "\nspec (version %d):\n", fn.Version)
-		printSpec(stdout, *fn.Spec)
+		fmt.Fprintf(w, "\nspec (version %d):\n", fn.Version)
+		printSpec(w, *fn.Spec)
 	}
-	fmt.Fprintln(stdout, "\nversions:")
-	if err := printVersions(stdout, fn.Versions); err != nil {
+	fmt.Fprintln(w, "\nversions:")
+	if err := printVersions(w, fn.Versions); err != nil {
 		return err
 	}
-	fmt.Fprintln(stdout, "\naliases:")
-	return printAliases(stdout, fn.Aliases)
+	fmt.Fprintln(w, "\naliases:")
+	return printAliases(w, fn.Aliases)
 }
 
 func printSpec(w io.Writer, s client.Spec) {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	tw := newTable(w)
 	line := func(k, format string, args ...any) {
 		fmt.Fprintf(tw, "  %s:\t"+format+"\n", append([]any{k}, args...)...)
 	}

@@ -310,7 +310,7 @@ func helpFlags(t testing.TB, role string) (flags map[string]bool, text string) {
 		t.Fatalf("hearth %s -h: %v\n%s", role, err, out)
 	}
 	flags = map[string]bool{}
-	re := regexp.MustCompile(`(?m)^  -([A-Za-z0-9][A-Za-z0-9-]*)(?: (\S+))?`)
+	re := regexp.MustCompile(`(?m)^ +(?:-[A-Za-z0-9], )?--([A-Za-z0-9][A-Za-z0-9-]*)(?: (\S+))?`)
 	for _, m := range re.FindAllStringSubmatch(string(out), -1) {
 		flags[m[1]] = m[2] != ""
 	}
