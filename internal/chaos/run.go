@@ -196,12 +196,20 @@ func phase(ctx context.Context, cl *Cluster, c *client, cb *callbacks, cfg Confi
 		}()
 	}
 	var f *faulter
+	var recovered error
 	if faults {
 		f = &faulter{cl: cl, cfg: cfg, t0: began, log: cfg.Log}
+		f.done.Add(2) // the runner killer and the sequence of the others
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			f.run(ctx, load)
+			f.wait()
+			// Recovery, under the load still running: from the end of the
+			// last fault until every gateway is ready and lists every live
+			// runner, and a sync call succeeds.
+			recovered = poll(ctx, cfg.RecoveryTimeout.D(), func() error { return healthy(ctx, cl, c) })
+			r.RecoveryS = time.Since(f.lastEnd()).Seconds()
 		}()
 	}
 	subs := asyncLoad(ctx, c, name, cfg.Invocations, cfg.AsyncRate, cb.URL(), cfg.SubmitPatience.D())
@@ -209,34 +217,15 @@ func phase(ctx context.Context, cl *Cluster, c *client, cb *callbacks, cfg Confi
 	cfg.Log.Info("load sent", "phase", name, "seconds", r.LoadS)
 	if f != nil {
 		f.wait()
-		r.Timeline = f.events()
-		// Recovery: from the end of the last fault until every gateway is
-		// ready, lists every live runner, and a sync call succeeds.
-		err := poll(ctx, cfg.RecoveryTimeout.D(), func() error {
-			if err := cl.Healthy(ctx); err != nil {
-				return err
-			}
-			if err := cl.WaitRunners(ctx, len(cl.LiveRunners()), 0); err != nil {
-				return err
-			}
-			resp, gw, err := c.do(ctx, http.MethodPost, "/v1/functions/"+Reverse+"/invoke", http.Header{"Content-Type": {"text/plain"}}, []byte("recovered"))
-			if err != nil {
-				return err
-			}
-			if resp.status != http.StatusOK {
-				return fmt.Errorf("%s: %d", gw, resp.status)
-			}
-			return nil
-		})
-		if err != nil {
-			stopSync()
-			wg.Wait()
-			return nil, fmt.Errorf("the cluster did not recover: %w", err)
-		}
-		r.RecoveryS = time.Since(f.lastEnd()).Seconds()
 	}
 	stopSync()
 	wg.Wait()
+	if f != nil {
+		r.Timeline = f.events()
+		if recovered != nil {
+			return nil, fmt.Errorf("the cluster did not recover: %w", recovered)
+		}
+	}
 	if sst != nil {
 		r.SyncOK, r.SyncErrors, r.SyncBad, r.SyncExamples = sst.ok, sst.errors, sst.bad, sst.examples
 	}
@@ -251,6 +240,25 @@ func phase(ctx context.Context, cl *Cluster, c *client, cb *callbacks, cfg Confi
 	cfg.Log.Info("phase checked", "phase", name, "accepted", r.Accepted, "completed", r.Completed, "lost", r.Lost,
 		"wrong", r.WrongResult, "duplicates", r.Duplicates, "dead", r.DeadLettered, "sync_ok", r.SyncOK)
 	return r, nil
+}
+
+// healthy reports nil when every part runs, every gateway is ready and
+// lists every live runner, and a sync call succeeds.
+func healthy(ctx context.Context, cl *Cluster, c *client) error {
+	if err := cl.Healthy(ctx); err != nil {
+		return err
+	}
+	if err := cl.WaitRunners(ctx, len(cl.LiveRunners()), 0); err != nil {
+		return err
+	}
+	resp, gw, err := c.do(ctx, http.MethodPost, "/v1/functions/"+Reverse+"/invoke", http.Header{"Content-Type": {"text/plain"}}, []byte("recovered"))
+	if err != nil {
+		return err
+	}
+	if resp.status != http.StatusOK || string(resp.body) != Expected("recovered") {
+		return fmt.Errorf("%s: %d %s", gw, resp.status, resp.body)
+	}
+	return nil
 }
 
 // faulter makes the faults of a phase and keeps their timeline.
@@ -305,7 +313,6 @@ func (f *faulter) until(ctx context.Context, at time.Duration) bool {
 // again after NATSDown, gateway 1 stopped with SIGTERM and started again,
 // MinIO stopped with SIGSTOP for MinIOPause.
 func (f *faulter) run(ctx context.Context, load time.Duration) {
-	f.done.Add(2)
 	go func() {
 		defer f.done.Done()
 		every := f.cfg.RunnerKillEvery.D()
