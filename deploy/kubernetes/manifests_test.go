@@ -21,6 +21,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hearthfn/hearth/internal/jsopen"
+
 	"github.com/nats-io/nats-server/v2/server"
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
@@ -653,6 +655,16 @@ func checkGateway(t *testing.T, in *install) {
 	}
 	probe("readiness", c.ReadinessProbe, "/readyz")
 	probe("liveness", c.LivenessProbe, "/healthz")
+	probe("startup", c.StartupProbe, "/healthz")
+	// The first start on a new NATS cluster: every store retries opening
+	// for up to jsopen.Timeout while the cluster elects its leaders, and two
+	// gateways starting in step took ~35 s here; liveness must not restart
+	// a gateway meanwhile.
+	if p := c.StartupProbe; p != nil {
+		if budget := time.Duration(p.PeriodSeconds*p.FailureThreshold) * time.Second; budget < 2*jsopen.Timeout {
+			t.Errorf("the startup probe allows %s, less than twice jsopen.Timeout (%s)", budget, jsopen.Timeout)
+		}
+	}
 
 	drain := shutdownTimeout(t)
 	var preStop time.Duration

@@ -291,9 +291,10 @@ echo "NATS (3 nodes, JetStream) and MinIO are ready"
 
 conn=(--nats "$nats_url" --s3-endpoint "$s3_url" --s3-bucket hearth
 	--s3-access-key-file "$data/s3-access-key" --s3-secret-key-file "$data/s3-secret-key")
-# The gateways start one after another: two gateways creating the same R3
-# stream at the same moment on a new cluster can both time out (nats-server
-# 2.15.2 answers neither request) and exit.
+# The gateways start one after another because it is faster: two gateways
+# creating the same R3 stream at the same moment on a new cluster both wait
+# out a 5 s attempt per store (nats-server 2.15.2 answers neither request;
+# each store retries, internal/jsopen), about 35 s in all.
 declare -a gw_url
 for g in $(seq 1 "$gateways"); do
 	freeport
