@@ -27,7 +27,7 @@ func TestDevHealthAndMetrics(t *testing.T) {
 	for _, series := range []string{
 		`hearth_invocations_total{code="200",cold="true",function="hello",namespace="default"} 1`,
 		`hearth_cold_starts_total{function="hello",namespace="default"} 1`,
-		`hearth_invocation_duration_seconds_count{function="hello",namespace="default"} 1`,
+		`hearth_invocation_duration_seconds_count{code="200",function="hello",namespace="default"} 1`,
 		"hearth_records_dropped_total 0",
 		"hearth_async_duplicates_total 0",
 		"hearth_autoscaler_runners_wanted 0", // listed without --autoscale too

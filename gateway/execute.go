@@ -70,11 +70,15 @@ func (g *Gateway) Execute(ctx context.Context, inv *invocation.Invocation, class
 		skipLocal bool // the local runner refused an unplaced call
 	)
 	for attempt := 1; ; attempt++ {
+		placing := time.Now()
 		d, release, perr := g.place(ctx, inv, class, excluded)
+		out.Waited += time.Since(placing)
 		if perr != nil {
+			g.metrics.placed(failedReason(perr))
 			out.Err = g.placementError(perr, timeout)
 			return out
 		}
+		g.metrics.placed(d.Reason)
 		if d.Reason != "" {
 			out.Placed = d.String()
 		}
@@ -89,12 +93,14 @@ func (g *Gateway) Execute(ctx context.Context, inv *invocation.Invocation, class
 		}
 		if takeElsewhere(err) && attempt < maxAttempts {
 			if d.Runner != nil {
+				g.metrics.failovers.Inc()
 				g.sched.Table().MarkDead(d.Runner.ID)
 				excluded = append(excluded, d.Runner.ID)
 				g.log.Warn("runner did not take the call; trying another", "runner", d.Runner.ID, "invocation", inv.Req.InvocationID)
 				continue
 			}
 			if isLocal { // not placed yet, and the local runner is not taking work: any runner NATS reaches
+				g.metrics.failovers.Inc()
 				skipLocal = true
 				continue
 			}
@@ -145,6 +151,15 @@ func (g *Gateway) clientFor(r *scheduler.Runner, skipLocal bool) (runnerClient, 
 // or draining) may go to another runner.
 func takeElsewhere(err error) bool {
 	return errors.Is(err, nats.ErrNoResponders) || errors.Is(err, wire.ErrNotTaking)
+}
+
+// failedReason is how hearth_scheduler_decisions_total counts a
+// placement that failed with err.
+func failedReason(err error) string {
+	if errors.Is(err, scheduler.ErrOverloaded) {
+		return reasonOverloaded
+	}
+	return reasonNoRunners
 }
 
 // placementError maps a failed placement to an API error.

@@ -15,6 +15,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nuid"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/hearthfn/hearth/gateway/async"
 	"github.com/hearthfn/hearth/gateway/audit"
@@ -147,6 +148,10 @@ type Deps struct {
 	// Local, when set, is a runner in this process: calls placed on it
 	// skip NATS (unless Config.NoLocal).
 	Local transport.Runner
+	// Metrics, when set, gathers the process's other series, served on
+	// /metrics beside the gateway's: NATS, S3 and a local runner's
+	// (internal/stack). Their names must differ from the gateway's.
+	Metrics prometheus.Gatherer
 }
 
 // service is a part of the gateway that runs in the background.
@@ -209,13 +214,14 @@ func New(ctx context.Context, cfg Config, deps Deps) (_ *Gateway, err error) {
 		registry: deps.Registry,
 		store:    deps.Storage,
 		log:      log.With("component", "gateway"),
-		metrics:  newMetrics(),
+		metrics:  newMetrics(deps.Metrics),
 		sched: scheduler.New(scheduler.NewTable(cfg.HeartbeatInterval), scheduler.Config{
 			Strategy: strategy, QueueWait: cfg.QueueWait,
 		}),
 		id: nuid.Next(),
 	}
 	g.sched.Table().SetGateway(g.id)
+	g.metrics.own.MustRegister(newSchedulerCollector(g.sched))
 	g.nats = transport.NewNATS(deps.NATS, deps.Storage, cfg.InlineLimit, g.log)
 	if deps.Local != nil && !cfg.NoLocal {
 		g.local = &transport.Local{R: deps.Local}
@@ -283,7 +289,7 @@ func (g *Gateway) open(ctx context.Context, deps Deps) error {
 		AckWait: cfg.AckWait, CallbackAttempts: cfg.CallbackAttempts, Replicas: cfg.Replicas,
 	}, async.Deps{
 		JS: js, Store: g.store, Records: g.records, Outputs: g.outputs, Functions: g.registry, Executor: g,
-		InlineLimit: g.nats.InlineLimit, Metrics: async.NewMetrics(g.metrics.registry), Log: g.log,
+		InlineLimit: g.nats.InlineLimit, Metrics: async.NewMetrics(g.metrics.own), Log: g.log,
 	})
 	if err != nil {
 		return err
@@ -301,7 +307,7 @@ func (g *Gateway) open(ctx context.Context, deps Deps) error {
 		g.services = append(g.services, m)
 	}
 
-	leaderMetrics := autoscaler.NewLeaderMetrics(g.metrics.registry)
+	leaderMetrics := autoscaler.NewLeaderMetrics(g.metrics.own)
 	if cfg.Autoscale != "" {
 		g.leader, err = autoscaler.StartLeader(ctx, autoscaler.LeaderConfig{
 			Policy: cfg.Autoscale, Tick: cfg.AutoscaleTick, MinRunners: cfg.MinRunners, MaxRunners: cfg.MaxRunners, Replicas: cfg.Replicas,

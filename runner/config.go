@@ -31,6 +31,13 @@ type Config struct {
 	// compiled before its first call runs, instead of starting on wazero's
 	// interpreter while it compiles (see Engine).
 	NoTieredStart bool
+	// MetricsListen, when set, is the address (host:port; port 0 picks a
+	// free one) where the runner role serves its Prometheus series on
+	// /metrics (internal/stack starts that listener, as it does the
+	// gateway's Listen): the runner's, the process's NATS and S3 series,
+	// and Go's. "" serves none; a runner that shares a process with a
+	// gateway is on the gateway's /metrics as well.
+	MetricsListen string
 }
 
 func (c Config) withDefaults() Config {

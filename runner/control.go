@@ -39,13 +39,18 @@ func (r *Runner) control(cmd wire.Control) wire.ControlReply {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
 		n, err := r.engine.Prewarm(ctx, cmd.Request, max(cmd.Instances, 1))
+		if n > 0 {
+			r.metrics.prewarmed.WithLabelValues(cmd.Request.Namespace, cmd.Request.Function).Add(float64(n))
+		}
 		if err != nil {
 			return wire.ControlReply{Changed: n, Error: err.Error()}
 		}
 		return wire.ControlReply{Changed: n}
 	case wire.OpRetire:
 		k := poolKey{namespace: cmd.Request.Namespace, function: cmd.Request.Function, version: cmd.Request.Version}
-		return wire.ControlReply{Changed: r.engine.Retire(k, cmd.Instances)}
+		n := r.engine.Retire(k, cmd.Instances)
+		r.metrics.retiredInstances(retireAutoscaler, n)
+		return wire.ControlReply{Changed: n}
 	}
 	return wire.ControlReply{Error: fmt.Sprintf("unknown control op %q", cmd.Op)}
 }

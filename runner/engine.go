@@ -778,3 +778,37 @@ func (e *Engine) Retire(k poolKey, keep int) int {
 	}
 	return p.retire(time.Now().Add(time.Hour), keep) // every idle instance is "old enough"
 }
+
+// functionInstances are the instances of one function, all its versions.
+type functionInstances struct {
+	namespace, function string
+	idle, busy          int
+}
+
+// instances reports the reactor instances of each function with a pool,
+// sorted by namespace and function.
+func (e *Engine) instances() []functionInstances {
+	byFn := map[fnKey]*functionInstances{}
+	for _, p := range e.poolList() {
+		idle, busy, _ := p.counts()
+		k := fnKey{p.key.namespace, p.key.function}
+		fi := byFn[k]
+		if fi == nil {
+			fi = &functionInstances{namespace: k.namespace, function: k.function}
+			byFn[k] = fi
+		}
+		fi.idle += idle
+		fi.busy += busy
+	}
+	out := make([]functionInstances, 0, len(byFn))
+	for _, fi := range byFn {
+		out = append(out, *fi)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].namespace != out[j].namespace {
+			return out[i].namespace < out[j].namespace
+		}
+		return out[i].function < out[j].function
+	})
+	return out
+}

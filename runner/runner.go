@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/tetratelabs/wazero"
 
 	"github.com/hearthfn/hearth/internal/wire"
@@ -17,11 +18,12 @@ import (
 
 // Runner serves invocations from NATS and reports itself in heartbeats.
 type Runner struct {
-	cfg    Config
-	nc     *nats.Conn
-	store  Store
-	engine *Engine
-	log    *slog.Logger
+	cfg     Config
+	nc      *nats.Conn
+	store   Store
+	engine  *Engine
+	log     *slog.Logger
+	metrics *metrics
 
 	sem  chan struct{}
 	work chan *nats.Msg // to idle workers
@@ -83,6 +85,7 @@ func New(cfg Config, nc *nats.Conn, store Store, log *slog.Logger) (*Runner, err
 	if ownCache {
 		r.ownedCache = cache
 	}
+	r.metrics = newMetrics(r)
 	r.engine.SetTieredStart(!cfg.NoTieredStart)
 	r.engine.log = r.log
 	if cfg.CacheDir != "" {
@@ -93,6 +96,10 @@ func New(cfg Config, nc *nats.Conn, store Store, log *slog.Logger) (*Runner, err
 
 // ID is the runner's id.
 func (r *Runner) ID() string { return r.cfg.ID }
+
+// Metrics gathers the runner's series (hearth_runner_*, docs/metrics.md),
+// a registry of its own: the process's Go and NATS series are not in it.
+func (r *Runner) Metrics() prometheus.Gatherer { return r.metrics.registry }
 
 // Start subscribes to invocations and starts heartbeats and the retirement
 // of idle instances. Work runs until Stop.
@@ -224,6 +231,7 @@ func (r *Runner) run(ctx context.Context, req *wire.Request, body []byte, inline
 		}
 	}
 	res := r.engine.Run(ctx, req, body, r.cfg.OutputLimit)
+	r.metrics.count(req, &res)
 	resp := &wire.Response{
 		Error:      res.Err,
 		Stderr:     res.Stderr,
@@ -260,6 +268,7 @@ func (r *Runner) reply(msg *nats.Msg, resp *wire.Response, output []byte) {
 		err = r.nc.PublishMsg(out)
 	}
 	if err != nil {
+		r.metrics.natsErrors.WithLabelValues("reply").Inc()
 		r.log.Error("reply failed", "error", err)
 	}
 }
@@ -320,6 +329,7 @@ func (r *Runner) publishHeartbeat(hb wire.Heartbeat) {
 		err = r.nc.Publish(wire.HeartbeatPrefix+r.cfg.ID, data)
 	}
 	if err != nil {
+		r.metrics.natsErrors.WithLabelValues("heartbeat").Inc()
 		r.log.Warn("heartbeat not sent", "error", err)
 	}
 }
@@ -349,6 +359,7 @@ func (r *Runner) retireLoop(ctx context.Context) {
 			return
 		case <-tick.C:
 			if n := r.engine.RetireIdle(r.cfg.IdleTTL, 0); n > 0 {
+				r.metrics.retiredInstances(retireIdle, n)
 				r.log.Debug("retired idle instances", "count", n)
 			}
 		}

@@ -211,6 +211,9 @@ func (d *dispatcher) handle(msg jetstream.Msg) settlement {
 	// counted.
 	attempt := rec.Attempts + 1
 	now := time.Now().UTC()
+	if attempt == 1 {
+		q.Metrics.wait.WithLabelValues(req.Namespace, req.Function).Observe(now.Sub(m.QueuedAt).Seconds())
+	}
 	rec.Status, rec.Attempts, rec.StartedAt, rec.NextTry = records.StatusRunning, attempt, &now, nil
 	rec.Timings = records.Timings{QueuedMs: invocation.Ms(now.Sub(m.QueuedAt))}
 	if err := d.persist(ctx, q.cfg.FinishRetry, func(ctx context.Context) error { return q.Records.Put(ctx, rec) }, nil); err != nil {
@@ -257,6 +260,7 @@ func (d *dispatcher) handle(msg jetstream.Msg) settlement {
 		rec.Attempts--
 		rec.Status, rec.NextTry = records.StatusQueued, &next
 		d.putOnce(ctx, rec)
+		q.Metrics.retries.WithLabelValues(req.Namespace, req.Function, retryNoCapacity).Inc()
 		return settlement{how: settleNak, delay: delay}
 	}
 	if attempt < maxAttempts && retryable(out.Err) {
@@ -264,6 +268,7 @@ func (d *dispatcher) handle(msg jetstream.Msg) settlement {
 		next := time.Now().UTC().Add(delay)
 		rec.Status, rec.NextTry = records.StatusQueued, &next
 		d.putOnce(ctx, rec)
+		q.Metrics.retries.WithLabelValues(req.Namespace, req.Function, retryFailed).Inc()
 		q.Log.Info("async attempt failed; retrying", "invocation", req.InvocationID, "attempt", attempt, "retry_in", delay, "error", out.Err.Message)
 		return settlement{how: settleNak, delay: delay}
 	}
@@ -332,6 +337,7 @@ func (d *dispatcher) finish(ctx context.Context, dl delivery, rec *records.Recor
 	}
 	q.Metrics.finished.WithLabelValues(rec.Namespace, rec.Function, rec.Status).Inc()
 	if rec.Status == records.StatusDead {
+		q.Metrics.deadLetters.WithLabelValues(rec.Namespace, rec.Function).Inc()
 		q.Log.Warn("async invocation dead-lettered", "invocation", id, "attempts", rec.Attempts, "error", errorText(rec))
 	}
 	return acked

@@ -121,6 +121,7 @@ func (q *Queue) Replay(ctx context.Context, id string, allow func(namespace stri
 	if _, err := q.Enqueue(ctx, inv, m.Mode, m.CallbackURL, id+"-replay-"+nuid.Next()); err != nil {
 		return err
 	}
+	q.Metrics.replays.WithLabelValues(inv.Namespace, inv.Function).Inc()
 	if err := q.dlq.DeleteMsg(ctx, raw.Sequence); err != nil {
 		q.Log.Warn("replayed dead letter not removed from the DLQ", "invocation", id, "error", err)
 	}

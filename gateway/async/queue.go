@@ -173,6 +173,9 @@ func Open(ctx context.Context, cfg Config, deps Deps) (*Queue, error) {
 			return nil, fmt.Errorf("gateway: stream %s: %w", st.cfg.Name, err)
 		}
 	}
+	if deps.Metrics != nil {
+		deps.Metrics.streams.queue.Store(q)
+	}
 	return q, nil
 }
 

@@ -216,6 +216,7 @@ func (a *Leader) tick(ctx context.Context, endOfMinute bool) {
 	if !a.lead(ctx) {
 		return
 	}
+	a.metrics.leader.Set(1)
 	a.mu.Lock()
 	incoming := a.incoming
 	a.incoming = newDemand()
@@ -235,14 +236,25 @@ func (a *Leader) tick(ctx context.Context, endOfMinute bool) {
 	m := a.metrics
 	for _, d := range ctrl.Tick(ctx) {
 		if d.Err != nil {
+			op := wire.OpPrewarm
+			if !d.Warm {
+				op = wire.OpRetire
+			}
+			m.commandErrors.WithLabelValues(op).Inc()
 			a.deps.Log.Debug("autoscaler command failed", "function", d.Function.Name, "warm", d.Warm, "error", d.Err)
 		}
 	}
 	for _, mi := range ctrl.LastMinute() {
 		ns, fn := mi.Function.Namespace, mi.Function.Name
 		m.actual.WithLabelValues(ns, fn).Set(float64(mi.Count))
-		if mi.Count > 0 && mi.Forecast {
+		m.touch(ns, fn)
+		switch {
+		case mi.Count > 0 && mi.Forecast:
 			m.coldAvoided.WithLabelValues(ns, fn).Inc()
+		case mi.Count > 0:
+			m.forecastMissed.WithLabelValues(ns, fn).Inc()
+		case mi.Forecast:
+			m.forecastIdle.WithLabelValues(ns, fn).Inc()
 		}
 	}
 	for _, d := range ctrl.Decisions() {
@@ -271,6 +283,9 @@ func (a *Leader) react(ctx context.Context, inflight map[string]int) {
 	for k, kpa := range a.kpa {
 		kpa.Observe(now, float64(inflight[k]))
 		want, panicking := kpa.Desired(now)
+		ns, fn, _ := strings.Cut(k, "/")
+		a.metrics.concurrency.WithLabelValues(ns, fn).Set(float64(inflight[k]))
+		a.metrics.desired.WithLabelValues(ns, fn).Set(float64(want))
 		if want == 0 {
 			delete(a.kpa, k)
 			continue
@@ -278,7 +293,6 @@ func (a *Leader) react(ctx context.Context, inflight map[string]int) {
 		if want < 2 {
 			continue // the forecast keeps one
 		}
-		ns, fn, _ := strings.Cut(k, "/")
 		f, err := a.deps.Functions.Lookup(ctx, ns, fn)
 		if err != nil {
 			continue
@@ -292,6 +306,7 @@ func (a *Leader) react(ctx context.Context, inflight map[string]int) {
 			continue
 		}
 		if err := a.command(ctx, d.Runner.ID, ReasonReactive, wire.Control{Op: wire.OpPrewarm, Request: req, Instances: want}); err != nil {
+			a.metrics.commandErrors.WithLabelValues(wire.OpPrewarm).Inc()
 			a.deps.Log.Debug("reactive prewarm failed", "function", fn, "instances", want, "panic", panicking, "error", err)
 		}
 	}
@@ -306,6 +321,7 @@ func (a *Leader) lead(ctx context.Context) bool {
 			return true
 		}
 		a.leaseRev = 0
+		a.metrics.lostLease()
 		a.leading.Store(false)
 		a.deps.Log.Info("autoscaler lease lost")
 	}
@@ -452,8 +468,13 @@ func (a *Leader) command(ctx context.Context, runnerID, reason string, cmd wire.
 	if reply.Error != "" {
 		return errors.New(reply.Error)
 	}
-	if cmd.Op == wire.OpPrewarm && reply.Changed > 0 {
-		a.metrics.prewarms.WithLabelValues(cmd.Request.Namespace, cmd.Request.Function).Add(float64(reply.Changed))
+	if reply.Changed > 0 {
+		switch cmd.Op {
+		case wire.OpPrewarm:
+			a.metrics.prewarms.WithLabelValues(cmd.Request.Namespace, cmd.Request.Function).Add(float64(reply.Changed))
+		case wire.OpRetire:
+			a.metrics.retires.WithLabelValues(cmd.Request.Namespace, cmd.Request.Function).Add(float64(reply.Changed))
+		}
 	}
 	return nil
 }

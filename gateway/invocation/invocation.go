@@ -25,6 +25,9 @@ type Outcome struct {
 	Err    *apierr.Error  // nil on success
 	Status int            // HTTP status of the outcome
 	Total  time.Duration  // from Start to the answer
+	// Waited is the time spent waiting for a runner with capacity (the
+	// scheduler's queue), in all of the execution's placements.
+	Waited time.Duration
 }
 
 // Cold reports whether the call started a new instance.

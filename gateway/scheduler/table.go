@@ -93,6 +93,10 @@ type Table struct {
 	warmIdx map[string]map[*Runner]struct{}
 
 	gateway string // this gateway's id in its calls (SetGateway)
+
+	// Runners removed as dead: by Sweep (missed heartbeats) and by
+	// MarkDead (refused a call).
+	missed, refused atomic.Uint64
 }
 
 // NewTable makes an empty table for runners that beat every interval.
@@ -201,19 +205,32 @@ func (t *Table) Sweep(now time.Time) []string {
 	}
 	t.mu.Unlock()
 	for _, id := range dead {
-		t.remove(id)
+		if t.remove(id) {
+			t.missed.Add(1)
+		}
 	}
 	return dead
 }
 
 // MarkDead removes a runner that did not answer.
-func (t *Table) MarkDead(id string) { t.remove(id) }
+func (t *Table) MarkDead(id string) {
+	if t.remove(id) {
+		t.refused.Add(1)
+	}
+}
 
-// remove drops a runner and fails the calls in flight on it (Dead closes).
-func (t *Table) remove(id string) {
-	if r := t.removeQuietly(id); r != nil {
+// Lost counts the runners removed as dead since the table was made: for
+// missing their heartbeats (Sweep) and for refusing a call (MarkDead).
+func (t *Table) Lost() (missed, refused uint64) { return t.missed.Load(), t.refused.Load() }
+
+// remove drops a runner and fails the calls in flight on it (Dead closes);
+// it reports whether the runner was in the table.
+func (t *Table) remove(id string) bool {
+	r := t.removeQuietly(id)
+	if r != nil {
 		r.kill()
 	}
+	return r != nil
 }
 
 // removeQuietly drops a runner from placement and returns it.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
@@ -23,12 +24,15 @@ type Config struct {
 	Bucket    string // default "hearth"
 	Secure    bool   // use TLS; implied by an https:// endpoint
 	Region    string // default "us-east-1"
+	// Metrics, when set, counts the store's requests and failures.
+	Metrics *Metrics
 }
 
 // Store reads and writes objects in one bucket.
 type Store struct {
-	client *minio.Client
-	bucket string
+	client  *minio.Client
+	bucket  string
+	metrics *Metrics // nil: not counted
 }
 
 // New connects to the endpoint. It does no I/O; call EnsureBucket to check
@@ -60,14 +64,15 @@ func New(cfg Config) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("objstore: %w", err)
 	}
-	return &Store{client: client, bucket: cfg.Bucket}, nil
+	return &Store{client: client, bucket: cfg.Bucket, metrics: cfg.Metrics}, nil
 }
 
 // Bucket is the bucket the store uses.
 func (s *Store) Bucket() string { return s.bucket }
 
 // EnsureBucket creates the bucket if it does not exist yet.
-func (s *Store) EnsureBucket(ctx context.Context) error {
+func (s *Store) EnsureBucket(ctx context.Context) (err error) {
+	defer s.metrics.observe(opBucket, time.Now(), &err)
 	ok, err := s.client.BucketExists(ctx, s.bucket)
 	if err != nil {
 		return fmt.Errorf("objstore: check bucket %q: %w", s.bucket, err)
@@ -86,7 +91,8 @@ func (s *Store) EnsureBucket(ctx context.Context) error {
 }
 
 // Ping checks that the store answers and the bucket exists.
-func (s *Store) Ping(ctx context.Context) error {
+func (s *Store) Ping(ctx context.Context) (err error) {
+	defer s.metrics.observe(opBucket, time.Now(), &err)
 	ok, err := s.client.BucketExists(ctx, s.bucket)
 	if err != nil {
 		return fmt.Errorf("objstore: %w", err)
@@ -98,8 +104,9 @@ func (s *Store) Ping(ctx context.Context) error {
 }
 
 // Put stores data under key.
-func (s *Store) Put(ctx context.Context, key string, data []byte, contentType string) error {
-	_, err := s.client.PutObject(ctx, s.bucket, key, bytes.NewReader(data), int64(len(data)),
+func (s *Store) Put(ctx context.Context, key string, data []byte, contentType string) (err error) {
+	defer s.metrics.observe(opPut, time.Now(), &err)
+	_, err = s.client.PutObject(ctx, s.bucket, key, bytes.NewReader(data), int64(len(data)),
 		minio.PutObjectOptions{ContentType: contentType})
 	if err != nil {
 		return fmt.Errorf("objstore: put %s: %w", key, err)
@@ -108,7 +115,8 @@ func (s *Store) Put(ctx context.Context, key string, data []byte, contentType st
 }
 
 // Get reads the whole object stored under key.
-func (s *Store) Get(ctx context.Context, key string) ([]byte, error) {
+func (s *Store) Get(ctx context.Context, key string) (_ []byte, err error) {
+	defer s.metrics.observe(opGet, time.Now(), &err)
 	obj, err := s.client.GetObject(ctx, s.bucket, key, minio.GetObjectOptions{})
 	if err != nil {
 		return nil, s.wrap("get", key, err)
@@ -123,7 +131,8 @@ func (s *Store) Get(ctx context.Context, key string) ([]byte, error) {
 
 // Open streams the object stored under key; the caller closes it. A
 // missing object is ErrNotFound from Open itself, not from the first Read.
-func (s *Store) Open(ctx context.Context, key string) (io.ReadCloser, error) {
+func (s *Store) Open(ctx context.Context, key string) (_ io.ReadCloser, err error) {
+	defer s.metrics.observe(opGet, time.Now(), &err)
 	obj, err := s.client.GetObject(ctx, s.bucket, key, minio.GetObjectOptions{})
 	if err != nil {
 		return nil, s.wrap("get", key, err)
@@ -138,18 +147,24 @@ func (s *Store) Open(ctx context.Context, key string) (io.ReadCloser, error) {
 
 // Exists reports whether an object is stored under key.
 func (s *Store) Exists(ctx context.Context, key string) (bool, error) {
+	start := time.Now()
 	_, err := s.client.StatObject(ctx, s.bucket, key, minio.StatObjectOptions{})
+	if err != nil {
+		err = s.wrap("stat", key, err)
+	}
+	s.metrics.observe(opStat, start, &err)
 	if err == nil {
 		return true, nil
 	}
-	if err = s.wrap("stat", key, err); errors.Is(err, ErrNotFound) {
+	if errors.Is(err, ErrNotFound) {
 		return false, nil
 	}
 	return false, err
 }
 
 // Delete removes the object under key; removing a missing object is not an error.
-func (s *Store) Delete(ctx context.Context, key string) error {
+func (s *Store) Delete(ctx context.Context, key string) (err error) {
+	defer s.metrics.observe(opDelete, time.Now(), &err)
 	if err := s.client.RemoveObject(ctx, s.bucket, key, minio.RemoveObjectOptions{}); err != nil {
 		return s.wrap("delete", key, err)
 	}
@@ -169,7 +184,8 @@ func ModuleKey(digestHex string) string {
 }
 
 // List returns the keys of every object whose key begins with prefix.
-func (s *Store) List(ctx context.Context, prefix string) ([]string, error) {
+func (s *Store) List(ctx context.Context, prefix string) (_ []string, err error) {
+	defer s.metrics.observe(opList, time.Now(), &err)
 	var keys []string
 	for obj := range s.client.ListObjects(ctx, s.bucket, minio.ListObjectsOptions{Prefix: prefix, Recursive: true}) {
 		if obj.Err != nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/tetratelabs/wazero"
 
 	"github.com/hearthfn/hearth/functions"
@@ -44,7 +45,17 @@ type Stack struct {
 	GatewayURL string          // http://host:port once the gateway listens
 	AdminKey   string          // the bootstrap admin key, with auth on
 	ServeErr   chan error      // the gateway's Serve result
-	closers    []func(context.Context) error
+	// Metrics holds the process's platform series, NATS and S3
+	// (docs/metrics.md), served by every role beside its own; made by
+	// Connect.
+	Metrics *prometheus.Registry
+	// RunnerMetricsURL is http://host:port/metrics of the runner's
+	// metrics listener, once it listens (runner.Config.MetricsListen).
+	RunnerMetricsURL string
+
+	s3Metrics   *objstore.Metrics
+	natsMetrics *natsMetrics
+	closers     []func(context.Context) error
 }
 
 // New returns an empty stack that logs to log.
@@ -82,16 +93,20 @@ func (s *Stack) Connect(ctx context.Context, cfg Conn, name string) error {
 	if err != nil {
 		return err
 	}
+	s.platformMetrics()
+	m := s.natsMetrics
 	nc, err := nats.Connect(cfg.NATSURL, append(authOpts,
 		nats.Name(name),
 		nats.MaxReconnects(-1),
 		nats.ReconnectWait(250*time.Millisecond),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			m.disconnects.Inc()
 			if err != nil {
 				s.Log.Warn("NATS disconnected", "error", err)
 			}
 		}),
 		nats.ReconnectHandler(func(nc *nats.Conn) {
+			m.reconnects.Inc()
 			s.Log.Info("NATS reconnected", "url", natsauth.RedactURL(nc.ConnectedUrl()))
 		}),
 		nats.ErrorHandler(func(_ *nats.Conn, sub *nats.Subscription, err error) {
@@ -99,6 +114,7 @@ func (s *Stack) Connect(ctx context.Context, cfg Conn, name string) error {
 			if sub != nil {
 				subject = sub.Subject
 			}
+			m.asyncError(err)
 			s.Log.Warn("NATS error", "subject", subject, "error", err)
 		}),
 	)...)
@@ -110,6 +126,7 @@ func (s *Stack) Connect(ctx context.Context, cfg Conn, name string) error {
 		return fmt.Errorf("connect to NATS at %s: %w (is nats-server running? pass --nats)", url, err)
 	}
 	s.NC, s.Conn = nc, cfg
+	registerConnected(s.Metrics, nc)
 	s.OnClose(func(context.Context) error {
 		if err := nc.Drain(); err != nil {
 			nc.Close()
@@ -117,7 +134,9 @@ func (s *Stack) Connect(ctx context.Context, cfg Conn, name string) error {
 		return nil
 	})
 
-	store, err := objstore.New(cfg.S3)
+	s3 := cfg.S3
+	s3.Metrics = s.s3Metrics
+	store, err := objstore.New(s3)
 	if err != nil {
 		return err
 	}
@@ -191,9 +210,12 @@ func (s *Stack) StartExtraGateway(ctx context.Context, cfg gateway.Config) (stri
 // stack. It closes ln when it fails.
 func (s *Stack) serveGateway(ctx context.Context, cfg gateway.Config, nc *nats.Conn, ln net.Listener, served chan error) (*gateway.Gateway, error) {
 	deps := gateway.Deps{NATS: nc, Registry: s.Registry, Storage: s.Store, Log: s.Log, Scaler: s.Scaler}
+	more := prometheus.Gatherers{s.platformMetrics()}
 	if s.Runner != nil {
 		deps.Local = s.Runner
+		more = append(more, s.Runner.Metrics())
 	}
+	deps.Metrics = more
 	gw, err := gateway.New(ctx, cfg, deps)
 	if err != nil {
 		ln.Close()
@@ -210,11 +232,22 @@ func (s *Stack) serveGateway(ctx context.Context, cfg gateway.Config, nc *nats.C
 	return gw, nil
 }
 
-// startRunner starts a runner that takes work from NATS.
+// StartRunner starts a runner that takes work from NATS and, with
+// cfg.MetricsListen, serves its metrics there (with the process's
+// platform, Go and process series), until the runner has stopped.
 func (s *Stack) StartRunner(cfg runner.Config) error {
 	r, err := runner.New(cfg, s.NC, s.Store, s.Log)
 	if err != nil {
 		return err
+	}
+	if cfg.MetricsListen != "" {
+		// Registered before the runner's stop, so it closes after it: a
+		// draining runner can still be watched.
+		url, err := s.serveMetrics(cfg.MetricsListen, prometheus.Gatherers{r.Metrics(), s.platformMetrics(), processCollectors()})
+		if err != nil {
+			return err
+		}
+		s.RunnerMetricsURL = url
 	}
 	if err := r.Start(); err != nil {
 		return err
