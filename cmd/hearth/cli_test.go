@@ -218,6 +218,8 @@ func TestLegacyFlags(t *testing.T) {
 		{[]string{"inspect", "hello", "-gateway", s.GatewayURL, "-json"}, `"name": "hello"`},
 		{[]string{"ls", "-gateway", s.GatewayURL, "-namespace", "default"}, "hello"},
 		{[]string{"invocations", "hello", "-gateway", s.GatewayURL, "-limit", "5"}, "ID"},
+		{[]string{"invoke", "hello", "--v", "-d", "old", "-gateway", s.GatewayURL}, "Hello, old!\n"}, // -v was named v
+		{[]string{"up", "--f", manifest, "-gateway", s.GatewayURL, "-dry-run"}, "ok greet\n"},        // -f was named f
 	} {
 		code, out, errOut := hearthCLI(c.args...)
 		if code != 0 || !strings.Contains(out, c.want) {
@@ -284,6 +286,27 @@ func TestExitCodes(t *testing.T) {
 		code, _, errOut := hearthCLI(args...)
 		if code != c.code || !strings.Contains(errOut, c.mention) {
 			t.Errorf("%s: hearth %q: exit %d, stderr %q; want %d mentioning %q", c.what, c.args, code, errOut, c.code, c.mention)
+		}
+	}
+}
+
+// TestPassthroughStatus: a passthrough call prints what the function
+// answered, and exits by the status the function chose (echo answers
+// with its input, CGI headers included).
+func TestPassthroughStatus(t *testing.T) {
+	isolateConfig(t)
+	s := stacktest.Dev(t, t.TempDir())
+	for _, c := range []struct {
+		status string
+		code   int
+	}{
+		{"201 Created", exitOK}, {"404 Not Found", exitNotFound}, {"418 Teapot", exitError},
+		{"500 Oops", exitFailed}, {"504 Late", exitTimeout},
+	} {
+		answer := "Status: " + c.status + "\r\nContent-Type: text/plain\r\n\r\nthe body"
+		code, out, errOut := hearthCLI("invoke", "echo", "--path", "/x", "-d", answer, "-v", "-g", s.GatewayURL)
+		if code != c.code || out != "the body" || !strings.Contains(errOut, "HTTP "+c.status[:4]) {
+			t.Errorf("echo answering %s: exit %d, stdout %q, stderr %q; want %d", c.status, code, out, errOut, c.code)
 		}
 	}
 }

@@ -67,8 +67,15 @@ type functionFailedError struct {
 func (e *functionFailedError) Error() string { return e.msg }
 
 func (e *functionFailedError) code() int {
-	if e.status != 0 {
-		return statusExitCode(e.status, e.errCode)
+	switch {
+	case e.status == http.StatusNotFound:
+		return exitNotFound
+	case e.status == http.StatusGatewayTimeout:
+		return exitTimeout
+	case e.status >= 500:
+		return exitFailed // the function's own error answer
+	case e.status != 0:
+		return exitError
 	}
 	if e.errCode == "timeout" {
 		return exitTimeout
