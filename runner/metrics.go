@@ -108,6 +108,7 @@ func newMetrics(r *Runner) *metrics {
 		&instancesCollector{r: r, desc: prometheus.NewDesc("hearth_runner_instances",
 			"Reactor instances of a function on this runner, by state: idle (warm, ready for a call) or busy.",
 			[]string{"namespace", "function", "state"}, labels)},
+		newIdleTimeCollector(r, labels), // idletime.go
 	)
 	return m
 }

@@ -43,6 +43,10 @@ type pool struct {
 	gen    uint64
 	idle   []*instance
 	busy   int
+	// idleNanos is the time idle instances were held, summed over them,
+	// up to idleAt (idletime.go); every change of idle is accounted first.
+	idleNanos int64
+	idleAt    time.Time
 }
 
 // instance is one live reactor instance.
@@ -71,6 +75,7 @@ type instance struct {
 // copies env.
 func (p *pool) take(compiled bool, env map[string]string) (*instance, uint64) {
 	p.mu.Lock()
+	p.accountIdleLocked(time.Now())
 	p.busy++
 	var inst *instance
 	var stale []*instance
@@ -95,6 +100,7 @@ func (p *pool) take(compiled bool, env map[string]string) (*instance, uint64) {
 // resetLocked makes env the pool's, in a new generation, and returns the
 // idle instances, now stale, for the caller to close outside the lock.
 func (p *pool) resetLocked(env map[string]string) []*instance {
+	p.accountIdleLocked(time.Now())
 	if p.envSet {
 		p.gen++
 	}
@@ -124,6 +130,7 @@ func (p *pool) put(inst *instance) {
 	inst.lastUsed = time.Now()
 	inst.log.set(nil)
 	p.mu.Lock()
+	p.accountIdleLocked(time.Now())
 	p.busy--
 	current := inst.gen == p.gen
 	if current {
@@ -156,6 +163,7 @@ func (p *pool) discard(inst *instance) {
 func (p *pool) addIdle(inst *instance) {
 	inst.lastUsed = time.Now()
 	p.mu.Lock()
+	p.accountIdleLocked(time.Now())
 	current := inst.gen == p.gen
 	if current {
 		p.idle = append(p.idle, inst)
@@ -170,6 +178,7 @@ func (p *pool) addIdle(inst *instance) {
 // least keep idle ones; it returns how many it closed.
 func (p *pool) retire(cutoff time.Time, keep int) int {
 	p.mu.Lock()
+	p.accountIdleLocked(time.Now())
 	var closing []*instance
 	kept := p.idle[:0]
 	// idle is ordered by last use, oldest first.
@@ -202,6 +211,7 @@ func (p *pool) counts() (idle, busy int, memory uint64) {
 // closeAll closes every idle instance.
 func (p *pool) closeAll(ctx context.Context) {
 	p.mu.Lock()
+	p.accountIdleLocked(time.Now())
 	idle := p.idle
 	p.idle = nil
 	p.mu.Unlock()
