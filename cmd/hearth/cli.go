@@ -17,8 +17,7 @@ import (
 // and the completion of a function NAME as its first argument when
 // completeName is set.
 func clientCmd(a *app, cmd *cobra.Command, cf *clientFlags, completeName bool) *cobra.Command {
-	cf.app = a
-	cf.register(cmd.Flags())
+	cf.attach(a, cmd, false)
 	if completeName {
 		cmd.ValidArgsFunction = completeFunctions(cf, 0)
 	}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"github.com/hearthfn/hearth/internal/cliconfig"
@@ -32,6 +33,18 @@ type clientFlags struct {
 	resolved bool
 	app      *app
 	progress bool // show the progress of large uploads on stderr
+}
+
+// attach gives cmd the flags, on its own or (persistent) on its
+// subcommands too.
+func (c *clientFlags) attach(a *app, cmd *cobra.Command, persistent bool) {
+	c.app = a
+	fs := cmd.Flags()
+	if persistent {
+		fs = cmd.PersistentFlags()
+	}
+	c.register(fs)
+	_ = cmd.RegisterFlagCompletionFunc("context", completeContexts)
 }
 
 func (c *clientFlags) register(fs *pflag.FlagSet) {
@@ -115,12 +128,7 @@ func loadContext(name string) (*cliconfig.Context, error) {
 	}
 	ctx := cfg.Context(name)
 	if ctx == nil && name != "" {
-		var unknown *cliconfig.UnknownContextError
-		err := cfg.Use(name)
-		if errors.As(err, &unknown) {
-			return nil, usageError{err.Error()}
-		}
-		return nil, err
+		return nil, usageError{(&cliconfig.UnknownContextError{Name: name, Known: cfg.Names()}).Error()}
 	}
 	return ctx, nil
 }

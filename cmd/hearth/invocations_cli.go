@@ -148,8 +148,7 @@ attempt. List them, and queue one again with fresh attempts.`,
   hearth dlq ls resize
   hearth dlq replay ID`,
 	}, dlqHint)
-	cf.app = a
-	cf.register(cmd.PersistentFlags())
+	cf.attach(a, cmd, true)
 	var of outputFlags
 	ls := &cobra.Command{
 		Use:               "ls [NAME]",

@@ -27,8 +27,7 @@ once, when it is created; the gateway keeps only its hash.`,
   hearth key ls
   hearth key rm ID`,
 	}, keyHint)
-	cf.app = a
-	cf.register(cmd.PersistentFlags())
+	cf.attach(a, cmd, true)
 
 	var (
 		scopes []string

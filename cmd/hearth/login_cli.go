@@ -37,7 +37,7 @@ func newLoginCmd(a *app) *cobra.Command {
 		Long: `Login reads an API key (--api-key, else stdin when it is a pipe or a file,
 else a prompt on the terminal that does not echo), checks it with a request
 that needs it (GET /v1/functions), and stores it with the gateway in a
-context of the config file (` + "~/.config/hearth/config.yaml" + `, mode 0600): the context
+context of the config file (~/.config/hearth/config.yaml, mode 0600): the context
 named by --context, else the current one, else "default". That context
 becomes the current one. A key the gateway refuses is not stored.`,
 		Example: `  hearth login --gateway https://hearth.example.com
@@ -72,11 +72,12 @@ becomes the current one. A key the gateway refuses is not stored.`,
 			defer cancel()
 			status, err := checkKey(ctx, cf.gateway, cf.namespace, key)
 			var apiErr *client.Error
+			answered := errors.As(err, &apiErr)
 			switch {
 			case err == nil:
-			case asAPIError(err, &apiErr) && apiErr.Status == http.StatusForbidden:
+			case answered && apiErr.Status == http.StatusForbidden:
 				fmt.Fprintf(a.stderr, "note: the key is valid, but may not list the functions of namespace %s (%s)\n", cf.ns(), apiErr.Message)
-			case asAPIError(err, &apiErr) && apiErr.Status == http.StatusUnauthorized:
+			case answered && apiErr.Status == http.StatusUnauthorized:
 				return &apiError{msg: fmt.Sprintf("the gateway at %s refused the key: %s: %s\nnothing was stored; check the key (hearth dev --auth writes its admin key to DATA/admin.key)", cf.gateway, apiErr.Code, apiErr.Message), err: apiErr}
 			default:
 				return fmt.Errorf("nothing was stored: %w", cf.explain(err))
@@ -103,8 +104,6 @@ becomes the current one. A key the gateway refuses is not stored.`,
 	clientCmd(a, cmd, &cf, false)
 	return cmd
 }
-
-func asAPIError(err error, target **client.Error) bool { return errors.As(err, target) }
 
 // readKey reads the key from stdin: the first line of a pipe or a file,
 // or typed at a prompt (not echoed) on a terminal.

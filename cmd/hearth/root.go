@@ -10,9 +10,10 @@ import (
 
 const rootLong = `hearth — WebAssembly functions that start in milliseconds.
 
-One binary: the server roles (dev, gateway, runner) and the CLI that deploys
-and calls functions on a gateway. Call a version of a function as NAME@3 and
-an alias as NAME:prod wherever a command takes a function NAME.
+One binary: the server roles (hearth dev, hearth gateway, hearth runner) and
+the CLI that deploys and calls functions on a gateway. Call a version of a
+function as NAME@3 and an alias as NAME:prod wherever a command takes a
+function NAME.
 
 The CLI finds its gateway, namespace and API key in its flags (-g, -n,
 --api-key), then the environment (HEARTH_GATEWAY, HEARTH_NAMESPACE,

@@ -27,8 +27,7 @@ name (hearth deploy --secret NAME): the function sees NAME upper-cased with
   hearth secret ls
   hearth secret rm db-password`,
 	}, secretHint)
-	cf.app = a
-	cf.register(cmd.PersistentFlags())
+	cf.attach(a, cmd, true)
 
 	var value, fromFile string
 	set := &cobra.Command{

@@ -26,8 +26,7 @@ version of the function with the same module.`,
   hearth trigger ls hello
   hearth trigger rm hello 1`,
 	}, triggerHint)
-	cf.app = a
-	cf.register(cmd.PersistentFlags())
+	cf.attach(a, cmd, true)
 
 	var (
 		subject, queue, schedule string

@@ -78,8 +78,7 @@ every deploy.`,
   hearth alias ls greet
   hearth alias rm greet canary`,
 	}, aliasHint)
-	cf.app = a
-	cf.register(cmd.PersistentFlags())
+	cf.attach(a, cmd, true)
 
 	set := &cobra.Command{
 		Use:   "set NAME ALIAS VERSION[=WEIGHT] [VERSION=WEIGHT…]",
