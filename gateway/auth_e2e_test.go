@@ -143,6 +143,11 @@ func TestAuthEveryRoute(t *testing.T) {
 		"GET /metrics":    {url: "/metrics", need: "cluster", ok: 200},
 		"GET /v1/runners": {url: "/v1/runners", need: "cluster", ok: 200},
 
+		// The console's page and assets hold no data: no key (decision 0012).
+		"GET /":              {url: "/", need: "none", ok: 200},
+		"GET /console/*":     {url: "/console/js/main.js", need: "none", ok: 200},
+		"GET /v1/autoscaler": {url: "/v1/autoscaler", need: "read", ok: 200},
+
 		"GET /v1/functions":                         {url: "/v1/functions", need: "read", ok: 200},
 		"GET /v1/functions/:name":                   {url: "/v1/functions/fn", need: "read", ok: 200},
 		"GET /v1/functions/:name/versions":          {url: "/v1/functions/fn/versions", need: "read", ok: 200},

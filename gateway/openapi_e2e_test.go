@@ -209,6 +209,7 @@ func TestOpenAPIResponses(t *testing.T) {
 		{"POST", "/v1/functions/nope/invoke", "", "abc", nil, 404},
 		{"GET", "/v1/functions/spec-fn/invocations", "", "", nil, 200},
 		{"GET", "/v1/runners", "", "", nil, 200},
+		{"GET", "/v1/autoscaler", "", "", nil, 200},
 		{"GET", "/v1/secrets", "", "", nil, 200},
 		{"GET", "/v1/keys", "", "", nil, 409},
 		{"GET", "/v1/audit", "", "", nil, 200},

@@ -13,6 +13,7 @@ import (
 	"github.com/hearthfn/hearth/gateway/async"
 	"github.com/hearthfn/hearth/gateway/audit"
 	"github.com/hearthfn/hearth/gateway/auth"
+	"github.com/hearthfn/hearth/gateway/autoscaler"
 	"github.com/hearthfn/hearth/gateway/records"
 	"github.com/hearthfn/hearth/gateway/scheduler"
 	"github.com/hearthfn/hearth/gateway/secrets"
@@ -61,6 +62,10 @@ func TestOpenAPISchemasMatchTypes(t *testing.T) {
 		{"DeadLetterList dead_letters []", async.DeadLetter{}},
 		{"RunnerList runners []", scheduler.Info{}},
 		{"RunnerList runners [] warm []", wire.WarmModule{}},
+		{"Autoscaler", autoscalerView{}},
+		{"Autoscaler minutes []", autoscaler.MinuteMark{}},
+		{"Autoscaler functions []", autoscaler.FunctionTimeline{}},
+		{"Autoscaler events []", autoscaler.Event{}},
 		{"Secret", secrets.Meta{}},
 		{"KeyRequest", auth.KeyRequest{}},
 		{"Key", auth.Key{}},

@@ -75,6 +75,7 @@ func (g *Gateway) routeTable() []route {
 		{"POST", "/v1/functions/:name/triggers", g.addTrigger, deployNS, audit.TriggerAdd},
 		{"DELETE", "/v1/functions/:name/triggers/:n", g.deleteTrigger, deployNS, audit.TriggerDelete},
 		{"GET", "/v1/runners", g.listRunners, readAll, ""},
+		{"GET", "/v1/autoscaler", g.getAutoscaler, readNS, ""}, // autoscaler_api.go
 
 		{"GET", "/v1/invocations/:id", g.getInvocation, recordsObj, ""},
 		{"GET", "/v1/invocations/:id/result", g.getResult, recordsObj, ""},
@@ -96,6 +97,12 @@ func (g *Gateway) routeTable() []route {
 		{anyMethod, "/fn/:name/*", g.passthrough, invokeNS, ""},
 
 		{"GET", "/v1/openapi.json", g.openAPIDocument, anyKey, ""}, // openapi.go
+
+		// The web console (console.go): its page and assets hold no data
+		// (every figure comes from the API, with the user's key), so they
+		// need none (decision 0012).
+		{"GET", "/", g.consoleIndex, open, ""},
+		{"GET", "/console/*", g.consoleAsset, open, ""},
 
 		// OpenFaaS compatibility (openfaas.go), under the rules of the
 		// routes they mirror; /function/ and /async-function/ take their

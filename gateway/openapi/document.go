@@ -119,7 +119,8 @@ func Document(routes []Route) ([]byte, error) {
 			{"name": "secrets", "description": "Encrypted values granted to functions by name."},
 			{"name": "keys", "description": "API keys (admin)."},
 			{"name": "audit", "description": "The log of every change (admin)."},
-			{"name": "operations", "description": "Health, readiness, metrics, runners and this document."},
+			{"name": "operations", "description": "Health, readiness, metrics, runners, the autoscaler and this document."},
+			{"name": "console", "description": "The web console's page and assets (docs/console.md)."},
 			{"name": "openfaas", "description": "Compatibility routes for OpenFaaS's faas-cli, connectors and scripts (docs/api.md, \"OpenFaaS compatibility\")."},
 		},
 		"paths": paths,
@@ -325,6 +326,7 @@ func headers() m {
 		"WWW-Authenticate":        h(`Bearer realm="hearth"`, s),
 		"X-Call-Id":               h("OpenFaaS's name for the invocation's id (the same as Hearth-Invocation-Id).", s),
 		"Allow":                   h("The methods the resource has.", s),
+		"Content-Security-Policy": h("The console's policy: the gateway's own scripts, styles and API only, no inline script, no framing.", s),
 	}
 }
 

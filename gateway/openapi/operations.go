@@ -128,6 +128,19 @@ func operations() map[string]operation {
 		"GET /metrics": {id: "metrics", tag: "operations", summary: "Prometheus metrics",
 			description: "The gateway's series (hearth_invocations_total{namespace,function,code,cold} and the others of docs/operations.md). They name the functions of every namespace: with auth on, a key bound to * is needed.",
 			responses:   m{"200": response("The Prometheus text exposition.", m{"text/plain": m{"schema": m{"type": "string"}}})}},
+		"GET /": {id: "console", tag: "console", summary: "The web console",
+			description: "The console's page (docs/console.md). It and its assets hold no data and need no key, even with auth on: the page calls the API with the key its user types in, kept in the browser's session storage.",
+			responses:   m{"200": response("The page.", m{"text/html": m{"schema": m{"type": "string"}}}, "Content-Security-Policy")}},
+		"GET /console/*": {id: "consoleAsset", tag: "console", summary: "A script, style sheet or image of the web console",
+			pathParams: map[string]pathParamDoc{"path": {m{"type": "string"}, "The asset's path, such as js/main.js."}},
+			responses: m{
+				"200": response("The asset.", m{
+					"text/javascript": m{"schema": m{"type": "string"}},
+					"text/css":        m{"schema": m{"type": "string"}},
+					"image/svg+xml":   m{"schema": m{"type": "string"}},
+				}, "Content-Security-Policy"),
+				"404": errResp("not_found: no such asset."),
+			}},
 		"GET /v1/openapi.json": {id: "getOpenAPI", tag: "operations", summary: "This document",
 			description: "The OpenAPI document of the whole API, made from the gateway's route table (docs/openapi.json is the same bytes). With auth on, any valid key may read it, whatever its scopes and namespace.",
 			responses:   m{"200": jsonResp("The document.", m{"type": "object"})}},
@@ -225,6 +238,10 @@ func operations() map[string]operation {
 			}},
 		"GET /v1/runners": {id: "listRunners", tag: "operations", summary: "The runner table",
 			responses: m{"200": jsonResp("Every runner the gateway hears from.", ref("RunnerList"))}},
+
+		"GET /v1/autoscaler": {id: "getAutoscaler", tag: "operations", summary: "The autoscaler's forecasts, demand, prewarms and retires",
+			description: "The namespace's functions in the autoscaler's last 120 minutes: the invocations of each minute against the forecast made for it, and the prewarms and retires it sent to runners. The gateway holding the autoscaler's lease answers from its memory; the others with what it published at the end of its last minute. With the autoscaler off, enabled is false.",
+			responses:   m{"200": jsonResp("The timeline.", ref("Autoscaler"))}},
 
 		"GET /v1/invocations/:id": {id: "getInvocation", tag: "invocations", summary: "An invocation's record", pathParams: invocationParam,
 			responses: m{"200": jsonResp("The record.", ref("Invocation")), "404": errResp("invocation_not_found (records are kept 24 h by default).")}},
