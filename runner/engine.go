@@ -652,7 +652,12 @@ func (e *Engine) Prewarm(ctx context.Context, req *wire.Request, n int) (int, er
 	defer entry.release(tier)
 	p := e.pool(&call{req: req})
 	env, gen := p.prewarmEnv(req.Env) // the env of the calls, secrets included
-	idle, _, _ := p.counts()
+	// The instances already idle count as used now: a prewarm says they
+	// are wanted, so IdleTTL runs from the last prewarm, not from their
+	// last call (the autoscaler prewarms every minute a function is
+	// forecast warm; without this, a runner retired them every IdleTTL
+	// and the function went cold until the next minute's prewarm).
+	idle := p.keepIdle(n)
 	started := 0
 	for ; idle+started < n; started++ {
 		inst, err := newInstance(ctx, tier, env, gen, req.Function)

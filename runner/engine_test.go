@@ -342,3 +342,32 @@ func TestSharedCompiledCacheBroken(t *testing.T) {
 		t.Fatalf("next runner: err %v interpreted %v downloads %d; want the replaced archive used", res.Err, res.Interpreted, next.shared.downloads.Load())
 	}
 }
+
+// TestPrewarmKeepsIdleInstancesWarm: a prewarm of instances already idle
+// restarts their idle time, so that a runner's IdleTTL does not retire an
+// instance the autoscaler asks for every minute.
+func TestPrewarmKeepsIdleInstancesWarm(t *testing.T) {
+	store := newStore(t)
+	e := newTestEngine(t, store)
+	f := fn{name: "r", digest: upload(t, store, testmodules.Reactor), abi: abi.Reactor}
+	if started, err := e.Prewarm(context.Background(), f.request("POST"), 2); err != nil || started != 2 {
+		t.Fatalf("Prewarm = %d, %v; want 2 started", started, err)
+	}
+	made := time.Now()
+	testutil.Eventually(t, 5*time.Second, func() error { // the clock moves on
+		if time.Since(made) < 50*time.Millisecond {
+			return errNotYet
+		}
+		return nil
+	})
+	if started, _ := e.Prewarm(context.Background(), f.request("POST"), 1); started != 0 {
+		t.Fatalf("Prewarm of 1 with 2 idle started %d", started)
+	}
+	// Idle for 50 ms since they were made, but one was prewarmed again now.
+	if closed := e.RetireIdle(40*time.Millisecond, 0); closed != 1 {
+		t.Fatalf("RetireIdle closed %d, want 1: the instance prewarmed again stays", closed)
+	}
+	if warm, _ := e.Warm(); len(warm) != 1 || warm[0].Idle != 1 {
+		t.Fatalf("after the retire: %+v", warm)
+	}
+}

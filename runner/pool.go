@@ -174,6 +174,19 @@ func (p *pool) addIdle(inst *instance) {
 	}
 }
 
+// keepIdle marks the n most recently used idle instances used now, so
+// that retire keeps them another idle period, and returns how many
+// instances are idle.
+func (p *pool) keepIdle(n int) int {
+	now := time.Now()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for i := max(len(p.idle)-n, 0); i < len(p.idle); i++ {
+		p.idle[i].lastUsed = now // idle stays ordered by last use
+	}
+	return len(p.idle)
+}
+
 // retire closes idle instances unused since before cutoff, keeping at
 // least keep idle ones; it returns how many it closed.
 func (p *pool) retire(cutoff time.Time, keep int) int {
