@@ -115,6 +115,9 @@ func StartLeader(ctx context.Context, cfg LeaderConfig, deps LeaderDeps) (*Leade
 	if err != nil || len(policies) != 1 {
 		return nil, fmt.Errorf("gateway: autoscale policy %q: use one of fixed-K, hybrid, predictive", cfg.Policy)
 	}
+	if cfg.Tick < MinTick {
+		return nil, fmt.Errorf("gateway: autoscale minute %v: it must be at least %v (the leader reports demand and acts once per minute)", cfg.Tick, MinTick)
+	}
 	if deps.Log == nil {
 		deps.Log = slog.Default()
 	}
@@ -137,6 +140,7 @@ func StartLeader(ctx context.Context, cfg LeaderConfig, deps LeaderDeps) (*Leade
 	}
 	a := &Leader{cfg: cfg, deps: deps, metrics: deps.Metrics, id: nuid.Next(), kv: kv, policy: policies[0],
 		local: map[string]int{}, inflight: map[string]int{}, incoming: newDemand(), kpa: map[string]*KPA{}, timeline: newTimeline()}
+	a.metrics.minuteSeconds.WithLabelValues(a.policy.Name()).Set(cfg.Tick.Seconds())
 	a.sub, err = deps.NATS.Subscribe(DemandSubject, a.onDemand)
 	if err != nil {
 		return nil, err
@@ -178,23 +182,66 @@ func (a *Leader) onDemand(m *nats.Msg) {
 	a.mu.Unlock()
 }
 
-// reactEvery is how often demand is reported and the reactive layer looks
-// at concurrency: at most every 2 s, even when the policy's minute is a
-// real minute.
-func (a *Leader) reactEvery() time.Duration { return min(a.cfg.Tick, 2*time.Second) }
+// MinTick is the shortest policy minute (LeaderConfig.Tick) a leader
+// accepts.
+const MinTick = 10 * time.Millisecond
+
+// MinuteStart is the start of the policy minute that t is in: minutes of
+// length tick begin at multiples of tick since the Unix epoch, on every
+// gateway alike, so that the minutes of a 1 min tick are the clock's and
+// a client (hearth replay) can put its calls in the minute it means.
+func MinuteStart(t time.Time, tick time.Duration) time.Time {
+	ns := t.UnixNano()
+	off := ns % int64(tick)
+	if off < 0 {
+		off += int64(tick)
+	}
+	return time.Unix(0, ns-off)
+}
+
+// reportsPerMinute is how many times per policy minute demand is reported
+// and the reactive layer looks at concurrency: at least every 2 s, even
+// when the policy's minute is a real minute, in equal parts of it.
+func (a *Leader) reportsPerMinute() int {
+	const most = 2 * time.Second
+	return max(int((a.cfg.Tick+most-1)/most), 1)
+}
+
+// reactEvery is the time between reports.
+func (a *Leader) reactEvery() time.Duration { return a.cfg.Tick / time.Duration(a.reportsPerMinute()) }
+
+// nextReport is the first report time after t: the k-th of
+// reportsPerMinute in its minute, the last one at the minute's end; end
+// says it is the end of a minute.
+func (a *Leader) nextReport(t time.Time) (at time.Time, end bool) {
+	start := MinuteStart(t, a.cfg.Tick)
+	per, every := a.reportsPerMinute(), a.reactEvery()
+	k := int(t.Sub(start)/every) + 1
+	if k >= per {
+		return start.Add(a.cfg.Tick), true
+	}
+	return start.Add(time.Duration(k) * every), false
+}
 
 func (a *Leader) run(ctx context.Context) {
 	defer close(a.done)
-	every := a.reactEvery()
-	perMinute := max(int(a.cfg.Tick/every), 1)
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for n := 1; ; n++ {
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	next, end := a.nextReport(time.Now())
+	for {
+		timer.Reset(time.Until(next))
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
-			a.tick(ctx, n%perMinute == 0)
+		case <-timer.C:
+		}
+		a.tick(ctx, end)
+		was := next
+		next, end = a.nextReport(time.Now())
+		if MinuteStart(next, a.cfg.Tick).Sub(MinuteStart(was, a.cfg.Tick)) > a.cfg.Tick {
+			// A tick outlasted a minute: the controller's minutes fall
+			// behind the clock's by the minutes skipped.
+			a.deps.Log.Warn("an autoscaler tick outlasted the policy's minute; minutes were skipped", "minute", a.cfg.Tick, "took", time.Since(was))
 		}
 	}
 }
@@ -264,6 +311,7 @@ func (a *Leader) tick(ctx context.Context, endOfMinute bool) {
 		}
 		m.forecast.WithLabelValues(d.Function.Namespace, d.Function.Name).Set(v)
 	}
+	m.minute.Set(float64(ctrl.Minute()))
 	a.saveHistory(ctx, ctrl)
 	a.timeline.closeMinute(ctrl.Minute()-1, time.Now().UTC(), ctrl.LastMinute(), ctrl.Decisions())
 	a.publishTimeline(ctx)
@@ -347,6 +395,7 @@ func (a *Leader) lead(ctx context.Context) bool {
 	a.mu.Unlock()
 	a.resumeTimeline(ctx)
 	a.leading.Store(true)
+	a.metrics.minute.Set(float64(ctrl.Minute()))
 	a.deps.Log.Info("this gateway runs the autoscaler", "policy", a.policy.Name())
 	return true
 }

@@ -20,6 +20,8 @@ type LeaderMetrics struct {
 	forecastIdle   *prometheus.CounterVec
 	desired        *prometheus.GaugeVec
 	concurrency    *prometheus.GaugeVec
+	minute         prometheus.Gauge
+	minuteSeconds  *prometheus.GaugeVec
 }
 
 // NewLeaderMetrics makes the series and registers them on reg (nil: not
@@ -75,13 +77,21 @@ func NewLeaderMetrics(reg prometheus.Registerer) *LeaderMetrics {
 			Name: "hearth_autoscaler_concurrency",
 			Help: "Calls of the function in flight on all gateways at the autoscaler's last report (the actual beside desired_instances).",
 		}, fn),
+		minute: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "hearth_autoscaler_minute",
+			Help: "The controller's minute in progress, counted from 1 when its history began (the t of the policy's Warm(t)); set by the leader, 0 elsewhere.",
+		}),
+		minuteSeconds: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "hearth_autoscaler_minute_seconds",
+			Help: "The length of the policy's minute (--autoscale-minute) on a gateway that takes part in autoscaling, labelled with its policy; minutes begin at multiples of it since the Unix epoch.",
+		}, []string{"policy"}),
 	}
 	for _, op := range []string{"prewarm", "retire"} {
 		m.commandErrors.WithLabelValues(op)
 	}
 	if reg != nil {
 		reg.MustRegister(m.prewarms, m.retires, m.commandErrors, m.runnersWanted, m.leader, m.forecast, m.actual,
-			m.coldAvoided, m.forecastMissed, m.forecastIdle, m.desired, m.concurrency)
+			m.coldAvoided, m.forecastMissed, m.forecastIdle, m.desired, m.concurrency, m.minute, m.minuteSeconds)
 	}
 	return m
 }
@@ -89,6 +99,7 @@ func NewLeaderMetrics(reg prometheus.Registerer) *LeaderMetrics {
 // lostLease clears what only the leader knows.
 func (m *LeaderMetrics) lostLease() {
 	m.leader.Set(0)
+	m.minute.Set(0)
 	m.forecast.Reset()
 	m.actual.Reset()
 	m.desired.Reset()
