@@ -61,6 +61,14 @@ func Replay(trace *Trace, policies []Policy) []Result {
 	return replayWindow(trace, policies, ScoreFrom, ScoreTo)
 }
 
+// ReplayWindow is Replay scoring the minutes from … to (1-based) instead
+// of ScoreFrom … ScoreTo. A function's Counts may be longer than Minutes:
+// each is driven over all of its minutes, as a live controller would be
+// on its own count of minutes.
+func ReplayWindow(trace *Trace, policies []Policy, from, to int) []Result {
+	return replayWindow(trace, policies, from, to)
+}
+
 // replayWindow is Replay scoring the minutes from … to. Each policy is
 // replayed in its own goroutine; the results do not depend on it.
 func replayWindow(trace *Trace, policies []Policy, from, to int) []Result {
@@ -100,6 +108,38 @@ type functionScore struct {
 	cold, invocations, wastedMinutes int
 }
 
+// Outcome is one function's outcome over a scored window, however it was
+// obtained: a replay, or calls made to a running platform.
+type Outcome struct {
+	Cold        int     // cold starts
+	Invocations int     // invocations
+	WastedMBMin float64 // warm MB-minutes without invocations
+}
+
+// Summarize scores outcomes by the benchmark's rules: percentiles of
+// cold starts as a share of invocations across the functions with any,
+// the totals, and WastedRel relative to ref (WastedMBMin of fixed-10 on
+// the same functions and minutes; see Result.WastedRel for ref 0).
+func Summarize(policy string, outcomes []Outcome, ref float64) Result {
+	r := Result{Policy: policy}
+	pcts := make([]float64, 0, len(outcomes))
+	for _, o := range outcomes {
+		r.ColdTotal += o.Cold
+		r.InvocationsTotal += o.Invocations
+		r.WastedMBMin += o.WastedMBMin
+		if o.Invocations > 0 {
+			pcts = append(pcts, 100*float64(o.Cold)/float64(o.Invocations))
+		}
+	}
+	slices.Sort(pcts)
+	r.Functions = len(pcts)
+	r.ColdP50 = nearestRank(pcts, 50)
+	r.ColdP75 = nearestRank(pcts, 75)
+	r.ColdP90 = nearestRank(pcts, 90)
+	r.WastedRel = relative(r.WastedMBMin, ref)
+	return r
+}
+
 // replayFunction drives one function's policy over the whole day and
 // counts the outcome in minutes from … to.
 func replayFunction(f *Function, fp FunctionPolicy, from, to int) functionScore {
@@ -124,23 +164,14 @@ func replayFunction(f *Function, fp FunctionPolicy, from, to int) functionScore 
 
 // score replays every function of the trace under p; WastedRel is left 0.
 func score(trace *Trace, p Policy, from, to int) Result {
-	r := Result{Policy: p.Name()}
-	pcts := make([]float64, 0, len(trace.Functions))
+	outcomes := make([]Outcome, len(trace.Functions))
 	for i := range trace.Functions {
 		f := &trace.Functions[i]
 		s := replayFunction(f, p.New(f.Info()), from, to)
-		r.ColdTotal += s.cold
-		r.InvocationsTotal += s.invocations
-		r.WastedMBMin += float64(s.wastedMinutes) * f.MemoryMB
-		if s.invocations > 0 {
-			pcts = append(pcts, 100*float64(s.cold)/float64(s.invocations))
-		}
+		outcomes[i] = Outcome{Cold: s.cold, Invocations: s.invocations, WastedMBMin: float64(s.wastedMinutes) * f.MemoryMB}
 	}
-	slices.Sort(pcts)
-	r.Functions = len(pcts)
-	r.ColdP50 = nearestRank(pcts, 50)
-	r.ColdP75 = nearestRank(pcts, 75)
-	r.ColdP90 = nearestRank(pcts, 90)
+	r := Summarize(p.Name(), outcomes, 0)
+	r.WastedRel = 0
 	return r
 }
 
