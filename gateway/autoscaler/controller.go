@@ -90,7 +90,7 @@ func (c *Controller) function(fn FunctionKey) *liveFunction {
 // Tick ends the current minute: each policy observes its count and decides
 // the next minute; a function that should be warm is prewarmed (every
 // minute, since a runner may have retired the instance meanwhile), one that
-// turned cold is retired.
+// turned cold, or had calls and is forecast cold, is retired.
 func (c *Controller) Tick(ctx context.Context) []Decision {
 	c.mu.Lock()
 	t := c.minute
@@ -103,9 +103,14 @@ func (c *Controller) Tick(ctx context.Context) []Decision {
 		if len(f.history) > Minutes {
 			f.history = f.history[len(f.history)-Minutes:]
 		}
+		called := f.count > 0
 		f.count = 0
 		warm := f.fp.Warm(t + 1)
-		if warm || f.warm {
+		// Retired: a function that turned cold, and one forecast cold
+		// after a minute with calls, whose calls started the instances
+		// the policy does not keep (a runner would hold them until its
+		// IdleTTL; the replay counts such a minute cold and unwasted).
+		if warm || f.warm || called {
 			decisions = append(decisions, Decision{Function: key, Minute: t + 1, Warm: warm})
 		}
 		f.warm = warm
