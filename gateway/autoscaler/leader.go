@@ -378,7 +378,7 @@ func (a *Leader) lead(ctx context.Context) bool {
 		return false
 	}
 	a.leaseRev = rev
-	ctrl := NewController(a.policy, a, nil)
+	ctrl := NewController(a.policy, a, a.functionInfo)
 	if entry, err := a.kv.Get(ctx, historyKey); err == nil {
 		var saved map[string][]int
 		if json.Unmarshal(entry.Value(), &saved) == nil {
@@ -398,6 +398,22 @@ func (a *Leader) lead(ctx context.Context) bool {
 	a.metrics.minute.Set(float64(ctrl.Minute()))
 	a.deps.Log.Info("this gateway runs the autoscaler", "policy", a.policy.Name())
 	return true
+}
+
+// functionInfo is what the policy knows of a function the controller
+// sees for the first time: the memory of its latest version (the
+// predictive policy prices an idle minute by it, as the replay does with a
+// trace's memory), DefaultMemoryMB if it cannot be found.
+func (a *Leader) functionInfo(fn FunctionKey) FunctionInfo {
+	info := FunctionInfo{MemoryMB: DefaultMemoryMB}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if f, err := a.deps.Functions.Lookup(ctx, fn.Namespace, fn.Name); err == nil && len(f.Versions) > 0 {
+		if mb := f.Latest().Spec.MemoryMB; mb > 0 {
+			info.MemoryMB = float64(mb)
+		}
+	}
+	return info
 }
 
 // scaleRunners asks the scaler for as many runners as the load needs at
