@@ -590,6 +590,7 @@ func (e *Engine) load(ctx context.Context, entry *moduleEntry, digest string, me
 		switch {
 		case r.err == nil:
 			entry.promote(&moduleTier{compiled: r.compiled, rt: rt})
+			e.tierUpPools(ctx, entry, digest, memoryMB) // tierup.go
 		case ctx.Err() == nil:
 			e.log.Warn("compiling in the background failed; the module stays on the interpreter", "digest", digest, "error", r.err)
 		}

@@ -50,6 +50,8 @@ func (e *Engine) runReactor(c *call) Result {
 		return res
 	case inst.interpreted && !c.entry.interpreted(): // the compiled tier is ready
 		p.discard(inst)
+		entry := c.entry
+		e.goBackground(func(ctx context.Context) { e.tierUp(ctx, p, entry, 1) }) // tierup.go
 	default:
 		p.put(inst)
 	}

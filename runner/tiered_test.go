@@ -72,11 +72,13 @@ func TestTieredStartReactorPool(t *testing.T) {
 	}
 	release()
 	waitCompiled(t, e, f)
-	// The interpreted instance is not reused: a compiled one starts fresh.
+	// The interpreted instance is not reused: when the compile finished, a
+	// compiled one took its place (tierup.go), so the next call is warm,
+	// on a fresh instance.
 	res := run(e, f, "count")
 	wantOK(t, res, "1")
-	if res.Interpreted || !res.Cold {
-		t.Fatalf("first call after the compile: interpreted=%v cold=%v; want a new compiled instance", res.Interpreted, res.Cold)
+	if res.Interpreted || res.Cold {
+		t.Fatalf("first call after the compile: interpreted=%v cold=%v; want the compiled instance made in its place, warm", res.Interpreted, res.Cold)
 	}
 	res = run(e, f, "count")
 	wantOK(t, res, "2")
@@ -220,4 +222,44 @@ func TestTieredStartCloseDuringCompile(t *testing.T) {
 	if res := run(e, f, "x"); res.Err == nil {
 		t.Fatal("a call after Close succeeded")
 	}
+}
+
+// A call that gives back an interpreter instance after the compile has
+// finished closes it and has tierUp make a compiled one in its place
+// (runReactor): the next call is warm.
+func TestTierUpReplacesAnInstanceGivenBack(t *testing.T) {
+	store := newStore(t)
+	e := newTestEngine(t, store)
+	f := fn{name: "r", digest: upload(t, store, testmodules.Reactor), abi: abi.Reactor}
+	wantOK(t, run(e, f, "count"), "1")
+	waitCompiled(t, e, f)
+	e.RetireIdle(0, 0) // as if the call had closed its interpreter instance
+	var p *pool
+	for _, q := range e.poolList() {
+		p = q
+	}
+	e.mu.Lock()
+	entry := e.modules[moduleKey{f.digest, limits.DefaultMemoryMB}]
+	e.mu.Unlock()
+	e.tierUp(context.Background(), p, entry, 1)
+	if idle, _ := poolCounts(e, f); idle != 1 {
+		t.Fatalf("%d idle instances after tierUp, want 1", idle)
+	}
+	res := run(e, f, "count")
+	wantOK(t, res, "1")
+	if res.Interpreted || res.Cold {
+		t.Fatalf("the next call: interpreted=%v cold=%v; want a warm compiled instance", res.Interpreted, res.Cold)
+	}
+}
+
+// poolCounts is the idle and busy instances of f's pool.
+func poolCounts(e *Engine, f fn) (idle, busy int) {
+	for _, p := range e.poolList() {
+		if p.key.function == f.name {
+			i, b, _ := p.counts()
+			idle += i
+			busy += b
+		}
+	}
+	return idle, busy
 }
