@@ -53,6 +53,9 @@ started with --auth.`,
   hearth dev --autoscale predictive --max-runners 4`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := validateAutoscaleMinute(cmd.Flags(), cfg.Gateway); err != nil {
+				return err
+			}
 			return runDev(cmd.Context(), cfg, lf, af, natsPublic, a.stdout, a.stderr)
 		},
 	}
@@ -63,6 +66,7 @@ started with --auth.`,
 	fs.StringVar(&cfg.S3Listen, "s3-listen", "127.0.0.1:0", "embedded S3 listen address (port 0 = random)")
 	fs.StringVar(&cfg.Gateway.Autoscale, "autoscale", "", "run the autoscaler with this keep-alive policy: predictive, hybrid or fixed-K (default off)")
 	fs.IntVar(&cfg.Gateway.MaxRunners, "max-runners", 2, "with --autoscale: the most runner processes (hearth runner) the autoscaler starts beside the built-in runner")
+	registerAutoscaleMinute(fs, &cfg.Gateway.AutoscaleTick)
 	fs.BoolVar(&natsPublic, "nats-listen-public", false, "allow --nats-listen on an address other than loopback (the embedded NATS has no credentials)")
 	af.registerDev(fs)
 	lf.register(fs)
@@ -157,6 +161,9 @@ or --secrets-key-file seals secrets and must be the same on every gateway.`,
   hearth gateway --autoscale predictive --provider kubernetes --k8s-deployment hearth-runner`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := validateAutoscaleMinute(cmd.Flags(), cfg); err != nil {
+				return err
+			}
 			var local *runner.Config
 			if withRunner {
 				local = &rcfg
@@ -178,6 +185,7 @@ or --secrets-key-file seals secrets and must be the same on every gateway.`,
 	fs.StringVar(&cfg.Autoscale, "autoscale", "", "take part in autoscaling with this keep-alive policy: predictive, hybrid or fixed-K (default off)")
 	fs.IntVar(&cfg.MinRunners, "min-runners", 0, "with --provider: the fewest runners the autoscaler keeps")
 	fs.IntVar(&cfg.MaxRunners, "max-runners", 0, "with --provider: the most runners the autoscaler asks for (0: no cap)")
+	registerAutoscaleMinute(fs, &cfg.AutoscaleTick)
 	pf.register(fs)
 	af.registerGateway(fs)
 	fs.BoolVar(&withRunner, "with-runner", false, "also run a runner in this process; calls placed on it skip NATS")
@@ -348,6 +356,27 @@ func (p *providerFlags) scaler(conn stack.Conn, log *slog.Logger) (autoscaler.Sc
 		return processRunners(conn.NATSURL, conn.NATSAuth, conn.S3, p.cacheDir, log), nil
 	}
 	return nil, nil
+}
+
+// registerAutoscaleMinute is --autoscale-minute, the length of the
+// autoscaler's minute (gateway.Config.AutoscaleTick).
+func registerAutoscaleMinute(fs *pflag.FlagSet, tick *time.Duration) {
+	fs.DurationVar(tick, "autoscale-minute", time.Minute, "with --autoscale: the length of the policy's minute; shorter to replay a trace in compressed time (hearth replay --minute 1s against --autoscale-minute 1s)")
+}
+
+// validateAutoscaleMinute refuses an --autoscale-minute that nothing would
+// use or that is too short for the leader to act in.
+func validateAutoscaleMinute(fs *pflag.FlagSet, cfg gateway.Config) error {
+	if !fs.Changed("autoscale-minute") {
+		return nil
+	}
+	if cfg.Autoscale == "" {
+		return usagef("--autoscale-minute needs --autoscale POLICY: it is the length of the autoscaler's minute")
+	}
+	if cfg.AutoscaleTick < autoscaler.MinTick {
+		return usagef("--autoscale-minute %v: it must be at least %v, e.g. 1s or 1m", cfg.AutoscaleTick, autoscaler.MinTick)
+	}
+	return nil
 }
 
 // adminKeyFile is where hearth dev --auth keeps its bootstrap admin key.
