@@ -130,21 +130,24 @@ func TestAutoscalerRoute(t *testing.T) {
 		t.Fatalf("autoscaler off: %+v", a)
 	}
 
-	tick := 100 * time.Millisecond
+	tick := 200 * time.Millisecond // the timeline's 120 minutes are 24 s
 	s := stacktest.DevWith(t, stack.DevConfig{
 		Gateway: gateway.Config{Autoscale: "predictive", AutoscaleTick: tick},
-		Runner:  runner.Config{IdleTTL: 2 * tick}, // the runner lets instances go; the autoscaler warms them again
+		Runner:  runner.Config{IdleTTL: 2 * tick},
 	})
-	calls := 0
-	testutil.Eventually(t, 20*time.Second, func() error {
-		if calls < 40 {
-			calls++
-			if resp, body := stacktest.Call(t, http.MethodPost, s.GatewayURL+"/v1/functions/reverse/invoke", "", []byte("ab")); resp.StatusCode != 200 {
-				return fmt.Errorf("invoke: %d %s", resp.StatusCode, body)
-			}
+	for i := 0; i < 10; i++ {
+		if resp, body := stacktest.Call(t, http.MethodPost, s.GatewayURL+"/v1/functions/reverse/invoke", "", []byte("ab")); resp.StatusCode != 200 {
+			t.Fatalf("invoke: %d %s", resp.StatusCode, body)
 		}
+	}
+	// A new version, not called, while reverse is forecast warm: the next
+	// minute's prewarm has to start an instance of it (a runner keeps the
+	// instances prewarms ask for, so a prewarm of a version already warm
+	// changes nothing, and a call would start one itself).
+	stacktest.MustDeploy(t, s.GatewayURL, "reverse", stacktest.ExampleWasm(t, "reverse"), `{"memory_mb":64}`)
+	testutil.Eventually(t, 20*time.Second, func() error {
 		a := getAutoscaler(t, s.GatewayURL+"/v1/autoscaler")
-		if !a.Enabled || !a.Leading || a.Policy != "predictive" || a.TickMs != 100 {
+		if !a.Enabled || !a.Leading || a.Policy != "predictive" || a.TickMs != 200 {
 			return fmt.Errorf("enabled %v leading %v policy %q tick %v", a.Enabled, a.Leading, a.Policy, a.TickMs)
 		}
 		var counted, warm int

@@ -203,13 +203,18 @@ func (tb *tab) fitsWidth(where string) {
 }
 
 // screenshot saves the full page as name.png in the screenshots
-// directory, and in docs/console/ with -update-docs.
-func (tb *tab) screenshot(name string) { tb.capture(name, chromedp.FullScreenshot(100)) } // 100: PNG
+// directory.
+func (tb *tab) screenshot(name string) { tb.capture(name, chromedp.FullScreenshot(100), false) } // 100: PNG
 
 // screen saves what the viewport shows, as screenshot does.
-func (tb *tab) screen(name string) { tb.capture(name, chromedp.CaptureScreenshot()) }
+func (tb *tab) screen(name string) { tb.capture(name, chromedp.CaptureScreenshot(), false) }
 
-func (tb *tab) capture(name string, shot chromedp.Action[[]byte]) {
+// docShot is screenshot, also written to docs/console/ with -update-docs;
+// docScreen is screen, the same way.
+func (tb *tab) docShot(name string)   { tb.capture(name, chromedp.FullScreenshot(100), true) }
+func (tb *tab) docScreen(name string) { tb.capture(name, chromedp.CaptureScreenshot(), true) }
+
+func (tb *tab) capture(name string, shot chromedp.Action[[]byte], doc bool) {
 	tb.t.Helper()
 	ctx, cancel := context.WithTimeout(tb.ctx, 30*time.Second)
 	defer cancel()
@@ -226,7 +231,7 @@ func (tb *tab) capture(name string, shot chromedp.Action[[]byte]) {
 		dir = filepath.Join(os.TempDir(), "hearth-console-screenshots")
 	}
 	dirs := []string{dir}
-	if *updateDocs {
+	if doc && *updateDocs {
 		dirs = append(dirs, filepath.Join("..", "..", "docs", "console"))
 	}
 	for _, d := range dirs {

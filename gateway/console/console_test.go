@@ -88,6 +88,7 @@ func TestConsole(t *testing.T) {
 	b := startBrowser(t)
 	cs := newConsoleStack(t)
 	base := cs.base
+	flip := readFile(t, reverseCPat)
 	tb := b.tab(1280, 900)
 
 	// Functions, with versions and the alias's split.
@@ -139,10 +140,14 @@ func TestConsole(t *testing.T) {
 	tb.noErrors("runners")
 	tb.screenshot("runners")
 
-	// The autoscaler: demand against the forecast, with the prewarms.
+	// The autoscaler: demand against the forecast, with the prewarms. A
+	// runner keeps the instances the autoscaler asks for warm, so that a
+	// prewarm is sure to start one, flip gets a new version while it is
+	// forecast warm: the next minute's prewarm is of that version.
 	for i := 0; i < 3; i++ {
 		invoke(t, base, "flip", "again")
 	}
+	stacktest.MustDeploy(t, base, "flip", flip, `{"description":"Reverses its input (functions/reverse-c)","memory_mb":48}`)
 	tb.open(base + "/#/autoscaler")
 	tb.until("the autoscaler page plots flip's minutes and lists a prewarm",
 		`(() => { const f = document.querySelector('section[data-function="flip"] svg');
@@ -233,7 +238,7 @@ func TestConsoleWithKeys(t *testing.T) {
 	if n := eval[int](tb, `document.querySelectorAll('#functions tr[data-function]').length`); n != 0 {
 		t.Fatalf("the list shows %d functions before a key was given", n)
 	}
-	tb.screenshot("key-prompt")
+	tb.docScreen("key-prompt")
 	tb.do(
 		chromedp.SendKeys(chromedp.ID("key-input"), adminKey),
 		chromedp.Click(chromedp.ID("key-submit")),

@@ -32,6 +32,7 @@ export function render(main, { name }) {
   let windowMs = WINDOWS[0].ms;
   let recs = [];
   const open = new Set(); // invocation ids whose details are shown
+  let shown = 20; // rows of the recent invocations; "Show more" adds 50
   const logs = new Map(); // id → log text (or an Error)
 
   const head = h('div', {});
@@ -42,6 +43,7 @@ export function render(main, { name }) {
   const coldBox = h('div', { class: 'chart-box', id: 'chart-cold' });
   const note = h('p', { class: 'small muted' });
   const invBody = h('tbody', {}, emptyRow(9, 'Loading…'));
+  const more = h('button', { type: 'button', class: 'secondary', id: 'invocations-more', hidden: true, onclick: () => { shown += 50; drawInvocations(); } }, 'Show more');
   const versions = h('div', {});
   const aliases = h('div', {});
   const seg = h('div', { class: 'segmented', role: 'group', 'aria-label': 'Time window' },
@@ -68,7 +70,8 @@ export function render(main, { name }) {
     h('section', { class: 'panel' }, h('h2', {}, 'Recent invocations'),
       h('table', { class: 'cards', id: 'invocations' },
         h('thead', {}, h('tr', {}, ['Time', 'Status', 'Mode', 'Version', 'Start', 'Duration', 'Runner', 'Placement', 'ID'].map((c, i) => h('th', { class: i === 5 ? 'num' : null }, c)))),
-        invBody)),
+        invBody),
+      h('div', { class: 'actions' }, more)),
     h('div', { class: 'grid' },
       h('section', { class: 'panel' }, h('h2', {}, 'Versions'), versions),
       h('section', { class: 'panel' }, h('h2', {}, 'Aliases'), aliases)));
@@ -144,10 +147,13 @@ export function render(main, { name }) {
   function drawInvocations() {
     if (!recs.length) {
       replace(invBody, emptyRow(9, 'No invocations yet. Call the function above, or with `hearth invoke ' + name + '`.'));
+      more.hidden = true;
       return;
     }
     const rows = [];
-    for (const r of recs.slice(0, 50)) {
+    more.hidden = recs.length <= shown;
+    more.textContent = `Show more (${Math.min(50, recs.length - shown)} of ${recs.length - shown})`;
+    for (const r of recs.slice(0, shown)) {
       rows.push(invocationRow(r, open.has(r.id), () => {
         if (open.has(r.id)) open.delete(r.id); else open.add(r.id);
         drawInvocations();
