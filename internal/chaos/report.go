@@ -104,7 +104,8 @@ type Event struct {
 
 // Versions says what ran.
 type Versions struct {
-	Hearth     string `json:"hearth"` // git describe of the tree
+	Hearth     string `json:"hearth"` // git describe of the tree it was built from, or what the given binary says
+	Wazero     string `json:"wazero,omitempty"`
 	Go         string `json:"go"`
 	NATSServer string `json:"nats_server"`
 	MinIO      string `json:"minio"`
@@ -121,7 +122,9 @@ type Report struct {
 	Versions Versions `json:"versions"`
 }
 
-func versions(root, hearthBin, natsBin, minio string) Versions {
+// versions says what ran; built tells whether hearthBin was built from
+// root's tree (or given).
+func versions(root, hearthBin, natsBin, minio string, built bool) Versions {
 	v := Versions{Go: runtime.Version(), OS: runtime.GOOS + "/" + runtime.GOARCH, CPUs: runtime.NumCPU()}
 	first := func(dir, name string, args ...string) string {
 		cmd := exec.Command(name, args...)
@@ -134,9 +137,17 @@ func versions(root, hearthBin, natsBin, minio string) Versions {
 		return line
 	}
 	v.Hearth = first(root, "git", "describe", "--always", "--dirty")
+	if out, err := exec.Command(hearthBin, "version", "-o", "json").Output(); err == nil {
+		var hv struct{ Version, Commit, Wazero string }
+		if json.Unmarshal(out, &hv) == nil {
+			v.Wazero = hv.Wazero
+			if !built {
+				v.Hearth = strings.TrimSpace(hv.Version + " " + hv.Commit)
+			}
+		}
+	}
 	v.NATSServer = first(root, natsBin, "--version")
 	v.MinIO = first(root, minio, "--version")
-	_ = hearthBin
 	return v
 }
 

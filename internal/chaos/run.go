@@ -115,7 +115,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	defer cl.Stop()
 	hearthBin, natsBin := cl.Binaries()
-	rep := &Report{Config: cfg, Versions: versions(cfg.Root, hearthBin, natsBin, cfg.MinIO)}
+	rep := &Report{Config: cfg, Versions: versions(cfg.Root, hearthBin, natsBin, cfg.MinIO, cfg.Hearth == "")}
 
 	c := newClient(cl.GatewayURLs(), cl.AdminKey(), cfg.SyncTimeout.D())
 	if err := deploy(ctx, c, cfg.Root); err != nil {
