@@ -100,8 +100,19 @@ type Leader struct {
 
 // demand is one gateway's report for one tick, by "namespace/function".
 type demand struct {
+	From     string         `json:"from,omitempty"` // the reporting gateway's leader id
 	Counts   map[string]int `json:"counts"`
 	InFlight map[string]int `json:"in_flight"`
+}
+
+// add sums d into the demand.
+func (x demand) add(d demand) {
+	for k, n := range d.Counts {
+		x.Counts[k] += n
+	}
+	for k, n := range d.InFlight {
+		x.InFlight[k] += n
+	}
 }
 
 func newDemand() demand { return demand{Counts: map[string]int{}, InFlight: map[string]int{}} }
@@ -169,16 +180,11 @@ func (a *Leader) End(ns, fn string) {
 
 func (a *Leader) onDemand(m *nats.Msg) {
 	var d demand
-	if json.Unmarshal(m.Data, &d) != nil {
-		return
+	if json.Unmarshal(m.Data, &d) != nil || d.From == a.id {
+		return // this gateway's own report is added as it is made (tick)
 	}
 	a.mu.Lock()
-	for k, n := range d.Counts {
-		a.incoming.Counts[k] += n
-	}
-	for k, n := range d.InFlight {
-		a.incoming.InFlight[k] += n
-	}
+	a.incoming.add(d)
 	a.mu.Unlock()
 }
 
@@ -250,7 +256,7 @@ func (a *Leader) run(ctx context.Context) {
 // reactive layer and, at the end of a policy minute, one controller step.
 func (a *Leader) tick(ctx context.Context, endOfMinute bool) {
 	a.mu.Lock()
-	report := demand{Counts: a.local, InFlight: make(map[string]int, len(a.inflight))}
+	report := demand{From: a.id, Counts: a.local, InFlight: make(map[string]int, len(a.inflight))}
 	for k, n := range a.inflight {
 		report.InFlight[k] = n
 	}
@@ -260,15 +266,22 @@ func (a *Leader) tick(ctx context.Context, endOfMinute bool) {
 		_ = a.deps.NATS.Publish(DemandSubject, data)
 		_ = a.deps.NATS.Flush()
 	}
-	if !a.lead(ctx) {
-		return
-	}
-	a.metrics.leader.Set(1)
+	leading := a.lead(ctx)
+	// The other gateways' reports came in meanwhile; this gateway's own
+	// is added here rather than when it comes back from NATS, which could
+	// be after this read: its calls then counted in the next minute. A
+	// gateway that does not lead drops what it heard, so that it starts
+	// afresh when it takes the lease.
 	a.mu.Lock()
 	incoming := a.incoming
 	a.incoming = newDemand()
 	ctrl := a.ctrl
 	a.mu.Unlock()
+	if !leading {
+		return
+	}
+	incoming.add(report)
+	a.metrics.leader.Set(1)
 	for k, n := range incoming.Counts {
 		ns, fn, _ := strings.Cut(k, "/")
 		ctrl.Record(FunctionKey{Namespace: ns, Name: fn}, n)
