@@ -71,6 +71,9 @@ func TestReplayCountsLiveColdStarts(t *testing.T) {
 	if live.WastedMBMin < 0.8*sim.WastedMBMin || live.WastedMBMin > 1.2*sim.WastedMBMin {
 		t.Errorf("live waste %.1f MB-min, sim %.1f: more than 20 %% apart", live.WastedMBMin, sim.WastedMBMin)
 	}
+	if rep.Run.CountsChecked != 2*8 || rep.Run.CountedOtherwise != 0 {
+		t.Errorf("the autoscaler counted %d of %d function-minutes otherwise, want 0 of 16", rep.Run.CountedOtherwise, rep.Run.CountsChecked)
+	}
 	if rep.Run.AutoscalerMinutes != 8 {
 		t.Errorf("the autoscaler counted %d minutes while 8 were replayed at %v: its clock does not follow", rep.Run.AutoscalerMinutes, minute)
 	}

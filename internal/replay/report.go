@@ -43,6 +43,9 @@ func WriteTable(w io.Writer, rep *Report) error {
 	d := x.Disagreements
 	fmt.Fprintf(&b, "Live cold starts %d in %d minutes (%d beyond the first of a minute). Minutes with calls: %d cold live but warm in sim, %d warm live but cold in sim. Minutes without: %d held warm live but cold in sim, %d cold live but warm in sim. Idle instance-minutes %.1f; %d readings failed.\n",
 		x.ColdCalls, x.ColdMinute, d.ExtraColdStarts, d.LiveColdSimWarm, d.LiveWarmSimCold, d.IdleLiveWarmSimCold, d.IdleLiveColdSimWarm, x.IdleInstanceMinutes, x.ScrapeFailures)
+	if x.CountsChecked > 0 {
+		fmt.Fprintf(&b, "The autoscaler counted %d of %d function-minutes otherwise than the calls made.\n", x.CountedOtherwise, x.CountsChecked)
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }

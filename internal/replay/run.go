@@ -55,19 +55,34 @@ type Report struct {
 // FunctionReport is one replayed function, live and simulated, with the
 // trace minutes where the two disagreed.
 type FunctionReport struct {
-	Name         string  `json:"name"`           // deployed as
-	Trace        string  `json:"trace_function"` // HashFunction
-	MemoryMB     int     `json:"memory_mb"`
-	Invocations  int     `json:"invocations"`
-	ColdLive     int     `json:"cold_live"`
-	ColdSim      int     `json:"cold_sim"`
-	WastedLive   float64 `json:"wasted_mb_min_live"`
-	WastedSim    float64 `json:"wasted_mb_min_sim"`
-	ColdNotSim   []int   `json:"live_cold_sim_warm,omitempty"`
-	WarmNotSim   []int   `json:"live_warm_sim_cold,omitempty"`
-	ExtraCold    []int   `json:"extra_cold,omitempty"`
-	IdleWarmOnly []int   `json:"idle_live_warm_sim_cold,omitempty"`
-	IdleColdOnly []int   `json:"idle_live_cold_sim_warm,omitempty"`
+	Name        string  `json:"name"`           // deployed as
+	Trace       string  `json:"trace_function"` // HashFunction
+	MemoryMB    int     `json:"memory_mb"`
+	Invocations int     `json:"invocations"`
+	ColdLive    int     `json:"cold_live"`
+	ColdSim     int     `json:"cold_sim"`
+	WastedLive  float64 `json:"wasted_mb_min_live"`
+	WastedSim   float64 `json:"wasted_mb_min_sim"`
+	ColdNotSim  []int   `json:"live_cold_sim_warm,omitempty"`
+	WarmNotSim  []int   `json:"live_warm_sim_cold,omitempty"`
+	ExtraCold   []int   `json:"extra_cold,omitempty"`
+	// CountedOtherwise are the minutes the autoscaler counted otherwise.
+	CountedOtherwise []int `json:"counted_otherwise,omitempty"`
+	IdleWarmOnly     []int `json:"idle_live_warm_sim_cold,omitempty"`
+	IdleColdOnly     []int `json:"idle_live_cold_sim_warm,omitempty"`
+	// Odd are those minutes, and the minutes with more than one idle
+	// instance held on average, in detail.
+	Odd []OddMinute `json:"odd_minutes,omitempty"`
+}
+
+// OddMinute is one minute of a function where live and simulated
+// differed, or more than one instance was held idle.
+type OddMinute struct {
+	Minute      int     `json:"minute"`
+	Calls       int     `json:"calls"`
+	Cold        int     `json:"cold"`
+	IdleMinutes float64 `json:"idle_instance_minutes"`
+	SimWarm     bool    `json:"sim_warm"`
 }
 
 // Row is one line of the table: the benchmark's figures of a policy on
@@ -119,9 +134,14 @@ type RunInfo struct {
 	// IdleInstanceMinutes are all the idle instance-minutes the runners
 	// held for the replayed functions, in minutes with calls too;
 	// ScrapeFailures the minute boundaries whose reading failed.
-	IdleInstanceMinutes float64       `json:"idle_instance_minutes"`
-	ScrapeFailures      int           `json:"scrape_failures"`
-	Disagreements       Disagreements `json:"disagreements"`
+	IdleInstanceMinutes float64 `json:"idle_instance_minutes"`
+	ScrapeFailures      int     `json:"scrape_failures"`
+	// CountedOtherwise are the function-minutes the autoscaler counted
+	// otherwise than the calls made (its timeline, GET /v1/autoscaler);
+	// CountsChecked how many it said anything of (0: not read).
+	CountedOtherwise int           `json:"counted_otherwise"`
+	CountsChecked    int           `json:"counts_checked"`
+	Disagreements    Disagreements `json:"disagreements"`
 }
 
 // Disagreements count the function-minutes where the platform and the
@@ -265,6 +285,8 @@ type run struct {
 	controllerFrom, autoscalerMinutes int
 	started                           time.Time
 
+	seen []int // what the autoscaler counted, [k*n + i]; -1 unknown
+
 	mu        sync.Mutex
 	cells     []cell // [k*n + i]
 	lags      []time.Duration
@@ -407,6 +429,10 @@ func (r *run) replay(ctx context.Context) error {
 	r.controllerFrom = st.current + 1
 	r.started = start
 	r.cells = make([]cell, len(r.picked)*r.n)
+	r.seen = make([]int, len(r.picked)*r.n)
+	for j := range r.seen {
+		r.seen[j] = -1
+	}
 
 	rctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -425,6 +451,15 @@ func (r *run) replay(ctx context.Context) error {
 				continue
 			}
 			readings[i] = idleSeconds(got, r.ns, r.byName)
+		}
+	})
+
+	scrapes.Go(func() { // the autoscaler's counts, every timelineEvery minutes
+		for i := timelineEvery; i < r.n; i += timelineEvery {
+			if sleepUntil(rctx, start.Add(time.Duration(i)*minute+minute/2)) != nil {
+				return
+			}
+			_ = r.readTimeline(rctx, r.seen) // the last read says what the rest missed
 		}
 	})
 
@@ -453,6 +488,9 @@ func (r *run) replay(ctx context.Context) error {
 	}
 	if st, err := r.sc.autoscaler(ctx); err == nil && st.leading {
 		r.autoscalerMinutes = st.current - r.controllerFrom
+	}
+	if err := r.readTimeline(ctx, r.seen); err != nil {
+		r.progressf("the autoscaler's counts are not checked: %v", err)
 	}
 	return nil
 }
@@ -622,6 +660,19 @@ func (r *run) report() *Report {
 					d.IdleLiveColdSimWarm++
 					fr.IdleColdOnly = append(fr.IdleColdOnly, m)
 				}
+			}
+			if got := r.seen[k*n+j]; got >= 0 {
+				info.CountsChecked++
+				if got != want {
+					info.CountedOtherwise++
+					fr.CountedOtherwise = append(fr.CountedOtherwise, m)
+				}
+			}
+			odd := x.cold > 1 || x.idleMinutes > 1.5 ||
+				want > 0 && (x.cold > 0) == warm[j] ||
+				want == 0 && (x.idleMinutes >= 0.5) != warm[j]
+			if odd {
+				fr.Odd = append(fr.Odd, OddMinute{Minute: m, Calls: x.calls, Cold: x.cold, IdleMinutes: math.Round(x.idleMinutes*100) / 100, SimWarm: warm[j]})
 			}
 		}
 		fr.Invocations, fr.ColdLive, fr.WastedLive = o.Invocations, o.Cold, math.Round(o.WastedMBMin*10)/10
