@@ -254,6 +254,7 @@ stops taking work and finishes what it runs.`,
 	fs.StringVar(&cfg.CacheDir, "cache-dir", envOr("HEARTH_CACHE_DIR", "./.hearth/cache"), "compilation cache directory")
 	fs.IntVar(&cfg.Concurrency, "concurrency", 0, "invocations run at once (default 16 per CPU)")
 	fs.BoolVar(&cfg.NoTieredStart, "no-tiered-start", false, "compile a module before its first call instead of starting it on the interpreter meanwhile")
+	fs.StringVar(&cfg.MetricsListen, "metrics-listen", envOr("HEARTH_METRICS_LISTEN", ""), "serve the runner's Prometheus metrics at http://ADDR/metrics, e.g. 0.0.0.0:9090 (port 0 picks one; default off; env HEARTH_METRICS_LISTEN)")
 	return cmd
 }
 
@@ -271,6 +272,9 @@ func runRunner(ctx context.Context, cf connFlags, lf logFlags, cfg runner.Config
 		return err
 	}
 	fmt.Fprintf(stdout, "Hearth runner %s taking work from %s\n", s.Runner.ID(), natsauth.RedactURL(cf.cfg.NATSURL))
+	if s.RunnerMetricsURL != "" {
+		fmt.Fprintf(stdout, "metrics at %s\n", s.RunnerMetricsURL)
+	}
 	<-ctx.Done()
 	log.Info("draining")
 	closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)

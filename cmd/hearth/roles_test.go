@@ -3,12 +3,20 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/hearthfn/hearth/internal/natsauth/natsauthtest"
 	"github.com/hearthfn/hearth/internal/stack/stacktest"
+	"github.com/hearthfn/hearth/internal/testutil"
+	"github.com/nats-io/nats-server/v2/server"
 )
 
 func TestRoleFlagErrors(t *testing.T) {
@@ -91,5 +99,54 @@ func TestCLI(t *testing.T) {
 	}
 	if code := run(context.Background(), []string{"frobnicate"}, &bytes.Buffer{}, &stderr); code != 2 {
 		t.Errorf("unknown command: exit %d", code)
+	}
+}
+
+// TestRunnerMetricsListen: `hearth runner --metrics-listen` serves the
+// runner's own series (capacity, in flight) and the process's on the
+// address it prints; a bad address exits 1 and names it.
+func TestRunnerMetricsListen(t *testing.T) {
+	clearConnEnv(t)
+	s3 := testutil.S3Config(t)
+	t.Setenv("HEARTH_S3_ACCESS_KEY", s3.AccessKey)
+	t.Setenv("HEARTH_S3_SECRET_KEY", s3.SecretKey)
+	ns := natsauthtest.Server(t, func(*server.Options) {})
+	args := []string{"--nats", ns.ClientURL(), "--s3-endpoint", s3.Endpoint, "--metrics-listen", "127.0.0.1:0"}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	var stdout, stderr syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, append([]string{"runner", "--cache-dir", t.TempDir()}, args...), &stdout, &stderr)
+	}()
+	defer func() { cancel(); <-done }()
+	var url string
+	testutil.Eventually(t, 30*time.Second, func() error {
+		m := regexp.MustCompile(`metrics at (http://127\.0\.0\.1:\d+/metrics)`).FindStringSubmatch(stdout.String())
+		if m == nil {
+			return fmt.Errorf("stdout %q, stderr %q", stdout.String(), stderr.String())
+		}
+		url = m[1]
+		return nil
+	})
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %s", url, resp.Status)
+	}
+	for _, want := range []string{"hearth_runner_capacity", "hearth_runner_in_flight", "process_cpu_seconds_total"} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("%s has no %s", url, want)
+		}
+	}
+
+	var errOut bytes.Buffer
+	code := run(context.Background(), []string{"runner", "--cache-dir", t.TempDir(), "--nats", ns.ClientURL(), "--s3-endpoint", s3.Endpoint, "--metrics-listen", "256.0.0.1:99999"}, io.Discard, &errOut)
+	if code == 0 || !strings.Contains(errOut.String(), "256.0.0.1:99999") {
+		t.Errorf("bad --metrics-listen: exit %d, stderr %q", code, errOut.String())
 	}
 }
