@@ -22,6 +22,7 @@ import (
 type metrics struct {
 	registry       prometheus.Gatherer
 	own            *prometheus.Registry
+	calls          *prometheus.Registry // hearth_invocations_total alone, for OpenFaaS' invocation counts
 	invocations    *prometheus.CounterVec
 	duration       *prometheus.HistogramVec
 	queueWait      *prometheus.HistogramVec
@@ -138,6 +139,8 @@ func newMetrics(more prometheus.Gatherer) *metrics {
 	reg.MustRegister(m.invocations, m.duration, m.queueWait, m.coldStarts, m.initTime, m.decisions, m.failovers,
 		m.deploys, m.recordsDropped, m.authRefused, m.rateLimited, m.auditErrors,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.calls = prometheus.NewRegistry()
+	m.calls.MustRegister(m.invocations)
 	m.registry = reg
 	if more != nil {
 		m.registry = prometheus.Gatherers{reg, more}

@@ -254,7 +254,7 @@ func faasStatus(fn *registry.Function, counts map[[2]string]float64, runners []s
 // function, every code and cold or not.
 func (g *Gateway) invocationCounts() map[[2]string]float64 {
 	out := map[[2]string]float64{}
-	families, err := g.metrics.registry.Gather()
+	families, err := g.metrics.calls.Gather() // not the JetStream and runner gauges of /metrics
 	if err != nil {
 		return out
 	}
