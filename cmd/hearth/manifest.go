@@ -25,6 +25,10 @@ import (
 //	    module: functions/hello/hello.wasm   # relative to this file
 //	    memory_mb: 64
 //	    env: {GREETING: hi}
+//	    build:                              # optional: how hearth build makes the module
+//	      command: clang --target=wasm32-wasi -o hello.wasm hello.c   # run by sh in this file's folder
+//	      requires: [clang, wasi-libc]      # checked first (internal/fnbuild's tools)
+//	      watch: ["*.c", "*.h"]             # optional: what up --watch rebuilds on
 //	    triggers:
 //	      - {type: cron, schedule: "*/5 * * * *"}
 //
@@ -36,16 +40,49 @@ type manifest struct {
 	Functions []manifestFunction `yaml:"functions"`
 
 	path string // as given, for messages
+	dir  string // the folder relative paths start from, and builds run in
 }
 
 // manifestFunction is one function of a manifest.
 type manifestFunction struct {
 	// Module is the path of the .wasm file; a relative one is resolved
 	// against the manifest's directory, wherever hearth runs.
-	Module      string `yaml:"module"`
+	Module      string     `yaml:"module"`
+	Build       *buildSpec `yaml:"build"`
 	client.Spec `yaml:",inline"`
 
 	line int // where the entry starts in the file
+}
+
+// buildSpec is how hearth build makes a function's module: a command run
+// by sh in the manifest's folder, the tools it needs and the files whose
+// change makes up --watch run it again. `build: COMMAND` is short for
+// `build: {command: COMMAND}`.
+type buildSpec struct {
+	Command  string   `yaml:"command"`
+	Requires []string `yaml:"requires"`
+	Watch    []string `yaml:"watch"`
+}
+
+// UnmarshalYAML reads the short and the long form, strictly: an unknown
+// field of the long form is an error, as everywhere in the manifest.
+func (b *buildSpec) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.ScalarNode {
+		b.Command = n.Value
+		return nil
+	}
+	if n.Kind != yaml.MappingNode {
+		return fmt.Errorf("line %d: build is a command, or a mapping with command, requires and watch", n.Line)
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		switch k := n.Content[i]; k.Value {
+		case "command", "requires", "watch":
+		default:
+			return fmt.Errorf("line %d: unknown field %s of build (it has command, requires and watch)", k.Line, k.Value)
+		}
+	}
+	type plain buildSpec
+	return n.Decode((*plain)(b))
 }
 
 // manifestVersion is the format version this hearth reads.
@@ -56,7 +93,7 @@ const manifestVersion = 1
 // values are errors that name the file and line. path names the file in
 // messages; dir is the directory relative module paths start from.
 func readManifest(data []byte, path, dir string) (*manifest, error) {
-	m := &manifest{path: path}
+	m := &manifest{path: path, dir: dir}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(m); err != nil {
@@ -104,6 +141,9 @@ func readManifest(data []byte, path, dir string) (*manifest, error) {
 		}
 		if f.Module == "" {
 			return nil, fmt.Errorf("%s: function %s has no module; give the path of its .wasm file", at, f.Name)
+		}
+		if f.Build != nil && strings.TrimSpace(f.Build.Command) == "" {
+			return nil, fmt.Errorf("%s: function %s: build has no command; give the command that writes %s", at, f.Name, f.Module)
 		}
 		if err := checkSpec(f.Spec); err != nil {
 			return nil, fmt.Errorf("%s: function %s: %w", at, f.Name, err)

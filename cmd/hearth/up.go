@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -17,56 +16,118 @@ import (
 )
 
 // newUpCmd deploys the functions of a hearth.yaml, like `faas-cli up` or
-// `spin deploy`: every function is checked first (the manifest, the module
-// files, then a dry run on the gateway), and only when all pass is each
-// deployed, as a new version, in the manifest's order.
+// `spin deploy`: each function with a build section is built first (as
+// hearth build does), then every function is checked (the manifest, the
+// module files, then a dry run on the gateway), and only when all pass is
+// each deployed, as a new version, in the manifest's order. With --watch
+// it then rebuilds and redeploys on every change of the sources.
 func newUpCmd(a *app) *cobra.Command {
 	var (
-		cf     clientFlags
-		file   string
-		dryRun bool
+		cf       clientFlags
+		file     string
+		dryRun   bool
+		noBuild  bool
+		watch    bool
+		interval time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "up [-f hearth.yaml] [NAME…]",
-		Short: "Deploy every function of a manifest (hearth.yaml)",
-		Long: `Up deploys the functions of a manifest, all of them or those named. Each is
-checked first (the manifest, the module files, then a dry run on the
-gateway); only when all pass is each deployed, as a new version, in the
-manifest's order. docs/registry.md describes the manifest.`,
+		Short: "Build and deploy every function of a manifest (hearth.yaml)",
+		Long: `Up builds the functions of a manifest (all of them or those named) that have a
+build section, as hearth build does, then deploys them. Each is checked
+first (the manifest, the module files, then a dry run on the gateway); only
+when all pass is each deployed, as a new version, in the manifest's order.
+docs/registry.md describes the manifest.
+
+With --watch, up keeps running: when a file in the manifest's folder changes
+(its build's watch patterns, else every file but .wasm, hidden ones,
+node_modules and target), it waits for the changes to settle, rebuilds the
+functions concerned and deploys those whose module changed. A failed build
+or deploy is reported and the watch goes on; Ctrl-C ends it.`,
 		Example: `  hearth up
   hearth up -f deploy/hearth.yaml greet
-  hearth up --dry-run`,
+  hearth up --dry-run
+  hearth up --watch`,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if watch && dryRun {
+				return usagef("--watch and --dry-run: a dry run deploys nothing to watch; give one")
+			}
+			if interval <= 0 {
+				return usagef("--interval %s: give a positive duration, e.g. 300ms", interval)
+			}
 			cf.progress = true
-			return runUp(cmd.Context(), &cf, file, dryRun, args, a.stdout)
+			u := &upRun{cf: &cf, file: file, names: args, dryRun: dryRun, noBuild: noBuild, stdout: a.stdout, stderr: a.stderr}
+			if watch {
+				return u.watch(cmd.Context(), interval)
+			}
+			return u.once(cmd.Context())
 		},
 	}
 	clientCmd(a, cmd, &cf, false)
 	fs := cmd.Flags()
 	fs.StringVarP(&file, "file", "f", "hearth.yaml", "the manifest")
-	fs.BoolVar(&dryRun, "dry-run", false, "check every function, deploy none")
+	fs.BoolVar(&dryRun, "dry-run", false, "build and check every function, deploy none")
+	fs.BoolVar(&noBuild, "no-build", false, "deploy the modules as they are, without building")
+	fs.BoolVarP(&watch, "watch", "w", false, "after deploying, rebuild and redeploy on every change of the sources")
+	fs.DurationVar(&interval, "interval", 300*time.Millisecond, "with --watch, how often the files are looked at")
 	fs.SetNormalizeFunc(renamedFlags(map[string]string{"f": "file"}))
 	_ = cmd.MarkFlagFilename("file", "yaml", "yml")
 	return cmd
 }
 
-func runUp(ctx context.Context, cf *clientFlags, file string, dryRun bool, pos []string, stdout io.Writer) error {
-	data, err := os.ReadFile(file)
-	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return fmt.Errorf("no manifest at %s; write a hearth.yaml (docs/registry.md) or pass -f FILE", file)
-		}
-		return fmt.Errorf("read manifest: %w", err)
-	}
-	m, err := readManifest(data, file, filepath.Dir(file))
-	if err != nil {
-		return err
-	}
-	fns, err := m.selected(pos)
-	if err != nil {
-		return err
-	}
+// upRun is one hearth up.
+type upRun struct {
+	cf      *clientFlags
+	file    string
+	names   []string
+	dryRun  bool
+	noBuild bool
+	stdout  io.Writer
+	stderr  io.Writer
+}
 
+// once builds and deploys the selected functions.
+func (u *upRun) once(ctx context.Context) error {
+	m, fns, err := u.load()
+	if err != nil {
+		return err
+	}
+	if !u.noBuild {
+		if _, err := buildFunctions(ctx, m, withBuild(fns), u.stdout, u.stderr); err != nil {
+			return err
+		}
+	}
+	_, err = u.deploy(ctx, m, fns)
+	return err
+}
+
+// load reads the manifest and selects the functions named.
+func (u *upRun) load() (*manifest, []manifestFunction, error) {
+	m, err := loadManifest(u.file)
+	if err != nil {
+		return nil, nil, err
+	}
+	fns, err := m.selected(u.names)
+	if err != nil {
+		return nil, nil, err
+	}
+	return m, fns, nil
+}
+
+// withBuild are the functions of fns that have a build section.
+func withBuild(fns []manifestFunction) []manifestFunction {
+	var out []manifestFunction
+	for _, f := range fns {
+		if f.Build != nil {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// deploy checks every function of fns on the gateway, then deploys each,
+// and returns the digests deployed, by function.
+func (u *upRun) deploy(ctx context.Context, m *manifest, fns []manifestFunction) (map[string]string, error) {
 	type job struct {
 		fn     manifestFunction
 		ns     string
@@ -77,11 +138,11 @@ func runUp(ctx context.Context, cf *clientFlags, file string, dryRun bool, pos [
 	for _, f := range fns {
 		module, err := os.ReadFile(f.Module)
 		if err != nil {
-			return fmt.Errorf("%s:%d: function %s: read module: %w", m.path, f.line, f.Name, err)
+			return nil, fmt.Errorf("%s:%d: function %s: read module: %w", m.path, f.line, f.Name, err)
 		}
-		cl, err := cf.client()
+		cl, err := u.cf.client()
 		if err != nil {
-			return err
+			return nil, err
 		}
 		ns := m.namespaceOf(f)
 		if ns != "" {
@@ -97,21 +158,22 @@ func runUp(ctx context.Context, cf *clientFlags, file string, dryRun bool, pos [
 		if _, err := j.client.CheckDeploy(ctx, j.fn.Name, j.module, &j.fn.Spec); err != nil {
 			var apiErr *client.Error
 			if !errors.As(err, &apiErr) {
-				return cf.explain(err)
+				return nil, u.cf.explain(err)
 			}
-			problems = append(problems, fmt.Sprintf("%s:%d: function %s: %v", m.path, j.fn.line, j.fn.Name, cf.explain(err)))
+			problems = append(problems, fmt.Sprintf("%s:%d: function %s: %v", m.path, j.fn.line, j.fn.Name, u.cf.explain(err)))
 		}
 	}
 	if len(problems) > 0 {
-		return fmt.Errorf("nothing was deployed:\n%s", strings.Join(problems, "\n"))
+		return nil, fmt.Errorf("nothing was deployed:\n%s", strings.Join(problems, "\n"))
 	}
-	if dryRun {
+	if u.dryRun {
 		for _, j := range jobs {
-			fmt.Fprintf(stdout, "ok %s\n", qualified(j.ns, j.fn.Name))
+			fmt.Fprintf(u.stdout, "ok %s\n", qualified(j.ns, j.fn.Name))
 		}
-		return nil
+		return nil, nil
 	}
 
+	digests := make(map[string]string, len(jobs))
 	for i, j := range jobs {
 		d, err := j.client.Deploy(ctx, j.fn.Name, j.module, &j.fn.Spec)
 		if err != nil {
@@ -119,11 +181,12 @@ func runUp(ctx context.Context, cf *clientFlags, file string, dryRun bool, pos [
 			for _, rest := range jobs[i:] {
 				left = append(left, rest.fn.Name)
 			}
-			return fmt.Errorf("deploy %s: %w\nnot deployed: %s", j.fn.Name, cf.explain(err), strings.Join(left, ", "))
+			return digests, fmt.Errorf("deploy %s: %w\nnot deployed: %s", j.fn.Name, u.cf.explain(err), strings.Join(left, ", "))
 		}
-		fmt.Fprintf(stdout, "deployed %s version %d (%s, %s)\n", qualified(d.Namespace, d.Name), d.Version, d.ABI, shortDigest(d.Digest))
+		digests[j.fn.Name] = d.Digest
+		fmt.Fprintf(u.stdout, "deployed %s version %d (%s, %s)\n", qualified(d.Namespace, d.Name), d.Version, d.ABI, shortDigest(d.Digest))
 	}
-	return nil
+	return digests, nil
 }
 
 // selected is the manifest's functions named in names, all when none is.
