@@ -130,7 +130,11 @@ func TestAutoscalerRoute(t *testing.T) {
 		t.Fatalf("autoscaler off: %+v", a)
 	}
 
-	tick := 200 * time.Millisecond // the timeline's 120 minutes are 24 s
+	// A minute of a second: long enough that the deploy below lands while
+	// reverse is still forecast warm on a loaded machine (at 200 ms the
+	// forecast warm minutes could pass during the deploy, and CI saw no
+	// prewarm).
+	tick := time.Second
 	s := stacktest.DevWith(t, stack.DevConfig{
 		Gateway: gateway.Config{Autoscale: "predictive", AutoscaleTick: tick},
 		Runner:  runner.Config{IdleTTL: 2 * tick},
@@ -145,9 +149,9 @@ func TestAutoscalerRoute(t *testing.T) {
 	// instances prewarms ask for, so a prewarm of a version already warm
 	// changes nothing, and a call would start one itself).
 	stacktest.MustDeploy(t, s.GatewayURL, "reverse", stacktest.ExampleWasm(t, "reverse"), `{"memory_mb":64}`)
-	testutil.Eventually(t, 20*time.Second, func() error {
+	testutil.Eventually(t, 40*time.Second, func() error {
 		a := getAutoscaler(t, s.GatewayURL+"/v1/autoscaler")
-		if !a.Enabled || !a.Leading || a.Policy != "predictive" || a.TickMs != 200 {
+		if !a.Enabled || !a.Leading || a.Policy != "predictive" || a.TickMs != 1000 {
 			return fmt.Errorf("enabled %v leading %v policy %q tick %v", a.Enabled, a.Leading, a.Policy, a.TickMs)
 		}
 		var counted, warm int
