@@ -44,7 +44,7 @@ var list = []Template{
 	{Name: "rust", Language: "Rust", ABI: abi.Reactor, Requires: []string{"rust-wasm32"},
 		Description: "a reactor, a cdylib for wasm32-wasip1 built with rustc alone (no crates)"},
 	{Name: "assemblyscript", Language: "AssemblyScript", ABI: abi.Reactor, Requires: []string{"npm"},
-		Description: "a reactor in TypeScript-like AssemblyScript (npm assemblyscript), no imports"},
+		Description: "a reactor in TypeScript-like AssemblyScript (npm assemblyscript), a few KB"},
 	{Name: "wat", Language: "WebAssembly text", ABI: abi.Reactor, Requires: []string{"wat2wasm"},
 		Description: "a reactor written by hand in WAT: the ABI with nothing around it"},
 }
@@ -59,11 +59,15 @@ type UnknownError struct {
 }
 
 func (e *UnknownError) Error() string {
-	msg := fmt.Sprintf("no template %q", e.Name)
-	if len(e.Suggest) > 0 {
-		msg += "; did you mean " + strings.Join(e.Suggest, " or ") + "?"
+	all := strings.Join(names(), ", ") + " (hearth templates)"
+	if n := len(e.Suggest); n > 0 {
+		or := e.Suggest[n-1]
+		if n > 1 {
+			or = strings.Join(e.Suggest[:n-1], ", ") + " or " + or
+		}
+		return fmt.Sprintf("no template %q; did you mean %s? The templates are %s", e.Name, or, all)
 	}
-	return msg + " The templates are " + strings.Join(names(), ", ") + " (hearth templates)."
+	return fmt.Sprintf("no template %q; the templates are %s", e.Name, all)
 }
 
 func names() []string {
@@ -83,13 +87,18 @@ func Lookup(name string) (Template, error) {
 	}
 	e := &UnknownError{Name: name}
 	lower := strings.ToLower(name)
+	near := 1 // edits allowed: two for names long enough that two edits leave them recognisable
+	if len(lower) >= 4 {
+		near = 2
+	}
 	for _, t := range list {
-		if levenshtein(lower, t.Name) <= 2 || (len(lower) >= 2 && strings.HasPrefix(t.Name, lower)) {
+		if levenshtein(lower, t.Name) <= near || (len(lower) >= 2 && strings.HasPrefix(t.Name, lower)) {
 			e.Suggest = append(e.Suggest, t.Name)
 		}
 	}
 	// The languages' other names.
-	alias := map[string]string{"golang": "go", "as": "assemblyscript", "typescript": "assemblyscript", "ts": "assemblyscript", "rs": "rust", "wasm": "wat", "tinygo": "go"}
+	alias := map[string]string{"golang": "go", "as": "assemblyscript", "typescript": "assemblyscript", "ts": "assemblyscript", "rs": "rust", "wasm": "wat", "tinygo": "go",
+		"go-cmd": "go-command", "command": "go-command", "wasi": "go-command", "reactor": "go"}
 	if a, ok := alias[lower]; ok && !slices.Contains(e.Suggest, a) {
 		e.Suggest = append(e.Suggest, a)
 	}
@@ -216,23 +225,28 @@ func Render(name string, d data) ([]File, error) {
 	return out, nil
 }
 
-// levenshtein is the edit distance of a and b.
+// levenshtein is the edit distance of a and b, a swap of two neighbours
+// counting as one edit (optimal string alignment).
 func levenshtein(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
+	d := make([][]int, len(a)+1)
+	for i := range d {
+		d[i] = make([]int, len(b)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
 	}
 	for i := 1; i <= len(a); i++ {
-		cur[0] = i
 		for j := 1; j <= len(b); j++ {
 			cost := 1
 			if a[i-1] == b[j-1] {
 				cost = 0
 			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
 		}
-		prev, cur = cur, prev
 	}
-	return prev[len(b)]
+	return d[len(a)][len(b)]
 }
