@@ -72,9 +72,13 @@ func Run(ctx context.Context, s Step, log io.Writer) (Result, error) {
 		if err := CheckTools(s.Function, s.Dir, s.Requires); err != nil {
 			return Result{}, err
 		}
+		dir, err := filepath.Abs(s.Dir)
+		if err != nil {
+			return Result{}, err
+		}
 		cmd := exec.CommandContext(ctx, "sh", "-c", s.Command)
-		cmd.Dir = s.Dir
-		cmd.Env = append(os.Environ(), "PATH="+filepath.Join(s.Dir, "node_modules", ".bin")+string(os.PathListSeparator)+os.Getenv("PATH"))
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "PATH="+filepath.Join(dir, "node_modules", ".bin")+string(os.PathListSeparator)+os.Getenv("PATH"))
 		var kept tail
 		cmd.Stdout = io.MultiWriter(log, &kept)
 		cmd.Stderr = cmd.Stdout

@@ -65,7 +65,7 @@ func TestRun(t *testing.T) {
 		{"another ABI", Step{Command: "cp hello.wasm cmd.wasm", Module: filepath.Join(dir, "cmd.wasm"), ABI: abi.Reactor}, &moduleErr,
 			[]string{"it is a command (it exports _start) but the manifest says abi: reactor, which exports hearth_alloc and hearth_handle"}},
 		{"a tool missing", Step{Command: "true", Module: reactor, Requires: []string{"wat2wasm-that-is-not", "asc"}}, &missing,
-			[]string{"fn cannot be built here", "wat2wasm-that-is-not is missing", "install wat2wasm-that-is-not so that it is on PATH"}},
+			[]string{"fn cannot be built here", "wat2wasm-that-is-not is missing", "install it with a package that puts wat2wasm-that-is-not on PATH"}},
 	} {
 		c.step.Function, c.step.Dir = "fn", dir
 		_, err := Run(ctx, c.step, io.Discard)
@@ -149,5 +149,21 @@ func TestScan(t *testing.T) {
 	}
 	if got := Changed(after, after); len(got) != 0 {
 		t.Errorf("no change: %v", got)
+	}
+}
+
+// TestRunNodeBin: the build finds the programs of the function's
+// node_modules/.bin, with the manifest's folder given relative to the
+// working directory too (hearth build -f functions/x/hearth.yaml).
+func TestRunNodeBin(t *testing.T) {
+	root := t.TempDir()
+	t.Chdir(root)
+	bin := filepath.Join("fn", "node_modules", ".bin")
+	os.MkdirAll(bin, 0o755)
+	os.WriteFile(filepath.Join("fn", "src.wasm"), example(t, "reverse-c"), 0o644)
+	os.WriteFile(filepath.Join(bin, "mytool"), []byte("#!/bin/sh\ncp src.wasm out.wasm\n"), 0o755)
+	s := Step{Function: "fn", Dir: "fn", Command: "mytool", Requires: []string{"mytool"}, Module: filepath.Join("fn", "out.wasm"), ABI: abi.Reactor}
+	if _, err := Run(context.Background(), s, io.Discard); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -86,13 +86,14 @@ func (e *MissingToolError) Error() string {
 }
 
 // CheckTools reports the requirements of a build in dir that are missing,
-// as a *MissingToolError; an unknown name is checked as a program on PATH.
+// as a *MissingToolError; an unknown name is looked for as a program, on
+// PATH or in dir's node_modules/.bin as the build would find it.
 func CheckTools(function, dir string, requires []string) error {
 	var missing []Tool
 	for _, name := range requires {
 		t, ok := LookupTool(name)
 		if !ok {
-			t = Tool{Name: name, What: "a program the build runs", Other: "install " + name + " so that it is on PATH", find: onPath(name)}
+			t = Tool{Name: name, What: "a program the build runs", Other: "a package that puts " + name + " on PATH", find: findNodeBin(name)}
 		}
 		if _, err := t.find(dir); err != nil {
 			missing = append(missing, t)
