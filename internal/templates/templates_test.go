@@ -197,3 +197,16 @@ func TestVersionsInStep(t *testing.T) {
 		t.Errorf("Taskfile's ASSEMBLYSCRIPT_VERSION %q, AssemblyScriptVersion %s", m, AssemblyScriptVersion)
 	}
 }
+
+// TestGettingStarted: docs/getting-started.md's table names every template.
+func TestGettingStarted(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/getting-started.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tmpl := range List() {
+		if !strings.Contains(string(doc), "| `--template "+tmpl.Name+"` |") {
+			t.Errorf("docs/getting-started.md does not list the %s template", tmpl.Name)
+		}
+	}
+}
