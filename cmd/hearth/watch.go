@@ -130,9 +130,11 @@ func scanSources(m *manifest, fns []manifestFunction) (fnbuild.Snapshot, error) 
 	all := false
 	for _, f := range fns {
 		modules = append(modules, f.Module)
-		if f.Build == nil || len(f.Build.Watch) == 0 {
+		switch {
+		case f.Build == nil: // nothing to rebuild
+		case len(f.Build.Watch) == 0:
 			all = true
-		} else {
+		default:
 			patterns = append(patterns, f.Build.Watch...)
 		}
 	}
@@ -145,34 +147,24 @@ func scanSources(m *manifest, fns []manifestFunction) (fnbuild.Snapshot, error) 
 }
 
 // affected are the functions of fns that a change of the files changed
-// concerns: those whose watch patterns match one, and those without.
+// concerns: those with a build whose watch patterns match one, and those
+// with a build without patterns. A function without a build has nothing
+// to rebuild (a change of the manifest redeploys it).
 func affected(fns []manifestFunction, changed []string) []manifestFunction {
 	var out []manifestFunction
 	for _, f := range fns {
-		if f.Build == nil || len(f.Build.Watch) == 0 {
+		if f.Build == nil {
+			continue
+		}
+		if len(f.Build.Watch) == 0 {
 			out = append(out, f)
 			continue
 		}
-		for _, c := range changed {
-			if snap, _ := matchOne(c, f.Build.Watch); snap {
-				out = append(out, f)
-				break
-			}
+		if slices.ContainsFunc(changed, func(c string) bool { return fnbuild.Matches(c, f.Build.Watch) }) {
+			out = append(out, f)
 		}
 	}
 	return out
-}
-
-func matchOne(rel string, patterns []string) (bool, error) {
-	for _, p := range patterns {
-		if ok, err := filepath.Match(p, rel); ok || err != nil {
-			return ok, err
-		}
-		if ok, _ := filepath.Match(p, filepath.Base(rel)); ok {
-			return true, nil
-		}
-	}
-	return false, nil
 }
 
 func union(a, b []string) []string {

@@ -43,7 +43,7 @@ func Scan(dir string, patterns, ignore []string) (Snapshot, error) {
 			}
 			return nil
 		}
-		if strings.HasSuffix(p, ".wasm") || strings.HasPrefix(d.Name(), ".") || slices.Contains(ignore, p) || !matches(rel, patterns) {
+		if strings.HasSuffix(p, ".wasm") || strings.HasPrefix(d.Name(), ".") || slices.Contains(ignore, p) || !Matches(rel, patterns) {
 			return nil
 		}
 		info, err := d.Info()
@@ -56,7 +56,10 @@ func Scan(dir string, patterns, ignore []string) (Snapshot, error) {
 	return snap, err
 }
 
-func matches(rel string, patterns []string) bool {
+// Matches reports whether rel, a slash path relative to the folder
+// scanned, is one of the files patterns name: by path.Match against rel or
+// its base name; no patterns name every file.
+func Matches(rel string, patterns []string) bool {
 	if len(patterns) == 0 {
 		return true
 	}
