@@ -96,7 +96,7 @@ func TestMissingToolHint(t *testing.T) {
 	for _, w := range []string{
 		"clang is missing (clang, the C compiler (--target=wasm32-wasi)); install it with `go tool task templates:toolchains` in a hearth checkout, or `apt-get install clang lld` on Debian",
 		"wat2wasm is missing", "apt-get install wabt",
-		"asc is missing", "run npm install in the function's folder",
+		"asc is missing", "install it with `npm install` in the function's folder",
 	} {
 		if !strings.Contains(err.Error(), w) {
 			t.Errorf("%q does not say %q", err, w)

@@ -29,16 +29,16 @@ type Tool struct {
 
 // Tools are the requirements a template's hearth.yaml can name.
 var Tools = []Tool{
-	{Name: "go", What: "the Go toolchain (1.26 or newer)", Debian: nil, Other: "install Go 1.26 or newer from go.dev/dl", find: onPath("go")},
+	{Name: "go", What: "the Go toolchain (1.26 or newer)", Debian: nil, Other: "Go 1.26 or newer from go.dev/dl", find: onPath("go")},
 	{Name: "clang", What: "clang, the C compiler (--target=wasm32-wasi)", Debian: []string{"clang", "lld"}, find: onPath("clang")},
 	{Name: "wasm-ld", What: "wasm-ld, LLVM's WebAssembly linker", Debian: []string{"lld"}, find: onPath("wasm-ld", "wasm-ld-14", "wasm-ld-16", "wasm-ld-19")},
 	{Name: "wasi-libc", What: "wasi-libc and the wasm32 compiler-rt builtins (the C library of clang's wasm32-wasi target)", Debian: []string{"wasi-libc", "libclang-rt-14-dev-wasm32"},
-		Other: "or set WASI_SYSROOT to a wasi-sdk sysroot", find: findWASILibc},
+		Other: "a wasi-sdk, with WASI_SYSROOT set to its sysroot", find: findWASILibc},
 	{Name: "wat2wasm", What: "wat2wasm, the WebAssembly text assembler of wabt", Debian: []string{"wabt"}, find: onPath("wat2wasm")},
 	{Name: "rust-wasm32", What: "a rustc with the standard library of wasm32-wasip1 (or wasm32-wasi, as older rustc names it)", Debian: []string{"rustc", "libstd-rust-dev-wasm32"},
-		Other: "with rustup: rustup target add wasm32-wasip1", find: findRustWASI},
+		Other: "`rustup target add wasm32-wasip1` with rustup", find: findRustWASI},
 	{Name: "npm", What: "npm and Node.js 20 or newer", Debian: []string{"nodejs", "npm"}, find: onPath("npm")},
-	{Name: "asc", What: "asc, the AssemblyScript compiler (npm package assemblyscript)", Other: "run npm install in the function's folder (it installs the package.json's assemblyscript)", find: findNodeBin("asc")},
+	{Name: "asc", What: "asc, the AssemblyScript compiler (npm package assemblyscript)", Other: "`npm install` in the function's folder (it installs the package.json's assemblyscript)", find: findNodeBin("asc")},
 }
 
 // LookupTool is the tool called name.
@@ -93,7 +93,7 @@ func CheckTools(function, dir string, requires []string) error {
 	for _, name := range requires {
 		t, ok := LookupTool(name)
 		if !ok {
-			t = Tool{Name: name, What: "a program the build runs", Other: "a package that puts " + name + " on PATH", find: findNodeBin(name)}
+			t = Tool{Name: name, What: "a program the build runs", Other: "a package that puts " + name + " on PATH (or in the folder's node_modules/.bin)", find: findNodeBin(name)}
 		}
 		if _, err := t.find(dir); err != nil {
 			missing = append(missing, t)
