@@ -6,8 +6,10 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/hearthfn/hearth/gateway"
 	"github.com/hearthfn/hearth/internal/stack"
 	"github.com/hearthfn/hearth/internal/stack/stacktest"
+	"github.com/hearthfn/hearth/runner"
 )
 
 // BenchmarkWarmSyncInvoke measures warm sync calls of the reverse-c
@@ -16,7 +18,41 @@ import (
 // platform's cost per call (the hearth bench's hearth-warm-reactor case).
 func BenchmarkWarmSyncInvoke(b *testing.B) {
 	s := stacktest.DevWith(b, stack.DevConfig{})
-	url := s.GatewayURL + "/v1/functions/reverse-c/invoke"
+	parallelCalls(b, s.GatewayURL+"/v1/functions/reverse-c/invoke")
+}
+
+// BenchmarkSyncRecords measures what the per-call invocation record costs
+// (docs/decisions/0014): warm sync calls of reverse-c deployed with each
+// records policy, on hearth dev (one process) and through NATS (a gateway
+// role and a runner role on a nats-server), sub-benchmarks of one run.
+func BenchmarkSyncRecords(b *testing.B) {
+	deploy := func(b *testing.B, base string) {
+		for _, p := range []string{"all", "errors", "none"} {
+			stacktest.MustDeploy(b, base, "rev-"+p, stacktest.ExampleWasm(b, "reverse-c"), `{"records":"`+p+`"}`)
+		}
+	}
+	dev := stacktest.DevWith(b, stack.DevConfig{})
+	deploy(b, dev.GatewayURL)
+	conn := stacktest.ExternalConn(b)
+	gw := stacktest.GatewayRole(b, conn, gateway.Config{})
+	stacktest.RunnerRole(b, conn, runner.Config{})
+	stacktest.WaitRunners(b, gw.GatewayURL, 1)
+	deploy(b, gw.GatewayURL)
+	for _, where := range []struct {
+		name string
+		s    *stack.Stack
+	}{{"dev", dev}, {"nats", gw}} {
+		for _, p := range []string{"all", "errors", "none"} {
+			b.Run(where.name+"/records="+p, func(b *testing.B) {
+				parallelCalls(b, where.s.GatewayURL+"/v1/functions/rev-"+p+"/invoke")
+			})
+		}
+	}
+}
+
+// parallelCalls posts a 100-byte body to url from 32 clients until b.N
+// calls are made.
+func parallelCalls(b *testing.B, url string) {
 	body := bytes.Repeat([]byte("0123456789"), 10)
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256}}
 	b.SetParallelism(16) // × GOMAXPROCS 2: 32 clients

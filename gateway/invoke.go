@@ -20,6 +20,7 @@ import (
 	"github.com/hearthfn/hearth/gateway/records"
 	"github.com/hearthfn/hearth/gateway/scheduler"
 	"github.com/hearthfn/hearth/internal/wire"
+	"github.com/hearthfn/hearth/registry"
 )
 
 // invoke answers POST /v1/functions/{name}/invoke: the body is the input,
@@ -104,7 +105,7 @@ func (g *Gateway) prepare(c echo.Context, path string) (*invocation.Invocation, 
 	delete(headers, "Authorization")
 	delete(headers, "Cookie")
 	return &invocation.Invocation{
-		Namespace: ns, Function: fn.Name, Body: body, Start: start,
+		Namespace: ns, Function: fn.Name, Body: body, Start: start, Records: version.Spec.Records,
 		Req: invocation.WithVersion(&wire.Request{
 			InvocationID: id,
 			Namespace:    ns,
@@ -143,8 +144,12 @@ func (g *Gateway) call(c echo.Context, inv *invocation.Invocation) (*wire.Respon
 }
 
 // recordSync hands the record (and log) of a finished sync call to the
-// writer, so the caller does not wait for it.
+// writer, so the caller does not wait for it, unless the function's
+// records policy leaves it out.
 func (g *Gateway) recordSync(inv *invocation.Invocation, out *invocation.Outcome, mode string) {
+	if !registry.RecordsSync(inv.Records, out.Err != nil) {
+		return
+	}
 	var logs []byte
 	if out.Resp != nil && out.Resp.Stderr != "" {
 		logs = []byte(out.Resp.Stderr)

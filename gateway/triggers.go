@@ -46,8 +46,9 @@ func (g *Gateway) triggerInvocation(ctx context.Context, ns, fn string, input []
 	if err != nil {
 		return nil, err
 	}
-	req := invocation.WithVersion(&wire.Request{InvocationID: id, Namespace: ns, Function: fn, Method: "POST", Path: "/"}, f.Latest())
-	return &invocation.Invocation{Namespace: ns, Function: fn, Req: req, Body: input, Start: time.Now()}, nil
+	v := f.Latest()
+	req := invocation.WithVersion(&wire.Request{InvocationID: id, Namespace: ns, Function: fn, Method: "POST", Path: "/"}, v)
+	return &invocation.Invocation{Namespace: ns, Function: fn, Req: req, Body: input, Start: time.Now(), Records: v.Spec.Records}, nil
 }
 
 // triggerBindings lists the triggers of every function's latest version.

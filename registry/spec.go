@@ -61,8 +61,12 @@ type Spec struct {
 	Concurrency int `json:"concurrency,omitempty"`
 	// MaxPayload is the largest request body in bytes a call may send; 0
 	// means the gateway's limit.
-	MaxPayload int               `json:"max_payload,omitempty"`
-	Env        map[string]string `json:"env,omitempty"`
+	MaxPayload int `json:"max_payload,omitempty"`
+	// Records says which sync calls leave an invocation record (and their
+	// logs): RecordsAll (the default), RecordsErrors or RecordsNone. Async
+	// invocations always have one: it is how they are followed.
+	Records string            `json:"records,omitempty"`
+	Env     map[string]string `json:"env,omitempty"`
 	// Secrets names the secrets the function is granted; only the names
 	// are stored here, never values.
 	// The function sees each as the environment variable of its name
@@ -75,6 +79,28 @@ type Spec struct {
 	Labels    map[string]string `json:"labels,omitempty"`
 }
 
+// The records policies of a spec (docs/decisions/0014).
+const (
+	RecordsAll    = "all"    // every sync call is recorded (the default)
+	RecordsErrors = "errors" // only sync calls that failed
+	RecordsNone   = "none"   // no sync call
+)
+
+// RecordsPolicies lists the valid values of Spec.Records.
+var RecordsPolicies = []string{RecordsAll, RecordsErrors, RecordsNone}
+
+// RecordsSync reports whether a sync call that failed (or not) leaves a
+// record under the policy p ("" is RecordsAll).
+func RecordsSync(p string, failed bool) bool {
+	switch p {
+	case RecordsNone:
+		return false
+	case RecordsErrors:
+		return failed
+	}
+	return true
+}
+
 // WithDefaults returns the spec with its unset fields filled in.
 func (s Spec) WithDefaults() Spec {
 	if s.Namespace == "" {
@@ -85,6 +111,9 @@ func (s Spec) WithDefaults() Spec {
 	}
 	if s.TimeoutMs == 0 {
 		s.TimeoutMs = defaultTimeoutMs
+	}
+	if s.Records == "" {
+		s.Records = RecordsAll
 	}
 	return s
 }
@@ -137,6 +166,9 @@ func (s Spec) Validate() error {
 	}
 	if s.MaxPayload < 0 || s.MaxPayload > limits.MaxPayloadBytes {
 		return invalid(CodeInvalidSpec, "max_payload is %d; it must be between 0 (the gateway's limit) and %d bytes (64 MiB)", s.MaxPayload, limits.MaxPayloadBytes)
+	}
+	if s.Records != "" && !slices.Contains(RecordsPolicies, s.Records) {
+		return invalid(CodeInvalidSpec, "records is %q; use %q (every sync call has a record), %q (only failed ones) or %q (none; async invocations always have one)", truncate(s.Records, 100), RecordsAll, RecordsErrors, RecordsNone)
 	}
 	if err := validateEnv(s.Env); err != nil {
 		return err

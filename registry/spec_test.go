@@ -137,11 +137,11 @@ func TestValidSpecs(t *testing.T) {
 
 func TestSpecDefaults(t *testing.T) {
 	got := registry.Spec{}.WithDefaults()
-	want := registry.Spec{Namespace: registry.DefaultNamespace, MemoryMB: limits.DefaultMemoryMB, TimeoutMs: int(limits.DefaultTimeout.Milliseconds())}
+	want := registry.Spec{Namespace: registry.DefaultNamespace, MemoryMB: limits.DefaultMemoryMB, TimeoutMs: int(limits.DefaultTimeout.Milliseconds()), Records: registry.RecordsAll}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("defaults %+v, want %+v", got, want)
 	}
-	set := registry.Spec{MemoryMB: 1, TimeoutMs: 2, Namespace: "x"}
+	set := registry.Spec{MemoryMB: 1, TimeoutMs: 2, Namespace: "x", Records: registry.RecordsNone}
 	if got := set.WithDefaults(); !reflect.DeepEqual(got, set) {
 		t.Fatalf("WithDefaults changed set fields: %+v", got)
 	}
@@ -233,7 +233,7 @@ func TestDeployStoresFullSpec(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := spec
-	want.Name, want.Namespace, want.ABI, want.TimeoutMs = "greet", "team", abi.Command, int(limits.DefaultTimeout.Milliseconds())
+	want.Name, want.Namespace, want.ABI, want.TimeoutMs, want.Records = "greet", "team", abi.Command, int(limits.DefaultTimeout.Milliseconds()), registry.RecordsAll
 	fn, err := r.Get(ctx, "team", "greet")
 	if err != nil {
 		t.Fatal(err)

@@ -33,6 +33,7 @@ func newDeployCmd(a *app) *cobra.Command {
 		env, secrets []string
 		rps          float64
 		burst        int
+		records      string
 	)
 	cmd := &cobra.Command{
 		Use:   "deploy NAME FILE.wasm",
@@ -42,7 +43,8 @@ func newDeployCmd(a *app) *cobra.Command {
 platform's defaults; hearth up deploys the functions of a manifest instead.`,
 		Example: `  hearth deploy hello functions/hello/hello.wasm
   hearth deploy greet functions/hello/hello.wasm --timeout 2s --memory 64 --env GREETING=hi
-  hearth deploy shop-api api.wasm -n shop --secret db-password --rps 100`,
+  hearth deploy shop-api api.wasm -n shop --secret db-password --rps 100
+  hearth deploy hot-path api.wasm --records errors`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 2 {
 				return usagef("want NAME and FILE.wasm, e.g. `hearth deploy hello functions/hello/hello.wasm`")
@@ -52,8 +54,13 @@ platform's defaults; hearth up deploys the functions of a manifest instead.`,
 			if burst != 0 && rps == 0 {
 				return usagef("--burst needs --rps")
 			}
-			if memory != 0 || timeout != 0 || concurrency != 0 || len(env) > 0 || len(secrets) > 0 || rps != 0 {
-				spec = &client.Spec{MemoryMB: memory, TimeoutMs: int(timeout.Milliseconds()), Concurrency: concurrency, Secrets: secrets}
+			switch records {
+			case "", "all", "errors", "none":
+			default:
+				return usagef("--records %q: use all (every sync call has a record), errors (only failed ones) or none", records)
+			}
+			if memory != 0 || timeout != 0 || concurrency != 0 || len(env) > 0 || len(secrets) > 0 || rps != 0 || records != "" {
+				spec = &client.Spec{MemoryMB: memory, TimeoutMs: int(timeout.Milliseconds()), Concurrency: concurrency, Secrets: secrets, Records: records}
 				if rps != 0 {
 					spec.RateLimit = &client.RateLimit{RPS: rps, Burst: burst}
 				}
@@ -97,6 +104,7 @@ platform's defaults; hearth up deploys the functions of a manifest instead.`,
 	fs.StringArrayVar(&secrets, "secret", nil, "grant the function the secret NAME, seen as env var NAME upper-cased with - as _ (repeatable; set it first with hearth secret set)")
 	fs.Float64Var(&rps, "rps", 0, "rate limit: calls a second on each gateway (default: none)")
 	fs.IntVar(&burst, "burst", 0, "with --rps: calls at once (default: the rps rounded up)")
+	fs.StringVar(&records, "records", "", "which sync calls leave an invocation record: all (default), errors or none")
 	cmd.ValidArgsFunction = completeFunctionThenFile(&cf)
 	return cmd
 }

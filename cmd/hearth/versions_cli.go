@@ -296,6 +296,9 @@ func printSpec(w io.Writer, s client.Spec) {
 	} else {
 		line("max_payload", "%s", humanBytes(s.MaxPayload))
 	}
+	if s.Records != "" {
+		line("records", "%s", s.Records)
+	}
 	for _, k := range slices.Sorted(maps.Keys(s.Env)) {
 		line("env", "%s=%s", k, s.Env[k])
 	}

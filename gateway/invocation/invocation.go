@@ -15,6 +15,9 @@ type Invocation struct {
 	Req                 *wire.Request // what the runner is sent
 	Body                []byte        // the input
 	Start               time.Time     // when the gateway took it
+	// Records is the version's records policy (registry.RecordsAll, …),
+	// which says whether a sync call leaves a record.
+	Records string
 }
 
 // Outcome is how one execution of an invocation ended.

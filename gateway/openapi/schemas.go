@@ -144,6 +144,8 @@ func schemas() m {
 			"timeout_ms":  bounded(integer("Wall-clock limit of one call in ms; 0 or absent: the default (10000); at most 15 minutes."), 0, int(limits.MaxTimeout/time.Millisecond)),
 			"concurrency": bounded(integer("The calls one runner runs at once; 0: no cap beyond the runner's capacity."), 0, limits.MaxConcurrency),
 			"max_payload": bounded(integer("The largest request body in bytes; 0: the gateway's limit."), 0, limits.MaxPayloadBytes),
+			"records": m{"type": "string", "enum": []string{"", "all", "errors", "none"},
+				"description": "Which sync calls leave an invocation record and their logs: all (the default), errors (only failed calls) or none. Async invocations always have one."},
 			"env": m{"type": "object", "additionalProperties": m{"type": "string"}, "maxProperties": limits.MaxEnvVars,
 				"propertyNames": m{"pattern": `^[A-Za-z_][A-Za-z0-9_]{0,127}$`},
 				"description":   "Environment variables; names and values at most 64 KiB together."},

@@ -50,6 +50,7 @@ type Spec struct {
 	TimeoutMs   int               `json:"timeout_ms,omitempty" yaml:"timeout_ms"`
 	Concurrency int               `json:"concurrency,omitempty" yaml:"concurrency"`
 	MaxPayload  int               `json:"max_payload,omitempty" yaml:"max_payload"` // bytes
+	Records     string            `json:"records,omitempty" yaml:"records"`         // sync calls recorded: "all" (default), "errors" or "none"
 	Env         map[string]string `json:"env,omitempty" yaml:"env"`
 	Secrets     []string          `json:"secrets,omitempty" yaml:"secrets"`       // names of granted secrets
 	RateLimit   *RateLimit        `json:"rate_limit,omitempty" yaml:"rate_limit"` // calls a second on each gateway
