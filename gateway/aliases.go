@@ -49,6 +49,10 @@ func (g *Gateway) setAlias(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	plan, err := readWarmPlan(c)
+	if err != nil {
+		return err
+	}
 	var t registry.AliasTarget
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
@@ -63,6 +67,9 @@ func (g *Gateway) setAlias(c echo.Context) error {
 	a, created, err := g.registry.SetAlias(c.Request().Context(), ns, name, alias, t)
 	if err != nil {
 		return registryError(err, ns, name)
+	}
+	if fn, err := g.registry.Lookup(c.Request().Context(), ns, name); err == nil {
+		g.warmVersions(c, plan, fn, a.Versions())
 	}
 	status := http.StatusOK
 	if created {

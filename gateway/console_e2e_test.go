@@ -147,8 +147,9 @@ func TestAutoscalerRoute(t *testing.T) {
 	// A new version, not called, while reverse is forecast warm: the next
 	// minute's prewarm has to start an instance of it (a runner keeps the
 	// instances prewarms ask for, so a prewarm of a version already warm
-	// changes nothing, and a call would start one itself).
-	stacktest.MustDeploy(t, s.GatewayURL, "reverse", stacktest.ExampleWasm(t, "reverse"), `{"memory_mb":64}`)
+	// changes nothing, and a call would start one itself); not warmed by
+	// the deploy, for the same reason.
+	stacktest.MustDeployUnwarmed(t, s.GatewayURL, "reverse", stacktest.ExampleWasm(t, "reverse"), `{"memory_mb":64}`)
 	testutil.Eventually(t, 40*time.Second, func() error {
 		a := getAutoscaler(t, s.GatewayURL+"/v1/autoscaler")
 		if !a.Enabled || !a.Leading || a.Policy != "predictive" || a.TickMs != 1000 {

@@ -68,6 +68,10 @@ func (g *Gateway) deployFunction(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	plan, err := readWarmPlan(c)
+	if err != nil {
+		return err
+	}
 	if err := spec.Validate(); err != nil { // before the secrets' existence: a bad name is not "missing"
 		g.metrics.deploys.WithLabelValues("rejected").Inc()
 		return registryError(err, ns, name)
@@ -93,6 +97,7 @@ func (g *Gateway) deployFunction(c echo.Context) error {
 		})
 	}
 	g.metrics.deploys.WithLabelValues("ok").Inc()
+	g.warmVersions(c, plan, fn, []int{version.Version})
 	c.Response().Header().Set(echo.HeaderLocation, "/v1/functions/"+fn.Name)
 	return c.JSON(http.StatusCreated, deployResponse{
 		Name: fn.Name, Namespace: fn.Namespace, Version: version.Version,

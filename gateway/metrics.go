@@ -31,6 +31,7 @@ type metrics struct {
 	decisions      *prometheus.CounterVec
 	failovers      prometheus.Counter
 	deploys        *prometheus.CounterVec
+	deployWarms    *prometheus.CounterVec
 	recordsDropped prometheus.Counter
 	authRefused    *prometheus.CounterVec
 	rateLimited    *prometheus.CounterVec
@@ -108,6 +109,10 @@ func newMetrics(more prometheus.Gatherer) *metrics {
 			Name: "hearth_deploys_total",
 			Help: "Deploys by outcome.",
 		}, []string{"outcome"}),
+		deployWarms: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hearth_deploy_warms_total",
+			Help: "Warmings of a function version after a deploy or alias change, by outcome: warm, failed, no-runners, off (warm=false).",
+		}, []string{"outcome"}),
 		recordsDropped: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "hearth_records_dropped_total",
 			Help: "Records of sync invocations not written because the writer fell behind.",
@@ -133,11 +138,14 @@ func newMetrics(more prometheus.Gatherer) *metrics {
 	for _, outcome := range []string{"ok", "rejected"} {
 		m.deploys.WithLabelValues(outcome)
 	}
+	for _, outcome := range []string{warmDone, warmFailed, warmNoRunners, warmOff} {
+		m.deployWarms.WithLabelValues(outcome)
+	}
 	for _, reason := range []string{"unauthorized", "forbidden", "rate_limited"} {
 		m.authRefused.WithLabelValues(reason)
 	}
 	reg.MustRegister(m.invocations, m.duration, m.queueWait, m.coldStarts, m.initTime, m.decisions, m.failovers,
-		m.deploys, m.recordsDropped, m.authRefused, m.rateLimited, m.auditErrors,
+		m.deploys, m.deployWarms, m.recordsDropped, m.authRefused, m.rateLimited, m.auditErrors,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.calls = prometheus.NewRegistry()
 	m.calls.MustRegister(m.invocations)

@@ -34,6 +34,7 @@ func newDeployCmd(a *app) *cobra.Command {
 		rps          float64
 		burst        int
 		records      string
+		warm         string
 	)
 	cmd := &cobra.Command{
 		Use:   "deploy NAME FILE.wasm",
@@ -44,7 +45,8 @@ platform's defaults; hearth up deploys the functions of a manifest instead.`,
 		Example: `  hearth deploy hello functions/hello/hello.wasm
   hearth deploy greet functions/hello/hello.wasm --timeout 2s --memory 64 --env GREETING=hi
   hearth deploy shop-api api.wasm -n shop --secret db-password --rps 100
-  hearth deploy hot-path api.wasm --records errors`,
+  hearth deploy hot-path api.wasm --records errors
+  hearth deploy thumbnail thumbnail.wasm --warm wait`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 2 {
 				return usagef("want NAME and FILE.wasm, e.g. `hearth deploy hello functions/hello/hello.wasm`")
@@ -58,6 +60,11 @@ platform's defaults; hearth up deploys the functions of a manifest instead.`,
 			case "", "all", "errors", "none":
 			default:
 				return usagef("--records %q: use all (every sync call has a record), errors (only failed ones) or none", records)
+			}
+			switch warm {
+			case "", client.WarmWait, client.WarmNone, client.WarmOff:
+			default:
+				return usagef("--warm %q: use wait (answer once an instance is warm), none (warm after answering) or off (no warm instance: the first call is cold)", warm)
 			}
 			if memory != 0 || timeout != 0 || concurrency != 0 || len(env) > 0 || len(secrets) > 0 || rps != 0 || records != "" {
 				spec = &client.Spec{MemoryMB: memory, TimeoutMs: int(timeout.Milliseconds()), Concurrency: concurrency, Secrets: secrets, Records: records}
@@ -87,7 +94,7 @@ platform's defaults; hearth up deploys the functions of a manifest instead.`,
 			fmt.Fprintf(a.stderr, "deploying %s (%s) to %s …\n", name, humanBytes(len(module)), cf.gateway)
 			ctx, cancel := context.WithTimeout(cmd.Context(), 5*time.Minute)
 			defer cancel()
-			d, err := cl.Deploy(ctx, name, module, spec)
+			d, err := cl.DeployWith(ctx, name, module, spec, client.DeployOptions{Warm: warm})
 			if err != nil {
 				return cf.explain(err)
 			}
@@ -105,6 +112,7 @@ platform's defaults; hearth up deploys the functions of a manifest instead.`,
 	fs.Float64Var(&rps, "rps", 0, "rate limit: calls a second on each gateway (default: none)")
 	fs.IntVar(&burst, "burst", 0, "with --rps: calls at once (default: the rps rounded up)")
 	fs.StringVar(&records, "records", "", "which sync calls leave an invocation record: all (default), errors or none")
+	fs.StringVar(&warm, "warm", "", "warm one instance after the deploy: wait, none (do not wait) or off (default: wait for modules up to 4 MiB)")
 	cmd.ValidArgsFunction = completeFunctionThenFile(&cf)
 	return cmd
 }

@@ -51,7 +51,7 @@ func TestCLI(t *testing.T) {
 		return code, stdout.String(), stderr.String()
 	}
 
-	if code, out, errOut := hearth("deploy", "greet", hello, "--timeout", "2s", "--env", "A=b", "--records", "errors"); code != 0 || !strings.Contains(out, "deployed greet version 1") {
+	if code, out, errOut := hearth("deploy", "greet", hello, "--timeout", "2s", "--env", "A=b", "--records", "errors", "--warm", "wait"); code != 0 || !strings.Contains(out, "deployed greet version 1") {
 		t.Fatalf("deploy: %d %q %q", code, out, errOut)
 	}
 	if code, out, _ := hearth("inspect", "greet"); code != 0 || !regexp.MustCompile(`records:\s+errors`).MatchString(out) {
@@ -84,6 +84,7 @@ func TestCLI(t *testing.T) {
 		{[]string{"deploy", "Bad_Name", hello}, 1, "invalid_name"},
 		{[]string{"deploy", "greet", hello, "--env", "novalue"}, 2, "KEY=VALUE"},
 		{[]string{"deploy", "greet", hello, "--records", "some"}, 2, "use all"},
+		{[]string{"deploy", "greet", hello, "--warm", "later"}, 2, "use wait"},
 		{[]string{"deploy", "greet", hello, "--memory", "999999"}, 1, "memory_mb"},
 		{[]string{"invoke"}, 2, "want one function NAME"},
 		{[]string{"invoke", "hello", "--data", "@/does/not/exist"}, 1, "read input"},

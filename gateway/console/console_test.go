@@ -143,11 +143,12 @@ func TestConsole(t *testing.T) {
 	// The autoscaler: demand against the forecast, with the prewarms. A
 	// runner keeps the instances the autoscaler asks for warm, so that a
 	// prewarm is sure to start one, flip gets a new version while it is
-	// forecast warm: the next minute's prewarm is of that version.
+	// forecast warm: the next minute's prewarm is of that version (which
+	// the deploy does not warm itself).
 	for i := 0; i < 3; i++ {
 		invoke(t, base, "flip", "again")
 	}
-	stacktest.MustDeploy(t, base, "flip", flip, `{"description":"Reverses its input (functions/reverse-c)","memory_mb":48}`)
+	stacktest.MustDeployUnwarmed(t, base, "flip", flip, `{"description":"Reverses its input (functions/reverse-c)","memory_mb":48}`)
 	tb.open(base + "/#/autoscaler")
 	tb.until("the autoscaler page plots flip's minutes and lists a prewarm",
 		`(() => { const f = document.querySelector('section[data-function="flip"] svg');

@@ -322,6 +322,7 @@ func headers() m {
 		"Hearth-Runner":           h("The runner that ran the call.", s),
 		"Hearth-Placement":        h("The scheduler's reason for the runner (docs/scheduler.md).", s),
 		"Retry-After":             h("Seconds to wait before trying again.", m{"type": "integer"}),
+		"Hearth-Warm":             h("What became of warming the new version: warm, pending (after the answer), failed, no-runners or off (warm=false).", m{"type": "string", "enum": []string{"warm", "pending", "failed", "no-runners", "off"}}),
 		"Location":                h("Where the created or queued thing is.", s),
 		"WWW-Authenticate":        h(`Bearer realm="hearth"`, s),
 		"X-Call-Id":               h("OpenFaaS's name for the invocation's id (the same as Hearth-Invocation-Id).", s),

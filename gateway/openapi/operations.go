@@ -146,8 +146,8 @@ func operations() map[string]operation {
 			responses:   m{"200": jsonResp("The document.", m{"type": "object"})}},
 
 		"PUT /v1/functions/:name": {id: "deployFunction", tag: "functions", summary: "Deploy a new version",
-			description: "The body is the module (application/wasm; the default spec) or multipart/form-data with parts module (the wasm) and spec (JSON). Unknown spec fields are refused; a spec that grants a secret the namespace lacks is 400.",
-			params:      []m{query("dry_run", "true: every check, nothing stored; 200 with dry_run true.", m{"type": "boolean"})},
+			description: "The body is the module (application/wasm; the default spec) or multipart/form-data with parts module (the wasm) and spec (JSON). Unknown spec fields are refused; a spec that grants a secret the namespace lacks is 400. The new version is warmed (one instance on its home runner) before the answer when the module is at most 4 MiB, else right after; Hearth-Warm says which.",
+			params:      append([]m{query("dry_run", "true: every check, nothing stored; 200 with dry_run true.", m{"type": "boolean"})}, warmParams()...),
 			body: m{"required": true, "content": m{
 				"application/wasm":         m{"schema": m{"type": "string", "contentMediaType": "application/wasm"}},
 				"application/octet-stream": m{"schema": m{"type": "string", "contentMediaType": "application/wasm"}},
@@ -160,7 +160,7 @@ func operations() map[string]operation {
 				},
 			}},
 			responses: m{
-				"201": jsonResp("Deployed.", ref("Deployed"), "Location"),
+				"201": jsonResp("Deployed.", ref("Deployed"), "Location", "Hearth-Warm"),
 				"200": jsonResp("A dry run passed every check.", ref("Deployed")),
 				"400": errResp("invalid_module, invalid_spec, invalid_name, invalid_parameter, bad_request."),
 				"413": errResp("module_too_large."),
@@ -199,12 +199,13 @@ func operations() map[string]operation {
 		"GET /v1/functions/:name/aliases/:alias": {id: "getAlias", tag: "functions", summary: "One alias",
 			responses: m{"200": jsonResp("The alias.", ref("Alias")), "404": errResp("function_not_found or alias_not_found.")}},
 		"PUT /v1/functions/:name/aliases/:alias": {id: "setAlias", tag: "functions", summary: "Set or move an alias",
-			description: `{"version":3}, or {"weights":{"3":90,"4":10}} (2 to 10 versions, whole percentages adding up to 100).`,
+			description: `{"version":3}, or {"weights":{"3":90,"4":10}} (2 to 10 versions, whole percentages adding up to 100). The versions it names are warmed as a deploy's are.`,
+			params:      warmParams(),
 			body:        m{"required": true, "content": m{"application/json": m{"schema": ref("AliasTarget")}}},
 			responses: m{
-				"201": jsonResp("A new alias.", ref("Alias"), "Location"),
-				"200": jsonResp("The alias moved.", ref("Alias")),
-				"400": errResp("invalid_alias (the body, a missing version, latest) or invalid_name."),
+				"201": jsonResp("A new alias.", ref("Alias"), "Location", "Hearth-Warm"),
+				"200": jsonResp("The alias moved.", ref("Alias"), "Hearth-Warm"),
+				"400": errResp("invalid_alias (the body, a missing version, latest), invalid_name or invalid_parameter (wait, warm)."),
 				"404": notFoundFn,
 			}},
 		"DELETE /v1/functions/:name/aliases/:alias": {id: "deleteAlias", tag: "functions", summary: "Remove an alias",
@@ -336,5 +337,14 @@ func operations() map[string]operation {
 		"GET /system/info": {id: "faasInfo", tag: "openfaas", summary: "The provider and its version (OpenFaaS)",
 			description: "As faas-cli version reads it. With auth on, any valid key may read it.",
 			responses:   m{"200": jsonResp("The provider.", ref("FaasInfo"))}},
+	}
+}
+
+// warmParams are the query parameters of a deploy's and an alias
+// change's warming (gateway/warm.go).
+func warmParams() []m {
+	return []m{
+		query("wait", "warm: answer once an instance is warm, whatever the module's size; none: answer at once and warm right after. Absent: wait for modules up to 4 MiB.", m{"type": "string", "enum": []string{"warm", "none"}}),
+		query("warm", "false: do not warm (the first call is a cold start); not with wait=warm.", m{"type": "boolean"}),
 	}
 }

@@ -340,7 +340,9 @@ func (r *run) deploy(ctx context.Context) error {
 			defer func() { <-sem }()
 			f := &r.cfg.Trace.Functions[r.picked[j]]
 			spec := &client.Spec{ABI: "reactor", MemoryMB: r.memoryMB[j], Description: "hearth replay " + r.id + " of trace function " + f.Name}
-			_, err := r.cl.Deploy(ctx, r.names[j], Function, spec)
+			// Not warmed: the simulator's model starts every function
+			// cold, and the replay compares the two.
+			_, err := r.cl.DeployWith(ctx, r.names[j], Function, spec, client.DeployOptions{Warm: client.WarmOff})
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil && firstErr == nil {

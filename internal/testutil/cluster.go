@@ -56,7 +56,7 @@ func StartCluster(t testing.TB, n int) *Cluster {
 		}
 		s.Start()
 		t.Cleanup(func() { s.Shutdown(); s.WaitForShutdown() })
-		if !s.ReadyForConnections(10 * time.Second) {
+		if !s.ReadyForConnections(30 * time.Second) { // a loaded machine (CI runs packages in parallel) can take seconds
 			t.Fatalf("server %s not ready", opts.ServerName)
 		}
 		c.Servers, c.Opts = append(c.Servers, s), append(c.Opts, opts)

@@ -106,16 +106,47 @@ type Version struct {
 // Deploy uploads module as a new version of the function name. A nil spec
 // deploys with the defaults.
 func (c *Client) Deploy(ctx context.Context, name string, module []byte, spec *Spec) (*Deployment, error) {
-	return c.deploy(ctx, name, module, spec, false)
+	return c.deploy(ctx, name, module, spec, false, "")
+}
+
+// How a deploy warms the new version (DeployOptions.Warm): by default the
+// gateway warms one instance on the function's home runner, waiting for
+// it when the module is at most 4 MiB (docs/api.md).
+const (
+	WarmWait = "wait" // answer once an instance is warm, whatever the size
+	WarmNone = "none" // answer at once; the instance is warmed right after
+	WarmOff  = "off"  // do not warm: the first call is a cold start
+)
+
+// DeployOptions are a deploy's options beyond the spec.
+type DeployOptions struct {
+	Warm string // "" (the gateway's default), WarmWait, WarmNone or WarmOff
+}
+
+// DeployWith is Deploy with options.
+func (c *Client) DeployWith(ctx context.Context, name string, module []byte, spec *Spec, opts DeployOptions) (*Deployment, error) {
+	query := ""
+	switch opts.Warm {
+	case "":
+	case WarmWait:
+		query = "?wait=warm"
+	case WarmNone:
+		query = "?wait=none"
+	case WarmOff:
+		query = "?warm=false"
+	default:
+		return nil, fmt.Errorf("DeployOptions.Warm %q: use \"\", %q, %q or %q", opts.Warm, WarmWait, WarmNone, WarmOff)
+	}
+	return c.deploy(ctx, name, module, spec, false, query)
 }
 
 // CheckDeploy validates a deploy as Deploy would (the module compiles, its
 // imports and ABI, the spec's values) without storing anything.
 func (c *Client) CheckDeploy(ctx context.Context, name string, module []byte, spec *Spec) (*Deployment, error) {
-	return c.deploy(ctx, name, module, spec, true)
+	return c.deploy(ctx, name, module, spec, true, "")
 }
 
-func (c *Client) deploy(ctx context.Context, name string, module []byte, spec *Spec, dryRun bool) (*Deployment, error) {
+func (c *Client) deploy(ctx context.Context, name string, module []byte, spec *Spec, dryRun bool, query string) (*Deployment, error) {
 	var body io.Reader = bytes.NewReader(module)
 	ctype := "application/wasm"
 	if spec != nil {
@@ -141,7 +172,7 @@ func (c *Client) deploy(ctx context.Context, name string, module []byte, spec *S
 		body, ctype = &buf, mw.FormDataContentType()
 	}
 	var out Deployment
-	path, want := "/v1/functions/"+url.PathEscape(name), http.StatusCreated
+	path, want := "/v1/functions/"+url.PathEscape(name)+query, http.StatusCreated
 	if dryRun {
 		path, want = path+"?dry_run=true", http.StatusOK
 	}

@@ -209,6 +209,11 @@ func ExampleWasm(t testing.TB, name string) []byte {
 // DeployWithSpec deploys module as name with a JSON spec, multipart.
 func DeployWithSpec(t testing.TB, base, name string, module []byte, spec string) (*http.Response, []byte) {
 	t.Helper()
+	return deployQuery(t, base, name, "", module, spec)
+}
+
+func deployQuery(t testing.TB, base, name, query string, module []byte, spec string) (*http.Response, []byte) {
+	t.Helper()
 	var buf bytes.Buffer
 	mw := multipart.NewWriter(&buf)
 	if spec != "" {
@@ -222,13 +227,23 @@ func DeployWithSpec(t testing.TB, base, name string, module []byte, spec string)
 	}
 	part.Write(module)
 	mw.Close()
-	return Call(t, http.MethodPut, base+"/v1/functions/"+name, mw.FormDataContentType(), buf.Bytes())
+	return Call(t, http.MethodPut, base+"/v1/functions/"+name+query, mw.FormDataContentType(), buf.Bytes())
 }
 
 // MustDeploy deploys module as name with a JSON spec ("" for none).
 func MustDeploy(t testing.TB, base, name string, module []byte, spec string) {
 	t.Helper()
 	resp, body := DeployWithSpec(t, base, name, module, spec)
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("deploy %s: %d %s", name, resp.StatusCode, body)
+	}
+}
+
+// MustDeployUnwarmed is MustDeploy with ?warm=false: the new version has
+// no warm instance until a call or a prewarm starts one.
+func MustDeployUnwarmed(t testing.TB, base, name string, module []byte, spec string) {
+	t.Helper()
+	resp, body := deployQuery(t, base, name, "?warm=false", module, spec)
 	if resp.StatusCode != http.StatusCreated {
 		t.Fatalf("deploy %s: %d %s", name, resp.StatusCode, body)
 	}
