@@ -2,6 +2,7 @@ package gateway_test
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"net/http"
 	"testing"
@@ -72,4 +73,30 @@ func parallelCalls(b *testing.B, url string) {
 			}
 		}
 	})
+}
+
+// BenchmarkDeployWarm measures what warming adds to a deploy: deploys of
+// a module made distinct each time (a custom section with a counter, so
+// the runner compiles it afresh, as for a new build) with ?warm=false and
+// with ?wait=warm, for a C command, a C reactor and a Go reactor, on
+// hearth dev.
+func BenchmarkDeployWarm(b *testing.B) {
+	s := stacktest.DevWith(b, stack.DevConfig{})
+	n := 0
+	for _, ex := range []string{"hello", "reverse-c", "reverse"} {
+		module := stacktest.ExampleWasm(b, ex)
+		for _, q := range []string{"warm=false", "wait=warm"} {
+			b.Run(ex+"/"+q, func(b *testing.B) {
+				for b.Loop() {
+					n++
+					m := withCustomSection(module, 8)
+					copy(m[len(m)-8:], fmt.Sprintf("%08d", n))
+					resp, body := stacktest.Call(b, http.MethodPut, s.GatewayURL+"/v1/functions/d-"+ex+"?"+q, "application/wasm", m)
+					if resp.StatusCode != http.StatusCreated {
+						b.Fatalf("deploy: %d %s", resp.StatusCode, body)
+					}
+				}
+			})
+		}
+	}
 }
