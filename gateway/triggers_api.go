@@ -86,10 +86,13 @@ func (g *Gateway) changeTriggers(c echo.Context, change func([]registry.Trigger)
 	if err != nil {
 		return err
 	}
-	_, v, err := g.registry.Deploy(ctx, registry.DeployRequest{Namespace: ns, Name: name, Module: module, Spec: spec})
+	deployed, v, err := g.registry.Deploy(ctx, registry.DeployRequest{Namespace: ns, Name: name, Module: module, Spec: spec})
 	if err != nil {
 		return registryError(err, ns, name)
 	}
+	// The new version is warmed as a deploy's is: its first call (a
+	// trigger's, often) is not a cold start.
+	g.warmVersions(c, warmPlan{}, deployed, []int{v.Version})
 	return c.JSON(http.StatusCreated, triggersAnswer(v))
 }
 

@@ -74,6 +74,15 @@ func TestNoColdStartAfterDeploy(t *testing.T) {
 				t.Errorf("first call through the new alias: Hearth-Cold-Start %s", c)
 			}
 
+			// A trigger change is a new version of the same module: warm.
+			resp, body = stacktest.Call(t, http.MethodPost, base+"/v1/functions/w-reverse-c/triggers", "application/json", []byte(`{"type":"cron","schedule":"@hourly"}`))
+			if resp.StatusCode != http.StatusCreated || resp.Header.Get(gateway.HeaderWarm) != "warm" {
+				t.Fatalf("add trigger: %d %s %v", resp.StatusCode, body, resp.Header)
+			}
+			if c := coldOf(t, base, "w-reverse-c@4"); c != "false" {
+				t.Errorf("first call of the version a trigger change made: Hearth-Cold-Start %s", c)
+			}
+
 			// Without warming, the first call is cold: what the test
 			// above would see without the feature.
 			if resp, body := deployRaw(t, base, "w-cold", "?warm=false", module); resp.StatusCode != 201 {

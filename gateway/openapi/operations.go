@@ -226,14 +226,14 @@ func operations() map[string]operation {
 			description: "Deploys a new version with the same module and the trigger added to the spec.",
 			body:        m{"required": true, "content": m{"application/json": m{"schema": ref("Trigger")}}},
 			responses: m{
-				"201": jsonResp("The new version and its triggers.", ref("TriggerList")),
+				"201": jsonResp("The new version and its triggers.", ref("TriggerList"), "Hearth-Warm"),
 				"400": errResp("invalid_trigger or invalid_spec."),
 				"404": notFoundFn,
 			}},
 		"DELETE /v1/functions/:name/triggers/:n": {id: "deleteTrigger", tag: "triggers", summary: "Remove a trigger",
 			description: "Deploys a new version with the same module and the trigger taken out of the spec.",
 			responses: m{
-				"201": jsonResp("The new version and its triggers.", ref("TriggerList")),
+				"201": jsonResp("The new version and its triggers.", ref("TriggerList"), "Hearth-Warm"),
 				"400": errResp("invalid_parameter: not a trigger number."),
 				"404": errResp("function_not_found or trigger_not_found."),
 			}},
