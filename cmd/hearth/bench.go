@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -32,7 +33,8 @@ prints a markdown table: req/s, p50 and p99 latency, and the ratio to
 bare-nethttp.`,
 		Example: `  hearth bench
   hearth bench --duration 5s --json bench/results/latest.json
-  hearth bench --cases bare-nethttp,hearth-warm-reactor --concurrency 1`,
+  hearth bench --cases bare-nethttp,hearth-warm-reactor --concurrency 1
+  hearth bench --cases bare-nethttp,hearth-warm-reactor --rate 5000`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 0 {
 				return usagef("unexpected argument %q; usage: hearth bench [--duration 5s] [--concurrency 32] [--json FILE] [--cases a,b,…]", args[0])
@@ -42,7 +44,8 @@ bare-nethttp.`,
 	}
 	fs := cmd.Flags()
 	fs.DurationVar(&cfg.Duration, "duration", bench.DefaultDuration, "measured time of each case (after a warm-up of a fifth of it, at most 1 s)")
-	fs.IntVar(&cfg.Concurrency, "concurrency", bench.DefaultConcurrency, "requests in flight at once (closed loop)")
+	fs.IntVar(&cfg.Concurrency, "concurrency", bench.DefaultConcurrency, "requests in flight at once (closed loop); with --rate, at most")
+	fs.Float64Var(&cfg.Rate, "rate", 0, "open loop: requests a second of each throughput case, latency counted from when each was due (coordinated omission corrected); 0: closed loop")
 	fs.StringVar(&jsonPath, "json", "", "also write the results as JSON to `FILE`")
 	fs.StringVar(&cases, "cases", "", "comma-separated cases to run (default all): "+strings.Join(bench.CaseNames(), ", "))
 	fs.StringVar(&cfg.CPUProfile, "cpuprofile", "", "write a CPU profile of one case's measured period to `FILE`")
@@ -56,6 +59,9 @@ func runBench(ctx context.Context, cfg bench.Config, cases, jsonPath string, std
 	var err error
 	if cfg.Duration <= 0 {
 		return usagef("--duration %s: give a positive duration such as 5s", cfg.Duration)
+	}
+	if cfg.Rate < 0 || math.IsNaN(cfg.Rate) || math.IsInf(cfg.Rate, 0) {
+		return usagef("--rate %v: give requests a second above 0, or leave it out for a closed loop", cfg.Rate)
 	}
 	if cfg.Concurrency < 1 {
 		return usagef("--concurrency %d: give at least 1", cfg.Concurrency)

@@ -23,6 +23,8 @@ func TestBenchFlagErrors(t *testing.T) {
 		{"no case", []string{"--cases", ","}, "--cases: no case named"},
 		{"no concurrency", []string{"--concurrency", "0"}, "--concurrency 0: give at least 1"},
 		{"argument", []string{"now"}, `unexpected argument "now"`},
+		{"negative rate", []string{"--rate", "-5"}, "--rate -5: give requests a second above 0"},
+		{"rate not a number", []string{"--rate", "fast"}, `invalid argument "fast" for "--rate" flag`},
 		{"profile of a case not run", []string{"--cases", "bare-nethttp", "--cpuprofile", filepath.Join(t.TempDir(), "cpu.pprof")}, `--cpuprofile profiles case "hearth-warm-reactor", which is not among the cases run`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -94,5 +96,38 @@ func TestBenchShortRun(t *testing.T) {
 	// The progress bar redraws on stderr.
 	if !strings.Contains(stderr.String(), "\r[3/4] cold-start-c") {
 		t.Errorf("no progress on stderr:\n%q", stderr.String())
+	}
+}
+
+// TestBenchOpenLoop: --rate runs the throughput cases at that rate (not as
+// fast as they go) and says so in the table and the JSON.
+func TestBenchOpenLoop(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "bench.json")
+	var stdout, stderr bytes.Buffer
+	args := []string{"bench", "--duration", "1s", "--cases", "bare-nethttp", "--rate", "200", "--json", out}
+	if code := run(context.Background(), args, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit code %d; stderr:\n%s", code, stderr.String())
+	}
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var report struct {
+		Rate  float64 `json:"rate"`
+		Cases []struct {
+			RPS float64 `json:"rps"`
+			Ops int64   `json:"ops"`
+		} `json:"cases"`
+	}
+	if err := json.Unmarshal(data, &report); err != nil {
+		t.Fatal(err)
+	}
+	// A closed loop of bare-nethttp does thousands a second here; the open
+	// loop does what it is asked.
+	if report.Rate != 200 || len(report.Cases) != 1 || report.Cases[0].Ops < 100 || report.Cases[0].Ops > 300 {
+		t.Fatalf("report %s", data)
+	}
+	if !strings.Contains(stdout.String(), "open loop at 200 req/s") {
+		t.Errorf("the table does not say the loop was open:\n%s", stdout.String())
 	}
 }

@@ -36,7 +36,7 @@ func httpClient(concurrency int) *http.Client {
 func (b *bencher) httpLoad(ctx context.Context, url string, header http.Header, wantStatus int, want []byte) (Result, error) {
 	client := httpClient(b.cfg.Concurrency)
 	defer client.CloseIdleConnections()
-	res, share, err := b.loadSplit(ctx, loadgen.Config{Warmup: b.warmup()}, func(ctx context.Context, w *loadgen.Worker) error {
+	res, share, err := b.loadSplit(ctx, loadgen.Config{Warmup: b.warmup(), Rate: b.cfg.Rate}, func(ctx context.Context, w *loadgen.Worker) error {
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(b.body))
 		if err != nil {
 			return err

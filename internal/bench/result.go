@@ -45,6 +45,7 @@ type Report struct {
 	Wazero      string   `json:"wazero,omitempty"`
 	Revision    string   `json:"revision,omitempty"`
 	Concurrency int      `json:"concurrency"`
+	Rate        float64  `json:"rate,omitempty"` // requests a second of an open loop; absent: closed loop
 	Duration    string   `json:"duration"`
 	BodyBytes   int      `json:"body_bytes"`
 	Cases       []Result `json:"cases"`

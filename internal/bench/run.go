@@ -33,6 +33,10 @@ type Config struct {
 	// Concurrency is how many requests are in flight at once (a closed
 	// loop); DefaultConcurrency when zero.
 	Concurrency int
+	// Rate, when above 0, runs the throughput cases as an open loop at
+	// Rate requests a second (at most Concurrency in flight), their
+	// latency counted from when each request was due (loadgen.Config.Rate).
+	Rate float64
 	// Cases are the names of the cases to run, in the order they run;
 	// all of CaseNames when empty.
 	Cases []string
@@ -64,6 +68,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.Duration < 0 {
 		return c, fmt.Errorf("bench: duration %s: give a positive duration", c.Duration)
+	}
+	if c.Rate < 0 {
+		return c, fmt.Errorf("bench: rate %v: give requests a second above 0, or 0 for a closed loop", c.Rate)
 	}
 	if c.Concurrency < 0 {
 		return c, fmt.Errorf("bench: concurrency %d: give at least 1", c.Concurrency)
@@ -130,6 +137,7 @@ func Run(ctx context.Context, cfg Config, progress Progress) (*Report, error) {
 		NumCPU:      runtime.NumCPU(),
 		GOMAXPROCS:  runtime.GOMAXPROCS(0),
 		Concurrency: cfg.Concurrency,
+		Rate:        cfg.Rate,
 		Duration:    cfg.Duration.String(),
 		BodyBytes:   len(b.body),
 	}

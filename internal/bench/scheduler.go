@@ -28,7 +28,7 @@ func (b *bencher) scheduler1000(ctx context.Context) (Result, error) {
 	for i := range digests {
 		digests[i] = fmt.Sprintf("m%d", rng.IntN(10000))
 	}
-	res, err := b.load(ctx, loadgen.Config{Warmup: b.warmup()}, func(ctx context.Context, w *loadgen.Worker) error {
+	res, err := b.load(ctx, loadgen.Config{Warmup: b.warmup(), Rate: b.cfg.Rate}, func(ctx context.Context, w *loadgen.Worker) error {
 		_, err := sched.Place(scheduler.Request{Digest: digests[(w.ID*131+w.Iter)%len(digests)]}, nil)
 		return err
 	})

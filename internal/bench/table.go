@@ -23,8 +23,12 @@ func (r *Report) WriteTable(w io.Writer) error {
 		fmt.Fprintf(&buf, "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", c.Name, formatRate(c.RPS), formatOpt(c.P50, 0), formatOpt(c.P99, 0),
 			formatRatio(c.Ratio), formatOpt(c.CPUPerOp, 1), formatOpt(c.ServerCPUPerOp, 1), formatFixed(c.CPUCores, 2), formatFixed(c.Load1, 2))
 	}
-	fmt.Fprintf(&buf, "\n%s, %s/%s, %d CPUs (GOMAXPROCS %d)%s; concurrency %d, %s per case, %d-byte body; wazero %s; %s.\n",
-		r.GoVersion, r.OS, r.Arch, r.NumCPU, r.GOMAXPROCS, orEmpty(", "+r.CPU, r.CPU != ""), r.Concurrency, r.Duration, r.BodyBytes, orEmpty(r.Wazero, r.Wazero != ""), r.Date)
+	loop := fmt.Sprintf("concurrency %d", r.Concurrency)
+	if r.Rate > 0 {
+		loop = fmt.Sprintf("open loop at %s req/s (throughput cases; at most %d in flight; latency from when each request was due)", formatRate(r.Rate), r.Concurrency)
+	}
+	fmt.Fprintf(&buf, "\n%s, %s/%s, %d CPUs (GOMAXPROCS %d)%s; %s, %s per case, %d-byte body; wazero %s; %s.\n",
+		r.GoVersion, r.OS, r.Arch, r.NumCPU, r.GOMAXPROCS, orEmpty(", "+r.CPU, r.CPU != ""), loop, r.Duration, r.BodyBytes, orEmpty(r.Wazero, r.Wazero != ""), r.Date)
 
 	base := find(r.Cases, "bare-nethttp")
 	if base != nil && base.CPUPerOp != nil {

@@ -94,7 +94,7 @@ func (b *bencher) wazeroInProcess(ctx context.Context, example string) (Result, 
 	pool := make([]*reactorInstance, b.cfg.Concurrency)
 	meta := []byte("POST /\nContent-Type: application/octet-stream\n")
 	want := reversed(b.body)
-	res, err := b.load(ctx, loadgen.Config{Warmup: b.warmup()}, func(ctx context.Context, w *loadgen.Worker) error {
+	res, err := b.load(ctx, loadgen.Config{Warmup: b.warmup(), Rate: b.cfg.Rate}, func(ctx context.Context, w *loadgen.Worker) error {
 		inst := pool[w.ID]
 		if inst == nil {
 			w.StopTimer()

@@ -1,5 +1,7 @@
-// Package loadgen is a small closed-loop load generator: a fixed number of
-// workers each run an operation back to back for a duration, and every
+// Package loadgen is a small load generator: a fixed number of workers
+// each run an operation back to back for a duration (a closed loop), or
+// start one every 1/Rate seconds (an open loop, latency counted from when
+// each was due: corrected for coordinated omission), and every
 // operation's latency goes into a histogram. It measures anything that can
 // be written as a Go function — an HTTP request, an in-process call, a
 // scheduler decision — so that every case of `hearth bench` is measured the

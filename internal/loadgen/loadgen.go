@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"runtime/pprof"
 	"sync"
 	"sync/atomic"
@@ -13,6 +14,15 @@ import (
 // Config says how much load to generate.
 type Config struct {
 	Concurrency int           // workers; default 1
+	// Rate, when above 0, makes the run an open loop (as wrk2 and
+	// vegeta's constant-rate attack): operations are due every 1/Rate
+	// seconds whether or not earlier ones have ended, at most Concurrency
+	// in flight, and an operation's latency is counted from when it was
+	// due, not from when a worker was free to start it, so a stall shows
+	// in the latency of every operation that waited behind it
+	// (coordinated omission corrected). 0: a closed loop, each worker
+	// starting its next operation when its last one ends.
+	Rate float64
 	Duration    time.Duration // measured period; 0 = until MaxOps (then MaxOps is required)
 	// Warmup runs operations before the measured period without recording
 	// them: connections open, pools fill, code gets hot.
@@ -111,6 +121,9 @@ func Run(ctx context.Context, cfg Config, op Op) (*Result, error) {
 	if cfg.Duration < 0 || cfg.Warmup < 0 || cfg.MinOps < 0 || cfg.MaxOps < 0 {
 		return nil, errors.New("loadgen: negative duration, warm-up or operation count")
 	}
+	if cfg.Rate < 0 || math.IsNaN(cfg.Rate) || math.IsInf(cfg.Rate, 0) {
+		return nil, fmt.Errorf("loadgen: rate %v: give operations a second above 0, or 0 for a closed loop", cfg.Rate)
+	}
 	if cfg.Duration == 0 && cfg.MaxOps == 0 {
 		return nil, errors.New("loadgen: set Duration, MaxOps or both")
 	}
@@ -119,6 +132,12 @@ func Run(ctx context.Context, cfg Config, op Op) (*Result, error) {
 	}
 
 	r := &run{cfg: cfg, op: op, start: time.Now()}
+	if cfg.Rate > 0 {
+		r.interval = time.Duration(float64(time.Second) / cfg.Rate)
+		if r.interval <= 0 {
+			r.interval = 1
+		}
+	}
 	r.measureStart = r.start.Add(cfg.Warmup)
 	if cfg.Duration > 0 {
 		r.end = r.measureStart.Add(cfg.Duration)
@@ -209,7 +228,9 @@ type run struct {
 	start             time.Time
 	measureStart, end time.Time // end is zero when only MaxOps bounds the run
 	hists             []Histogram
+	interval          time.Duration // between due times of an open loop; 0: closed
 
+	slots   atomic.Int64 // due times handed out (open loop)
 	started atomic.Int64 // recorded operations started (for MaxOps)
 	ops     atomic.Int64
 	errs    atomic.Int64
@@ -243,9 +264,31 @@ func (r *run) next(ctx context.Context, now time.Time) (more, recorded bool) {
 	return true, true
 }
 
+// due waits until the next due time of an open loop and returns it; false
+// when ctx ended first.
+func (r *run) due(ctx context.Context) (time.Time, bool) {
+	at := r.start.Add(time.Duration(r.slots.Add(1)-1) * r.interval)
+	if d := time.Until(at); d > 0 {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case <-ctx.Done():
+			return at, false
+		case <-t.C:
+		}
+	}
+	return at, true
+}
+
 func (r *run) work(ctx context.Context, w *Worker, h *Histogram) {
 	for {
 		start := time.Now()
+		if r.interval > 0 {
+			var ok bool
+			if start, ok = r.due(ctx); !ok {
+				return
+			}
+		}
 		more, recorded := r.next(ctx, start)
 		if !more {
 			return

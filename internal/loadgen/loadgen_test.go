@@ -3,6 +3,7 @@ package loadgen
 import (
 	"context"
 	"errors"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"sync/atomic"
@@ -135,5 +136,51 @@ func TestRunStopsWhenCancelled(t *testing.T) {
 	}
 	if res.Ops < 98 || res.Errors != 0 {
 		t.Fatalf("ops %d errors %d after cancel", res.Ops, res.Errors)
+	}
+}
+
+// TestOpenLoopCountsTheWaitBehindAStall: one operation stalls for 300 ms.
+// A closed loop records it as one slow operation among many fast ones; an
+// open loop at 100/s also counts the ~30 operations that were due during
+// the stall from when they were due, so its p90 shows the stall.
+func TestOpenLoopCountsTheWaitBehindAStall(t *testing.T) {
+	stallingOp := func() Op {
+		var n atomic.Int64
+		return func(ctx context.Context, w *Worker) error {
+			if n.Add(1) == 20 {
+				select { // the stall: work that takes 300 ms
+				case <-time.After(300 * time.Millisecond):
+				case <-ctx.Done():
+				}
+			}
+			return nil
+		}
+	}
+	closed, err := Run(context.Background(), Config{Concurrency: 1, Duration: time.Second}, stallingOp())
+	if err != nil {
+		t.Fatal(err)
+	}
+	open, err := Run(context.Background(), Config{Concurrency: 1, Duration: time.Second, Rate: 100}, stallingOp())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p90 := closed.Latency.Quantile(0.9); p90 >= 100*time.Millisecond {
+		t.Errorf("closed loop p90 %v; want the one stall hidden among fast operations", p90)
+	}
+	if p90 := open.Latency.Quantile(0.9); p90 < 100*time.Millisecond {
+		t.Errorf("open loop p90 %v over %d operations; want the operations due during the 300 ms stall counted from when they were due", p90, open.Ops)
+	}
+	// The open loop starts about Rate × Duration operations, not as many
+	// as the worker can do.
+	if open.Ops < 50 || open.Ops > 150 || closed.Ops < 1000 {
+		t.Errorf("open loop ran %d operations (want ~100), closed %d", open.Ops, closed.Ops)
+	}
+}
+
+func TestOpenLoopBadRate(t *testing.T) {
+	for _, rate := range []float64{-1, math.NaN(), math.Inf(1)} {
+		if _, err := Run(context.Background(), Config{Duration: time.Millisecond, Rate: rate}, func(context.Context, *Worker) error { return nil }); err == nil {
+			t.Errorf("rate %v: no error", rate)
+		}
 	}
 }
