@@ -23,7 +23,7 @@ import (
 func newBenchCmd(a *app) *cobra.Command {
 	var (
 		cfg             bench.Config
-		cases, jsonPath string
+		cases, jsonPath, rates string
 	)
 	cmd := &cobra.Command{
 		Use:   "bench",
@@ -34,10 +34,20 @@ bare-nethttp.`,
 		Example: `  hearth bench
   hearth bench --duration 5s --json bench/results/latest.json
   hearth bench --cases bare-nethttp,hearth-warm-reactor --concurrency 1
-  hearth bench --cases bare-nethttp,hearth-warm-reactor --rate 5000`,
+  hearth bench --cases bare-nethttp,hearth-warm-reactor --rate 5000
+  hearth bench --cases hearth-warm-reactor,hearth-warm-reactor-nats --rates 25%,50%,75%`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 0 {
 				return usagef("unexpected argument %q; usage: hearth bench [--duration 5s] [--concurrency 32] [--json FILE] [--cases a,b,…]", args[0])
+			}
+			if rates != "" {
+				if cfg.Rate != 0 {
+					return usagef("--rate and --rates together: give one of them")
+				}
+				var err error
+				if cfg.Rates, err = bench.ParseRates(rates); err != nil {
+					return usagef("--rates: %v", err)
+				}
 			}
 			return runBench(cmd.Context(), cfg, cases, jsonPath, a.stdout, a.stderr)
 		},
@@ -45,6 +55,7 @@ bare-nethttp.`,
 	fs := cmd.Flags()
 	fs.DurationVar(&cfg.Duration, "duration", bench.DefaultDuration, "measured time of each case (after a warm-up of a fifth of it, at most 1 s)")
 	fs.IntVar(&cfg.Concurrency, "concurrency", bench.DefaultConcurrency, "requests in flight at once (closed loop); with --rate, at most")
+	fs.StringVar(&rates, "rates", "", "open loops at these percentages of bare-nethttp's closed-loop maximum, after the closed loop, e.g. 25%,50%,75% (throughput cases: "+strings.Join(bench.PacedCaseNames(), ", ")+")")
 	fs.Float64Var(&cfg.Rate, "rate", 0, "open loop: requests a second of each throughput case, latency counted from when each was due (coordinated omission corrected); 0: closed loop")
 	fs.StringVar(&jsonPath, "json", "", "also write the results as JSON to `FILE`")
 	fs.StringVar(&cases, "cases", "", "comma-separated cases to run (default all): "+strings.Join(bench.CaseNames(), ", "))

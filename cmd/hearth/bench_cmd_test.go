@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -25,6 +26,9 @@ func TestBenchFlagErrors(t *testing.T) {
 		{"argument", []string{"now"}, `unexpected argument "now"`},
 		{"negative rate", []string{"--rate", "-5"}, "--rate -5: give requests a second above 0"},
 		{"rate not a number", []string{"--rate", "fast"}, `invalid argument "fast" for "--rate" flag`},
+		{"rates without percent", []string{"--rates", "25,50"}, `--rates: rate "25": give a percentage`},
+		{"rates out of range", []string{"--rates", "0%"}, `--rates: rate "0%": give a percentage above 0%`},
+		{"rate and rates", []string{"--rate", "100", "--rates", "50%"}, "--rate and --rates together"},
 		{"profile of a case not run", []string{"--cases", "bare-nethttp", "--cpuprofile", filepath.Join(t.TempDir(), "cpu.pprof")}, `--cpuprofile profiles case "hearth-warm-reactor", which is not among the cases run`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -129,5 +133,49 @@ func TestBenchOpenLoop(t *testing.T) {
 	}
 	if !strings.Contains(stdout.String(), "open loop at 200 req/s") {
 		t.Errorf("the table does not say the loop was open:\n%s", stdout.String())
+	}
+}
+
+// TestBenchRates: --rates runs the closed loop, then each throughput case
+// at each fraction of bare-nethttp's maximum; other cases only once.
+func TestBenchRates(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "bench.json")
+	var stdout, stderr bytes.Buffer
+	args := []string{"bench", "--duration", "300ms", "--cases", "scheduler-1000,cold-start-c", "--rates", "10%,20%", "--json", out}
+	if code := run(context.Background(), args, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit code %d; stderr:\n%s", code, stderr.String())
+	}
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var report struct {
+		Rates []float64 `json:"rates"`
+		Cases []struct {
+			Name string  `json:"name"`
+			RPS  float64 `json:"rps"`
+			Rate float64 `json:"rate"`
+		} `json:"cases"`
+	}
+	if err := json.Unmarshal(data, &report); err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, c := range report.Cases {
+		names = append(names, c.Name)
+	}
+	want := []string{"bare-nethttp", "cold-start-c", "scheduler-1000", "bare-nethttp @10%", "scheduler-1000 @10%", "bare-nethttp @20%", "scheduler-1000 @20%"}
+	if !slices.Equal(names, want) || len(report.Rates) != 2 {
+		t.Fatalf("rows %v, want %v; rates %v", names, want, report.Rates)
+	}
+	bare := report.Cases[0].RPS
+	for _, c := range report.Cases[3:] {
+		frac := 0.1
+		if strings.HasSuffix(c.Name, "@20%") {
+			frac = 0.2
+		}
+		if c.Rate != frac*bare {
+			t.Errorf("%s: rate %v, want %v of bare's %v", c.Name, c.Rate, frac, bare)
+		}
 	}
 }

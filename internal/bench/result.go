@@ -7,8 +7,11 @@ type Result struct {
 	P50   *float64 `json:"p50_us"` // null where there is no per-operation latency
 	P99   *float64 `json:"p99_us"`
 	Ratio *float64 `json:"ratio"` // rps / rps of bare-nethttp; null without it
-	Mean  *float64 `json:"mean_us,omitempty"`
-	Ops   int64    `json:"ops"`
+	// Rate is the requests a second of an open-loop row (--rate, --rates);
+	// absent for a closed loop.
+	Rate float64  `json:"rate,omitempty"`
+	Mean *float64 `json:"mean_us,omitempty"`
+	Ops  int64    `json:"ops"`
 	// Errors are operations that failed (counted, not timed).
 	Errors int64 `json:"errors"`
 	// CPUPerOp is the whole process's CPU time per operation: server and
@@ -35,20 +38,21 @@ type Result struct {
 // in the order they ran. It marshals to the JSON file of `hearth bench
 // --json`.
 type Report struct {
-	Date        string   `json:"date"`
-	GoVersion   string   `json:"go_version"`
-	OS          string   `json:"os"`
-	Arch        string   `json:"arch"`
-	CPU         string   `json:"cpu,omitempty"`
-	NumCPU      int      `json:"num_cpu"`
-	GOMAXPROCS  int      `json:"gomaxprocs"`
-	Wazero      string   `json:"wazero,omitempty"`
-	Revision    string   `json:"revision,omitempty"`
-	Concurrency int      `json:"concurrency"`
-	Rate        float64  `json:"rate,omitempty"` // requests a second of an open loop; absent: closed loop
-	Duration    string   `json:"duration"`
-	BodyBytes   int      `json:"body_bytes"`
-	Cases       []Result `json:"cases"`
+	Date        string    `json:"date"`
+	GoVersion   string    `json:"go_version"`
+	OS          string    `json:"os"`
+	Arch        string    `json:"arch"`
+	CPU         string    `json:"cpu,omitempty"`
+	NumCPU      int       `json:"num_cpu"`
+	GOMAXPROCS  int       `json:"gomaxprocs"`
+	Wazero      string    `json:"wazero,omitempty"`
+	Revision    string    `json:"revision,omitempty"`
+	Concurrency int       `json:"concurrency"`
+	Rate        float64   `json:"rate,omitempty"`  // requests a second of an open loop; absent: closed loop
+	Rates       []float64 `json:"rates,omitempty"` // --rates: the fractions of bare-nethttp's closed-loop maximum
+	Duration    string    `json:"duration"`
+	BodyBytes   int       `json:"body_bytes"`
+	Cases       []Result  `json:"cases"`
 }
 
 // Failed are the names of the cases that failed.

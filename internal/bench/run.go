@@ -3,11 +3,13 @@ package bench
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"runtime"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/hearthfn/hearth/internal/loadgen"
@@ -20,6 +22,10 @@ const (
 	DefaultConcurrency = 32
 	DefaultProfileCase = "hearth-warm-reactor"
 )
+
+// MaxRateFraction is the largest fraction of bare-nethttp's maximum that
+// Rates may ask for: above 1 measures a case past what even bare can do.
+const MaxRateFraction = 2.0
 
 // stopTimeout bounds how long stopping a platform waits for its work.
 const stopTimeout = 30 * time.Second
@@ -37,6 +43,11 @@ type Config struct {
 	// Rate requests a second (at most Concurrency in flight), their
 	// latency counted from when each request was due (loadgen.Config.Rate).
 	Rate float64
+	// Rates, when set, runs the cases closed-loop first, then every
+	// throughput case again as an open loop at each fraction of
+	// bare-nethttp's closed-loop maximum (0.25: a quarter of it), rows
+	// named "CASE @25%". bare-nethttp is added to the cases if missing.
+	Rates []float64
 	// Cases are the names of the cases to run, in the order they run;
 	// all of CaseNames when empty.
 	Cases []string
@@ -71,6 +82,19 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.Rate < 0 {
 		return c, fmt.Errorf("bench: rate %v: give requests a second above 0, or 0 for a closed loop", c.Rate)
+	}
+	if len(c.Rates) > 0 {
+		if c.Rate > 0 {
+			return c, errors.New("bench: a rate and rates together; give one of them")
+		}
+		for _, f := range c.Rates {
+			if !(f > 0 && f <= MaxRateFraction) {
+				return c, fmt.Errorf("bench: rate fraction %v: give fractions above 0 and at most %v", f, MaxRateFraction)
+			}
+		}
+		if !slices.Contains(c.Cases, "bare-nethttp") {
+			c.Cases = append([]string{"bare-nethttp"}, c.Cases...)
+		}
 	}
 	if c.Concurrency < 0 {
 		return c, fmt.Errorf("bench: concurrency %d: give at least 1", c.Concurrency)
@@ -142,19 +166,47 @@ func Run(ctx context.Context, cfg Config, progress Progress) (*Report, error) {
 		BodyBytes:   len(b.body),
 	}
 	report.Wazero, report.Revision = buildVersions()
+	report.Rates = cfg.Rates
 
-	for i, name := range cfg.Cases {
+	type row struct {
+		c    caseSpec
+		name string
+		frac float64 // of bare's maximum; 0: closed loop (or cfg.Rate)
+	}
+	var rows []row
+	for _, name := range cfg.Cases {
 		c, _ := caseByName(name)
-		progress.Begin(i+1, len(cfg.Cases), name)
-		b.current = name
-		res, err := c.run(b, ctx)
-		if ctx.Err() != nil {
-			return nil, fmt.Errorf("interrupted during %s: %w", name, context.Cause(ctx))
+		rows = append(rows, row{c, name, 0})
+	}
+	for _, f := range cfg.Rates {
+		for _, name := range cfg.Cases {
+			if c, _ := caseByName(name); c.paced {
+				rows = append(rows, row{c, fmt.Sprintf("%s @%s%%", name, strconv.FormatFloat(100*f, 'f', -1, 64)), f})
+			}
 		}
-		res.Name, res.Measure = name, c.measure
+	}
+	for i, rw := range rows {
+		progress.Begin(i+1, len(rows), rw.name)
+		b.current = rw.c.name
+		if rw.frac > 0 {
+			base := find(report.Cases, "bare-nethttp")
+			if base == nil || base.Failed != "" || base.RPS <= 0 {
+				report.Cases = append(report.Cases, Result{Name: rw.name, Measure: rw.c.measure, Failed: "no closed-loop maximum of bare-nethttp to take a fraction of"})
+				continue
+			}
+			b.cfg.Rate = rw.frac * base.RPS
+		}
+		res, err := rw.c.run(b, ctx)
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("interrupted during %s: %w", rw.name, context.Cause(ctx))
+		}
+		res.Name, res.Measure = rw.name, rw.c.measure
+		if rw.c.paced && b.cfg.Rate > 0 {
+			res.Rate = b.cfg.Rate
+		}
 		res.Load1 = loadAverage()
 		if err != nil {
-			log.Error("case failed", "case", name, "error", err)
+			log.Error("case failed", "case", rw.name, "error", err)
 			res.Failed = err.Error()
 		}
 		report.Cases = append(report.Cases, res)
