@@ -1,7 +1,8 @@
 // Command reactor is a test function with the reactor ABI whose behaviour
 // the request body chooses: "count" answers how many calls this instance
 // has served, "trap" panics, "loop" never returns, "alloc N" allocates N MiB,
-// "log" writes a log line, "fail" returns an error, "big N" answers N bytes;
+// "log" writes a log line, "fail" returns an error, "big N" answers N bytes,
+// "sleep N" answers after N ms (a call that takes time: an instance busy);
 // anything else is echoed.
 // Build: GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -o ../reactor.wasm .
 package main
@@ -10,6 +11,7 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/hearthfn/hearth/sdk/guest"
 )
@@ -43,6 +45,9 @@ func init() {
 			return guest.Response{}, errors.New("asked to fail")
 		case "big":
 			return guest.Response{Body: make([]byte, n)}, nil
+		case "sleep":
+			time.Sleep(time.Duration(n) * time.Millisecond) // the call's work: it takes n ms
+			return guest.Response{Body: []byte("slept")}, nil
 		case "meta":
 			return guest.Response{
 				Status: 201,
