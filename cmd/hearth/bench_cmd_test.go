@@ -106,16 +106,6 @@ func TestBenchShortRun(t *testing.T) {
 // TestBenchOpenLoop: --rate runs the throughput cases at that rate (not as
 // fast as they go) and says so in the table and the JSON.
 func TestBenchOpenLoop(t *testing.T) {
-	out := filepath.Join(t.TempDir(), "bench.json")
-	var stdout, stderr bytes.Buffer
-	args := []string{"bench", "--duration", "1s", "--cases", "bare-nethttp", "--rate", "200", "--json", out}
-	if code := run(context.Background(), args, &stdout, &stderr); code != 0 {
-		t.Fatalf("exit code %d; stderr:\n%s", code, stderr.String())
-	}
-	data, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var report struct {
 		Rate  float64 `json:"rate"`
 		Cases []struct {
@@ -123,32 +113,39 @@ func TestBenchOpenLoop(t *testing.T) {
 			Ops int64   `json:"ops"`
 		} `json:"cases"`
 	}
-	if err := json.Unmarshal(data, &report); err != nil {
-		t.Fatal(err)
-	}
+	data, table := benchJSON(t, &report, "--duration", "1s", "--cases", "bare-nethttp", "--rate", "200")
 	// A closed loop of bare-nethttp does thousands a second here; the open
 	// loop does what it is asked.
 	if report.Rate != 200 || len(report.Cases) != 1 || report.Cases[0].Ops < 100 || report.Cases[0].Ops > 300 {
 		t.Fatalf("report %s", data)
 	}
-	if !strings.Contains(stdout.String(), "open loop at 200 req/s") {
-		t.Errorf("the table does not say the loop was open:\n%s", stdout.String())
+	if !strings.Contains(table, "open loop at 200 req/s") {
+		t.Errorf("the table does not say the loop was open:\n%s", table)
 	}
 }
 
-// TestBenchRates: --rates runs the closed loop, then each throughput case
-// at each fraction of bare-nethttp's maximum; other cases only once.
-func TestBenchRates(t *testing.T) {
+// benchJSON runs hearth bench with args and --json, decodes the file into
+// report, and returns it and the table.
+func benchJSON(t *testing.T, report any, args ...string) (data []byte, table string) {
+	t.Helper()
 	out := filepath.Join(t.TempDir(), "bench.json")
 	var stdout, stderr bytes.Buffer
-	args := []string{"bench", "--duration", "300ms", "--cases", "scheduler-1000,cold-start-c", "--rates", "10%,20%", "--json", out}
-	if code := run(context.Background(), args, &stdout, &stderr); code != 0 {
+	if code := run(context.Background(), append(append([]string{"bench"}, args...), "--json", out), &stdout, &stderr); code != 0 {
 		t.Fatalf("exit code %d; stderr:\n%s", code, stderr.String())
 	}
 	data, err := os.ReadFile(out)
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := json.Unmarshal(data, report); err != nil {
+		t.Fatalf("JSON: %v\n%s", err, data)
+	}
+	return data, stdout.String()
+}
+
+// TestBenchRates: --rates runs the closed loop, then each throughput case
+// at each fraction of bare-nethttp's maximum; other cases only once.
+func TestBenchRates(t *testing.T) {
 	var report struct {
 		Rates []float64 `json:"rates"`
 		Cases []struct {
@@ -157,9 +154,7 @@ func TestBenchRates(t *testing.T) {
 			Rate float64 `json:"rate"`
 		} `json:"cases"`
 	}
-	if err := json.Unmarshal(data, &report); err != nil {
-		t.Fatal(err)
-	}
+	benchJSON(t, &report, "--duration", "300ms", "--cases", "scheduler-1000,cold-start-c", "--rates", "10%,20%")
 	var names []string
 	for _, c := range report.Cases {
 		names = append(names, c.Name)
