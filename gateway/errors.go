@@ -27,7 +27,7 @@ func (g *Gateway) handleError(err error, c echo.Context) {
 			ae.Message = fmt.Sprintf("no such route: %s %s; GET /v1/openapi.json describes every route (and docs/api.md)", c.Request().Method, c.Request().URL.Path)
 		}
 	default:
-		g.log.Error("internal error", "method", c.Request().Method, "path", c.Request().URL.Path, "error", err)
+		g.log.Error("internal error", "method", c.Request().Method, "path", c.Request().URL.Path, "request_id", c.Response().Header().Get(headerRequestID), "error", err)
 		ae = &apierr.Error{Status: http.StatusInternalServerError, Code: apierr.Internal, Message: "internal error; the gateway log has the details (request id " + c.Response().Header().Get(headerRequestID) + ")"}
 	}
 	if c.Request().Method == http.MethodHead {

@@ -49,6 +49,7 @@ func (g *Gateway) Execute(ctx context.Context, inv *invocation.Invocation, class
 			out.Status = out.Err.Status
 		}
 		g.metrics.count(inv, &out)
+		g.logOutcome(ctx, inv, &out)
 	}()
 	timeout := time.Duration(inv.Req.TimeoutMs)*time.Millisecond + g.cfg.InvokeGrace
 	ctx, cancel := context.WithTimeout(ctx, timeout)
@@ -83,7 +84,7 @@ func (g *Gateway) Execute(ctx context.Context, inv *invocation.Invocation, class
 			out.Placed = d.String()
 		}
 		if g.log.Enabled(ctx, slog.LevelDebug) { // formatting the decision is not free on the hot path
-			g.log.Debug("placed", "function", inv.Function, "invocation", inv.Req.InvocationID, "decision", out.Placed, "attempt", attempt)
+			g.log.Debug("placed", inv.Req.LogArgs("function", inv.Function, "decision", out.Placed, "attempt", attempt)...)
 		}
 		client, isLocal := g.clientFor(d.Runner, skipLocal)
 		resp, output, err = client.Call(ctx, inv.Req, body, d.Runner)
@@ -96,7 +97,7 @@ func (g *Gateway) Execute(ctx context.Context, inv *invocation.Invocation, class
 				g.metrics.failovers.Inc()
 				g.sched.Table().MarkDead(d.Runner.ID)
 				excluded = append(excluded, d.Runner.ID)
-				g.log.Warn("runner did not take the call; trying another", "runner", d.Runner.ID, "invocation", inv.Req.InvocationID)
+				g.log.Warn("runner did not take the call; trying another", inv.Req.LogArgs("function", inv.Function, "runner", d.Runner.ID)...)
 				continue
 			}
 			if isLocal { // not placed yet, and the local runner is not taking work: any runner NATS reaches
@@ -122,6 +123,28 @@ func (g *Gateway) Execute(ctx context.Context, inv *invocation.Invocation, class
 		out.Status = http.StatusOK
 	}
 	return out
+}
+
+// logOutcome logs how a call ended: at Info when the platform failed it
+// (5xx but a function's own failure, which the runner logs), at Debug
+// otherwise, which costs nothing unless debug is on.
+func (g *Gateway) logOutcome(ctx context.Context, inv *invocation.Invocation, out *invocation.Outcome) {
+	level := slog.LevelDebug
+	if out.Err != nil && out.Status >= http.StatusInternalServerError && out.Err.Code != apierr.Code(wire.CodeFunctionFailed) {
+		level = slog.LevelInfo
+	}
+	if !g.log.Enabled(ctx, level) {
+		return
+	}
+	args := inv.Req.LogArgs("function", inv.Function, "status", out.Status, "duration", out.Total)
+	if out.Resp != nil {
+		args = append(args, "runner", out.Resp.Runner, "cold", out.Resp.Cold)
+	}
+	if out.Err != nil {
+		g.log.Log(ctx, level, "call failed", append(args, "code", out.Err.Code, "error", out.Err.Message)...)
+		return
+	}
+	g.log.Log(ctx, level, "call done", args...)
 }
 
 // place asks the scheduler for a runner, waiting for capacity up to the

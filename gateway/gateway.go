@@ -28,6 +28,7 @@ import (
 	"github.com/hearthfn/hearth/gateway/transport"
 	"github.com/hearthfn/hearth/gateway/triggers"
 	"github.com/hearthfn/hearth/internal/limits"
+	"github.com/hearthfn/hearth/internal/tracing"
 	"github.com/hearthfn/hearth/internal/wire"
 	"github.com/hearthfn/hearth/registry"
 )
@@ -152,6 +153,9 @@ type Deps struct {
 	// /metrics beside the gateway's: NATS, S3 and a local runner's
 	// (internal/stack). Their names must differ from the gateway's.
 	Metrics prometheus.Gatherer
+	// Tracer, when it exports (tracing.NewOTLP), records a span for each
+	// request and async attempt; nil makes trace ids only.
+	Tracer *tracing.Tracer
 }
 
 // service is a part of the gateway that runs in the background.
@@ -166,6 +170,7 @@ type Gateway struct {
 	registry *registry.Registry
 	store    Storage
 	log      *slog.Logger
+	tracer   *tracing.Tracer
 	id       string // this gateway's id in its calls to runners
 	metrics  *metrics
 	sched    *scheduler.Scheduler
@@ -214,6 +219,7 @@ func New(ctx context.Context, cfg Config, deps Deps) (_ *Gateway, err error) {
 		registry: deps.Registry,
 		store:    deps.Storage,
 		log:      log.With("component", "gateway"),
+		tracer:   deps.Tracer,
 		metrics:  newMetrics(deps.Metrics),
 		sched: scheduler.New(scheduler.NewTable(cfg.HeartbeatInterval), scheduler.Config{
 			Strategy: strategy, QueueWait: cfg.QueueWait,
@@ -289,7 +295,7 @@ func (g *Gateway) open(ctx context.Context, deps Deps) error {
 		AckWait: cfg.AckWait, CallbackAttempts: cfg.CallbackAttempts, Replicas: cfg.Replicas,
 	}, async.Deps{
 		JS: js, Store: g.store, Records: g.records, Outputs: g.outputs, Functions: g.registry, Executor: g,
-		InlineLimit: g.nats.InlineLimit, Metrics: async.NewMetrics(g.metrics.own), Log: g.log,
+		InlineLimit: g.nats.InlineLimit, Metrics: async.NewMetrics(g.metrics.own), Log: g.log, Tracer: g.tracer,
 	})
 	if err != nil {
 		return err

@@ -104,6 +104,7 @@ func (g *Gateway) prepare(c echo.Context, path string) (*invocation.Invocation, 
 	headers := r.Header
 	delete(headers, "Authorization")
 	delete(headers, "Cookie")
+	traceparent, requestID := traceOf(c)
 	return &invocation.Invocation{
 		Namespace: ns, Function: fn.Name, Body: body, Start: start, Records: version.Spec.Records,
 		Req: invocation.WithVersion(&wire.Request{
@@ -114,6 +115,8 @@ func (g *Gateway) prepare(c echo.Context, path string) (*invocation.Invocation, 
 			Path:         path,
 			Query:        r.URL.RawQuery,
 			Headers:      headers,
+			Traceparent:  traceparent,
+			RequestID:    requestID,
 		}, version),
 	}, nil
 }

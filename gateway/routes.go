@@ -139,13 +139,14 @@ func (g *Gateway) Routes() []RouteInfo {
 	return out
 }
 
-// routes builds the router: request ids, panic recovery, the audit record
+// routes builds the router: request ids, trace context, panic recovery, the audit record
 // of changes, the auth guard, then the handlers of routeTable.
 func (g *Gateway) routes() *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = g.handleError
 	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{TargetHeader: headerRequestID}))
+	e.Use(g.traceRequests) // tracing.go
 	e.Use(middleware.Recover())
 
 	table := g.routeTable()

@@ -10,6 +10,7 @@ import (
 	"github.com/hearthfn/hearth/gateway/invocation"
 	"github.com/hearthfn/hearth/gateway/scheduler"
 	"github.com/hearthfn/hearth/gateway/triggers"
+	"github.com/hearthfn/hearth/internal/tracing"
 	"github.com/hearthfn/hearth/internal/wire"
 )
 
@@ -47,7 +48,9 @@ func (g *Gateway) triggerInvocation(ctx context.Context, ns, fn string, input []
 		return nil, err
 	}
 	v := f.Latest()
-	req := invocation.WithVersion(&wire.Request{InvocationID: id, Namespace: ns, Function: fn, Method: "POST", Path: "/"}, v)
+	// A trigger's call starts a trace of its own: no request brought one.
+	req := invocation.WithVersion(&wire.Request{InvocationID: id, Namespace: ns, Function: fn, Method: "POST", Path: "/",
+		Traceparent: tracing.NewTrace().String()}, v)
 	return &invocation.Invocation{Namespace: ns, Function: fn, Req: req, Body: input, Start: time.Now(), Records: v.Spec.Records}, nil
 }
 

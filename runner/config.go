@@ -11,6 +11,7 @@ import (
 	"github.com/tetratelabs/wazero"
 
 	"github.com/hearthfn/hearth/internal/limits"
+	"github.com/hearthfn/hearth/internal/tracing"
 	"github.com/hearthfn/hearth/internal/wire"
 )
 
@@ -38,6 +39,10 @@ type Config struct {
 	// and Go's. "" serves none; a runner that shares a process with a
 	// gateway is on the gateway's /metrics as well.
 	MetricsListen string
+	// Tracer, when it exports (tracing.NewOTLP), records a span for each
+	// invocation, a child of the gateway's; nil records none (the trace id
+	// still goes on the log lines).
+	Tracer *tracing.Tracer
 }
 
 func (c Config) withDefaults() Config {

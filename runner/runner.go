@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/tetratelabs/wazero"
 
+	"github.com/hearthfn/hearth/internal/tracing"
 	"github.com/hearthfn/hearth/internal/wire"
 )
 
@@ -230,8 +231,24 @@ func (r *Runner) run(ctx context.Context, req *wire.Request, body []byte, inline
 			return &wire.Response{Runner: r.cfg.ID, Error: &wire.Error{Code: wire.CodeInternal, Message: "fetch request body: " + err.Error()}}, nil
 		}
 	}
+	var span tracing.Span
+	if r.cfg.Tracer.Exporting() { // else the trace id in the logs is all
+		parent, _ := tracing.Parse(req.Traceparent)
+		span = r.cfg.Tracer.Start(ctx, parent, "run "+req.Function, tracing.KindConsumer)
+	}
 	res := r.engine.Run(ctx, req, body, r.cfg.OutputLimit)
 	r.metrics.count(req, &res)
+	if span.Recording() {
+		span.String("hearth.invocation_id", req.InvocationID)
+		span.String("hearth.function", req.Function)
+		span.Int("hearth.version", req.Version)
+		span.String("hearth.runner", r.cfg.ID)
+		span.Bool("hearth.cold", res.Cold)
+		if res.Err != nil {
+			span.Fail(res.Err.Code + ": " + res.Err.Message)
+		}
+		span.End()
+	}
 	resp := &wire.Response{
 		Error:      res.Err,
 		Stderr:     res.Stderr,
@@ -252,9 +269,9 @@ func (r *Runner) run(ctx context.Context, req *wire.Request, body []byte, inline
 		}
 	}
 	if res.Err != nil {
-		r.log.Info("invocation failed", "function", req.Function, "invocation", req.InvocationID, "code", res.Err.Code, "error", res.Err.Message)
+		r.log.Info("invocation failed", req.LogArgs("function", req.Function, "code", res.Err.Code, "error", res.Err.Message)...)
 	} else if r.log.Enabled(ctx, slog.LevelDebug) {
-		r.log.Debug("invocation done", "function", req.Function, "invocation", req.InvocationID, "cold", res.Cold, "run", res.Run)
+		r.log.Debug("invocation done", req.LogArgs("function", req.Function, "cold", res.Cold, "run", res.Run)...)
 	}
 	return resp, output
 }

@@ -20,18 +20,41 @@ import (
 	"github.com/hearthfn/hearth/internal/natsauth"
 	"github.com/hearthfn/hearth/internal/objstore"
 	"github.com/hearthfn/hearth/internal/stack"
+	"github.com/hearthfn/hearth/internal/tracing"
 	"github.com/hearthfn/hearth/runner"
 )
 
 // shutdownTimeout bounds how long a role waits for in-flight work on exit.
 const shutdownTimeout = 30 * time.Second
 
-// logFlags are the logging flags every server role has.
-type logFlags struct{ level, format string }
+// logFlags are the logging and tracing flags every server role has.
+type logFlags struct{ level, format, otlp string }
 
 func (l *logFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&l.level, "log-level", envOr("HEARTH_LOG_LEVEL", "info"), "log level: debug, info, warn, error (env HEARTH_LOG_LEVEL)")
 	fs.StringVar(&l.format, "log-format", envOr("HEARTH_LOG_FORMAT", "text"), "log format: text or json (env HEARTH_LOG_FORMAT)")
+	fs.StringVar(&l.otlp, "otlp-endpoint", envOr("HEARTH_OTLP_ENDPOINT", ""), "export OpenTelemetry spans over OTLP/HTTP to this collector: host:port or an http(s) URL (default off; env HEARTH_OTLP_ENDPOINT)")
+}
+
+// tracer is the role's span exporter with --otlp-endpoint, nil without;
+// a bad endpoint is a usage error. Its stop, which sends the spans still
+// buffered, is for the role to call once it has stopped.
+func (l *logFlags) tracer(ctx context.Context, service string) (*tracing.Tracer, func(), error) {
+	if l.otlp == "" {
+		return nil, func() {}, nil
+	}
+	if _, err := tracing.Endpoint(l.otlp); err != nil {
+		return nil, nil, usagef("--otlp-endpoint: %v", err)
+	}
+	t, err := tracing.NewOTLP(ctx, l.otlp, service, readVersion().Version)
+	if err != nil {
+		return nil, nil, err
+	}
+	return t, func() {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		_ = t.Shutdown(ctx)
+	}, nil
 }
 
 func newDevCmd(a *app) *cobra.Command {
@@ -82,6 +105,12 @@ func runDev(ctx context.Context, cfg stack.DevConfig, lf logFlags, af authFlags,
 		return err
 	}
 	cfg.Log = log
+	tracer, stopTracer, err := lf.tracer(ctx, "hearth-dev")
+	if err != nil {
+		return err
+	}
+	defer stopTracer()
+	cfg.Tracer = tracer
 	host, _, err := stack.SplitHostPort(cfg.NATSListen)
 	if err != nil {
 		return usagef("--nats-listen %q: %v", cfg.NATSListen, err)
@@ -209,7 +238,13 @@ func runGateway(ctx context.Context, cf connFlags, lf logFlags, cfg gateway.Conf
 		return err
 	}
 	af.warn(log, cfg, cfg.Listen)
+	tracer, stopTracer, err := lf.tracer(ctx, "hearth-gateway")
+	if err != nil {
+		return err
+	}
+	defer stopTracer()
 	s := stack.New(log)
+	s.Tracer = tracer
 	scaler, err := pf.scaler(cf.cfg, log)
 	if err != nil {
 		return err
@@ -266,7 +301,13 @@ func runRunner(ctx context.Context, cf connFlags, lf logFlags, cfg runner.Config
 	if err != nil {
 		return err
 	}
+	tracer, stopTracer, err := lf.tracer(ctx, "hearth-runner")
+	if err != nil {
+		return err
+	}
+	defer stopTracer()
 	s := stack.New(log)
+	s.Tracer = tracer
 	if err := s.StartRunnerRole(ctx, cf.cfg, cfg); err != nil {
 		_ = s.Close(context.WithoutCancel(ctx))
 		return err

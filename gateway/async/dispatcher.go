@@ -22,6 +22,7 @@ import (
 	"github.com/hearthfn/hearth/gateway/transport"
 	"github.com/hearthfn/hearth/internal/jsopen"
 	"github.com/hearthfn/hearth/internal/objstore"
+	"github.com/hearthfn/hearth/internal/tracing"
 	"github.com/hearthfn/hearth/internal/wire"
 	"github.com/hearthfn/hearth/registry"
 )
@@ -178,7 +179,7 @@ func (d *dispatcher) handle(msg jetstream.Msg) settlement {
 	rec, err := d.readRecord(ctx, req)
 	if err != nil {
 		// Not knowing whether it has finished, it must not run again.
-		q.Log.Warn("could not read the record of an async invocation; it will be redelivered", "invocation", req.InvocationID, "error", err)
+		q.Log.Warn("could not read the record of an async invocation; it will be redelivered", req.LogArgs("error", err)...)
 		return d.later(dl.n)
 	}
 	started := rec != nil
@@ -196,11 +197,11 @@ func (d *dispatcher) handle(msg jetstream.Msg) settlement {
 		// finished from it, without running the function again.
 		kept, err := d.keptOutcome(ctx, req.InvocationID, dl.seq)
 		if err != nil {
-			q.Log.Warn("could not read the kept outcome of an async invocation; it will be redelivered", "invocation", req.InvocationID, "error", err)
+			q.Log.Warn("could not read the kept outcome of an async invocation; it will be redelivered", req.LogArgs("error", err)...)
 			return d.later(dl.n)
 		}
 		if kept != nil {
-			q.Log.Info("finishing an async invocation from its kept outcome, without running it again", "invocation", req.InvocationID, "status", kept.Status)
+			q.Log.Info("finishing an async invocation from its kept outcome, without running it again", req.LogArgs("status", kept.Status)...)
 			return d.finish(ctx, dl, kept, nil, true)
 		}
 	}
@@ -217,7 +218,7 @@ func (d *dispatcher) handle(msg jetstream.Msg) settlement {
 	rec.Status, rec.Attempts, rec.StartedAt, rec.NextTry = records.StatusRunning, attempt, &now, nil
 	rec.Timings = records.Timings{QueuedMs: invocation.Ms(now.Sub(m.QueuedAt))}
 	if err := d.persist(ctx, q.cfg.FinishRetry, func(ctx context.Context) error { return q.Records.Put(ctx, rec) }, nil); err != nil {
-		q.Log.Warn("could not record the start of an async invocation; not running it yet", "invocation", req.InvocationID, "error", err)
+		q.Log.Warn("could not record the start of an async invocation; not running it yet", req.LogArgs("error", err)...)
 		return d.later(dl.n)
 	}
 
@@ -269,7 +270,7 @@ func (d *dispatcher) handle(msg jetstream.Msg) settlement {
 		rec.Status, rec.NextTry = records.StatusQueued, &next
 		d.putOnce(ctx, rec)
 		q.Metrics.retries.WithLabelValues(req.Namespace, req.Function, retryFailed).Inc()
-		q.Log.Info("async attempt failed; retrying", "invocation", req.InvocationID, "attempt", attempt, "retry_in", delay, "error", out.Err.Message)
+		q.Log.Info("async attempt failed; retrying", req.LogArgs("attempt", attempt, "retry_in", delay, "error", out.Err.Message)...)
 		return settlement{how: settleNak, delay: delay}
 	}
 	// Out of attempts (or not worth retrying): dead-letter it.
@@ -282,7 +283,7 @@ func (d *dispatcher) handle(msg jetstream.Msg) settlement {
 // until the next delivery writes it.
 func (d *dispatcher) putOnce(ctx context.Context, rec *records.Record) {
 	if err := d.q.Records.Put(ctx, rec); err != nil {
-		d.q.Log.Warn("could not update the record of an async invocation", "invocation", rec.ID, "status", rec.Status, "error", err)
+		d.q.Log.Warn("could not update the record of an async invocation", rec.LogArgs("status", rec.Status, "error", err)...)
 	}
 }
 
@@ -303,14 +304,14 @@ func (d *dispatcher) finish(ctx context.Context, dl delivery, rec *records.Recor
 	kept := fromKept
 	keep := func(error) {
 		if err := d.keepOutcome(ctx, dl.seq, rec); err != nil {
-			q.Log.Error("could not keep the outcome of an async invocation aside", "invocation", id, "error", err)
+			q.Log.Error("could not keep the outcome of an async invocation aside", dl.m.Req.LogArgs("error", err)...)
 			return
 		}
 		kept = true
 	}
 	if rec.Status == records.StatusDead {
 		if err := d.deadLetter(ctx, dl, rec, fromKept); err != nil {
-			q.Log.Error("could not dead-letter an async invocation; it will be redelivered", "invocation", id, "error", err)
+			q.Log.Error("could not dead-letter an async invocation; it will be redelivered", dl.m.Req.LogArgs("error", err)...)
 			keep(err)
 			return settlement{how: settleNak, delay: q.cfg.RetryCap}
 		}
@@ -325,7 +326,7 @@ func (d *dispatcher) finish(ctx context.Context, dl delivery, rec *records.Recor
 	}
 	if d.callback(ctx, rec, output) {
 		if err := put(); err != nil {
-			q.Log.Error("could not record the callback of an async invocation; it will be redelivered", "invocation", id, "error", err)
+			q.Log.Error("could not record the callback of an async invocation; it will be redelivered", dl.m.Req.LogArgs("error", err)...)
 			return d.later(dl.n)
 		}
 	}
@@ -338,7 +339,7 @@ func (d *dispatcher) finish(ctx context.Context, dl delivery, rec *records.Recor
 	q.Metrics.finished.WithLabelValues(rec.Namespace, rec.Function, rec.Status).Inc()
 	if rec.Status == records.StatusDead {
 		q.Metrics.deadLetters.WithLabelValues(rec.Namespace, rec.Function).Inc()
-		q.Log.Warn("async invocation dead-lettered", "invocation", id, "attempts", rec.Attempts, "error", errorText(rec))
+		q.Log.Warn("async invocation dead-lettered", dl.m.Req.LogArgs("attempts", rec.Attempts, "error", errorText(rec))...)
 	}
 	return acked
 }
@@ -349,7 +350,7 @@ func (d *dispatcher) settleFinished(ctx context.Context, dl delivery, rec *recor
 	q := d.q
 	if d.callback(ctx, rec, nil) {
 		if err := d.persist(ctx, q.cfg.FinishRetry, func(ctx context.Context) error { return q.Records.Put(ctx, rec) }, nil); err != nil {
-			q.Log.Error("could not record the callback of an async invocation; it will be redelivered", "invocation", rec.ID, "error", err)
+			q.Log.Error("could not record the callback of an async invocation; it will be redelivered", dl.m.Req.LogArgs("error", err)...)
 			return d.later(dl.n)
 		}
 	}
@@ -409,7 +410,7 @@ func (d *dispatcher) readRecord(ctx context.Context, req *wire.Request) (*record
 			rec = nil
 			return nil
 		case errors.As(err, &syntax) || errors.As(err, &typ):
-			d.q.Log.Error("ignoring an unreadable record", "invocation", req.InvocationID, "error", err)
+			d.q.Log.Error("ignoring an unreadable record", req.LogArgs("error", err)...)
 			rec = nil
 			return nil
 		}
@@ -507,7 +508,23 @@ func (d *dispatcher) persist(ctx context.Context, budget time.Duration, op func(
 // execute runs one attempt of a queued invocation, unless its function
 // has been deleted since it was queued: that call fails at once with
 // function_not_found, which is not retried.
-func (d *dispatcher) execute(ctx context.Context, inv *invocation.Invocation) invocation.Outcome {
+func (d *dispatcher) execute(ctx context.Context, inv *invocation.Invocation) (out invocation.Outcome) {
+	if d.q.Tracer.Exporting() {
+		// The attempt is a span of the trace of the request that queued
+		// the invocation, and the parent of the runner's.
+		parent, _ := tracing.Parse(inv.Req.Traceparent)
+		span := d.q.Tracer.Start(ctx, parent, "async "+inv.Function, tracing.KindConsumer)
+		inv.Req.Traceparent = span.Traceparent()
+		defer func() {
+			span.String("hearth.invocation_id", inv.Req.InvocationID)
+			span.String("hearth.function", inv.Function)
+			span.Int("hearth.status_code", out.Status)
+			if out.Err != nil {
+				span.Fail(out.Err.Message)
+			}
+			span.End()
+		}()
+	}
 	if _, err := d.q.Functions.Lookup(ctx, inv.Namespace, inv.Function); errors.Is(err, registry.ErrNotFound) {
 		return invocation.Outcome{Status: http.StatusNotFound, Total: time.Since(inv.Start),
 			Err: apierr.New(http.StatusNotFound, apierr.FunctionNotFound, "function %q in namespace %q was deleted after the invocation was queued", inv.Function, inv.Namespace)}

@@ -23,6 +23,7 @@ import (
 	"github.com/hearthfn/hearth/gateway/scheduler"
 	"github.com/hearthfn/hearth/gateway/transport"
 	"github.com/hearthfn/hearth/internal/jsopen"
+	"github.com/hearthfn/hearth/internal/tracing"
 	"github.com/hearthfn/hearth/internal/wire"
 	"github.com/hearthfn/hearth/registry"
 )
@@ -119,6 +120,8 @@ type Deps struct {
 	InlineLimit func() int
 	Metrics     *Metrics
 	Log         *slog.Logger
+	// Tracer, when it exports, records a span for each attempt.
+	Tracer *tracing.Tracer
 }
 
 // Queue is the async intake, dispatcher and dead-letter queue.
@@ -361,7 +364,8 @@ func queuedFromHeader(h nats.Header) (*records.Record, error) {
 // that its message says of it.
 func (m *meta) queuedRecord() *records.Record {
 	req := m.Req
-	rec := &records.Record{ID: req.InvocationID, Namespace: req.Namespace, Function: req.Function, Version: req.Version, Mode: m.Mode, Status: records.StatusQueued, QueuedAt: m.QueuedAt}
+	rec := &records.Record{ID: req.InvocationID, Namespace: req.Namespace, Function: req.Function, Version: req.Version, Mode: m.Mode, Status: records.StatusQueued, QueuedAt: m.QueuedAt,
+		TraceID: tracing.TraceID(req.Traceparent), RequestID: req.RequestID}
 	if m.CallbackURL != "" {
 		rec.Callback = &records.CallbackInfo{URL: m.CallbackURL}
 	}

@@ -147,7 +147,7 @@ func Document(routes []Route) ([]byte, error) {
 
 const description = `The HTTP API of Hearth (shared/API.md is its fixed core; docs/api.md describes every route).
 
-JSON in and out, except function payloads, which are bytes. Every error answers with status 4xx or 5xx, ` + "`Content-Type: application/json`" + ` and the body {"error":{"code":"…","message":"…"}} (the Error schema). Every response carries Hearth-Request-Id; invocation responses also carry Hearth-Invocation-Id, Hearth-Cold-Start and Server-Timing (queue, init and run durations).
+JSON in and out, except function payloads, which are bytes. Every error answers with status 4xx or 5xx, ` + "`Content-Type: application/json`" + ` and the body {"error":{"code":"…","message":"…"}} (the Error schema). Every response carries Hearth-Request-Id and traceparent (a request's W3C traceparent is continued; without one, or with a malformed one, a new trace starts); invocation responses also carry Hearth-Invocation-Id, Hearth-Cold-Start and Server-Timing (queue, init and run durations).
 
 Names of functions, namespaces, aliases and secrets match ^[a-z][a-z0-9-]{0,62}$. The namespace of a request is ?namespace= or the Hearth-Namespace header, default "default".
 
@@ -315,6 +315,7 @@ func headers() m {
 	s := m{"type": "string"}
 	return m{
 		"Hearth-Request-Id":       m{"description": "The request's id, on every response.", "schema": s, "required": true},
+		"traceparent":             m{"description": "W3C trace context of the gateway's span, on every response: the trace of the request's own traceparent, or a new one when it had none or a malformed one.", "schema": s, "required": true},
 		"Hearth-Invocation-Id":    h("The invocation's id: GET /v1/invocations/{id}.", s),
 		"Hearth-Cold-Start":       h("Whether the call started a new instance.", m{"type": "boolean"}),
 		"Server-Timing":           h("queue;dur=…, init;dur=…, run;dur=… in milliseconds.", s),
@@ -334,7 +335,7 @@ func headers() m {
 // response is an answer: its description, the headers it carries (besides
 // Hearth-Request-Id, which every one has) and its content.
 func response(desc string, content m, hdrs ...string) m {
-	hm := m{"Hearth-Request-Id": m{"$ref": "#/components/headers/Hearth-Request-Id"}}
+	hm := m{"Hearth-Request-Id": m{"$ref": "#/components/headers/Hearth-Request-Id"}, "traceparent": m{"$ref": "#/components/headers/traceparent"}}
 	for _, h := range hdrs {
 		hm[h] = m{"$ref": "#/components/headers/" + h}
 	}

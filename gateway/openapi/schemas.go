@@ -229,6 +229,8 @@ func schemas() m {
 			"cold":        boolean("Whether the call started a new instance."),
 			"runner":      str("The runner that ran it."),
 			"placement":   str("The scheduler's reason (docs/scheduler.md)."),
+			"trace_id":    str("The W3C trace id of the call: the traceparent the request brought, or the trace the gateway started (docs/observability.md)."),
+			"request_id":  str("The Hearth-Request-Id of the HTTP request that made the invocation; none for cron and NATS triggers."),
 			"status_code": integer("The HTTP status of the last attempt."),
 			"error":       ref("ErrorDetail"),
 			"result":      ref("ObjectRef"),

@@ -57,6 +57,14 @@ func (r *Record) AppendJSON(b []byte) []byte {
 		b = append(b, `,"placement":`...)
 		b = wire.AppendJSONString(b, r.Placement)
 	}
+	if r.TraceID != "" {
+		b = append(b, `,"trace_id":`...)
+		b = wire.AppendJSONString(b, r.TraceID)
+	}
+	if r.RequestID != "" {
+		b = append(b, `,"request_id":`...)
+		b = wire.AppendJSONString(b, r.RequestID)
+	}
 	if r.StatusCode != 0 {
 		b = append(b, `,"status_code":`...)
 		b = strconv.AppendInt(b, int64(r.StatusCode), 10)

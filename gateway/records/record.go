@@ -6,6 +6,7 @@ import (
 
 	"github.com/hearthfn/hearth/gateway/apierr"
 	"github.com/hearthfn/hearth/gateway/invocation"
+	"github.com/hearthfn/hearth/internal/tracing"
 )
 
 // Invocation statuses (API.md).
@@ -19,21 +20,27 @@ const (
 
 // Record is what is known about one invocation: GET /v1/invocations/{id}.
 type Record struct {
-	ID         string         `json:"id"`
-	Namespace  string         `json:"namespace"`
-	Function   string         `json:"function"`
-	Version    int            `json:"version"`
-	Mode       string         `json:"mode"` // sync, async, cron, nats
-	Status     string         `json:"status"`
-	Attempts   int            `json:"attempts"`
-	QueuedAt   time.Time      `json:"queued_at"`
-	StartedAt  *time.Time     `json:"started_at,omitempty"`
-	FinishedAt *time.Time     `json:"finished_at,omitempty"`
-	NextTry    *time.Time     `json:"next_attempt_at,omitempty"`
-	Timings    Timings        `json:"timings"`
-	Cold       bool           `json:"cold"`
-	Runner     string         `json:"runner,omitempty"`
-	Placement  string         `json:"placement,omitempty"`
+	ID         string     `json:"id"`
+	Namespace  string     `json:"namespace"`
+	Function   string     `json:"function"`
+	Version    int        `json:"version"`
+	Mode       string     `json:"mode"` // sync, async, cron, nats
+	Status     string     `json:"status"`
+	Attempts   int        `json:"attempts"`
+	QueuedAt   time.Time  `json:"queued_at"`
+	StartedAt  *time.Time `json:"started_at,omitempty"`
+	FinishedAt *time.Time `json:"finished_at,omitempty"`
+	NextTry    *time.Time `json:"next_attempt_at,omitempty"`
+	Timings    Timings    `json:"timings"`
+	Cold       bool       `json:"cold"`
+	Runner     string     `json:"runner,omitempty"`
+	Placement  string     `json:"placement,omitempty"`
+	// TraceID is the W3C trace id of the call (the request's traceparent,
+	// or a trace the gateway started); RequestID the Hearth-Request-Id of
+	// the HTTP request that made the invocation (none for cron and NATS
+	// triggers).
+	TraceID    string         `json:"trace_id,omitempty"`
+	RequestID  string         `json:"request_id,omitempty"`
 	StatusCode int            `json:"status_code,omitempty"` // HTTP status of the last attempt
 	Error      *apierr.Detail `json:"error,omitempty"`
 	Result     *ObjectRef     `json:"result,omitempty"`
@@ -67,6 +74,21 @@ type CallbackInfo struct {
 // Key is the record's key in the bucket: <namespace>.<function>.<id>.
 func (r *Record) Key() string { return r.Namespace + "." + r.Function + "." + r.ID }
 
+// LogArgs are the pairs every log line about the invocation has, then
+// more, as wire.Request.LogArgs has them: "invocation", "request_id" and
+// "trace_id" (each when it has one).
+func (r *Record) LogArgs(more ...any) []any {
+	args := make([]any, 0, 6+len(more))
+	args = append(args, "invocation", r.ID)
+	if r.RequestID != "" {
+		args = append(args, "request_id", r.RequestID)
+	}
+	if r.TraceID != "" {
+		args = append(args, "trace_id", r.TraceID)
+	}
+	return append(args, more...)
+}
+
 // Finished reports whether the invocation has reached a final status.
 func (r *Record) Finished() bool {
 	return r.Status == StatusSucceeded || r.Status == StatusFailed || r.Status == StatusDead
@@ -95,7 +117,8 @@ func (r *Record) ApplyOutcome(out *invocation.Outcome, now time.Time) {
 func Sync(inv *invocation.Invocation, out *invocation.Outcome, mode string) *Record {
 	started := inv.Start.UTC()
 	rec := &Record{ID: inv.Req.InvocationID, Namespace: inv.Namespace, Function: inv.Function, Version: inv.Req.Version,
-		Mode: mode, Attempts: 1, QueuedAt: started, StartedAt: &started}
+		Mode: mode, Attempts: 1, QueuedAt: started, StartedAt: &started,
+		TraceID: tracing.TraceID(inv.Req.Traceparent), RequestID: inv.Req.RequestID}
 	rec.ApplyOutcome(out, time.Now().UTC())
 	rec.Status = StatusSucceeded
 	if out.Err != nil {

@@ -23,6 +23,7 @@ import (
 	"github.com/hearthfn/hearth/internal/natsauth"
 	"github.com/hearthfn/hearth/internal/natsembed"
 	"github.com/hearthfn/hearth/internal/objstore"
+	"github.com/hearthfn/hearth/internal/tracing"
 	"github.com/hearthfn/hearth/registry"
 	"github.com/hearthfn/hearth/runner"
 )
@@ -52,6 +53,9 @@ type Stack struct {
 	// RunnerMetricsURL is http://host:port/metrics of the runner's
 	// metrics listener, once it listens (runner.Config.MetricsListen).
 	RunnerMetricsURL string
+	// Tracer, when set before the roles start, records and exports their
+	// spans (--otlp-endpoint); nil makes trace ids only.
+	Tracer *tracing.Tracer
 
 	s3Metrics   *objstore.Metrics
 	natsMetrics *natsMetrics
@@ -209,7 +213,7 @@ func (s *Stack) StartExtraGateway(ctx context.Context, cfg gateway.Config) (stri
 // serves it on ln, sending Serve's result to served, and stops it with the
 // stack. It closes ln when it fails.
 func (s *Stack) serveGateway(ctx context.Context, cfg gateway.Config, nc *nats.Conn, ln net.Listener, served chan error) (*gateway.Gateway, error) {
-	deps := gateway.Deps{NATS: nc, Registry: s.Registry, Storage: s.Store, Log: s.Log, Scaler: s.Scaler}
+	deps := gateway.Deps{NATS: nc, Registry: s.Registry, Storage: s.Store, Log: s.Log, Scaler: s.Scaler, Tracer: s.Tracer}
 	more := prometheus.Gatherers{s.platformMetrics()}
 	if s.Runner != nil {
 		deps.Local = s.Runner
@@ -236,6 +240,9 @@ func (s *Stack) serveGateway(ctx context.Context, cfg gateway.Config, nc *nats.C
 // cfg.MetricsListen, serves its metrics there (with the process's
 // platform, Go and process series), until the runner has stopped.
 func (s *Stack) StartRunner(cfg runner.Config) error {
+	if cfg.Tracer == nil {
+		cfg.Tracer = s.Tracer
+	}
 	r, err := runner.New(cfg, s.NC, s.Store, s.Log)
 	if err != nil {
 		return err
@@ -305,13 +312,16 @@ type DevConfig struct {
 	// Scaler, when set, makes the scaler through which the autoscaler
 	// adds runners, given where NATS and S3 are.
 	Scaler func(natsURL string, s3 objstore.Config) autoscaler.Scaler
+	// Tracer, when set, records and exports the gateway's and the
+	// runner's spans.
+	Tracer *tracing.Tracer
 }
 
 // StartDev starts the whole platform in this process: embedded NATS and
 // S3 keeping their data under DataDir, a gateway, one runner, and the
 // example functions deployed.
 func StartDev(ctx context.Context, cfg DevConfig) (_ *Stack, err error) {
-	s := &Stack{Log: cfg.Log}
+	s := &Stack{Log: cfg.Log, Tracer: cfg.Tracer}
 	defer func() {
 		if err != nil {
 			_ = s.Close(context.WithoutCancel(ctx))

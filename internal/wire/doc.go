@@ -1,9 +1,10 @@
 // Package wire holds the messages that the gateway and the runners exchange
 // over NATS. It is the only thing the two roles share.
 //
-// An invocation travels as one NATS message without headers: a short
-// binary encoding of the metadata, then the payload as it is (codec.go), so
-// payload bytes are never re-encoded. Messages of earlier versions, with
+// An invocation travels as one NATS message: a short binary encoding of
+// the metadata, then the payload as it is (codec.go), so payload bytes are
+// never re-encoded; its W3C trace context and request id, when it has
+// them, go in the headers traceparent and Hearth-Request-Id. Messages of earlier versions, with
 // the metadata as JSON in the Hearth-Meta header, are still read.
 //
 // A gateway builds a [Request] and sends it with [EncodeRequest] on

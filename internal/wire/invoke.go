@@ -6,6 +6,8 @@ import (
 	"fmt"
 
 	"github.com/nats-io/nats.go"
+
+	"github.com/hearthfn/hearth/internal/tracing"
 )
 
 // Subjects and queue groups.
@@ -21,6 +23,10 @@ const (
 	// MetaHeader carried the JSON metadata of a Request or Response before
 	// the binary format; decoders still accept it.
 	MetaHeader = "Hearth-Meta"
+	// TraceHeader and RequestIDHeader carry Request.Traceparent and
+	// Request.RequestID.
+	TraceHeader     = "traceparent"
+	RequestIDHeader = "Hearth-Request-Id"
 )
 
 // RunnerSubject is the subject on which the runner with id takes work
@@ -66,6 +72,28 @@ type Request struct {
 	// Gateway is the id of the gateway that sent the call: runners report
 	// their calls in flight per gateway (Heartbeat.InFlightBy).
 	Gateway string `json:"gateway,omitempty"`
+	// Traceparent is the W3C trace context of the call: the gateway's span
+	// is the parent of the runner's. RequestID is the Hearth-Request-Id of
+	// the HTTP request that made the invocation. Both travel in NATS
+	// headers (TraceHeader, RequestIDHeader), outside the binary metadata,
+	// and go on every log line about the invocation.
+	Traceparent string `json:"traceparent,omitempty"`
+	RequestID   string `json:"request_id,omitempty"`
+}
+
+// LogArgs are the pairs every log line about the invocation has, then
+// more: "invocation" (its id), "request_id" and "trace_id" (each when it
+// has one).
+func (r *Request) LogArgs(more ...any) []any {
+	args := make([]any, 0, 6+len(more))
+	args = append(args, "invocation", r.InvocationID)
+	if r.RequestID != "" {
+		args = append(args, "request_id", r.RequestID)
+	}
+	if id := tracing.TraceID(r.Traceparent); id != "" {
+		args = append(args, "trace_id", id)
+	}
+	return append(args, more...)
 }
 
 // Response is a runner's answer. On success Error is nil and the message
@@ -106,14 +134,35 @@ type Error struct {
 
 func (e *Error) Error() string { return e.Code + ": " + e.Message }
 
-// EncodeRequest builds the NATS message for req with body as its payload.
+// EncodeRequest builds the NATS message for req with body as its payload,
+// and its trace context and request id as headers.
 func EncodeRequest(subject string, req *Request, body []byte) (*nats.Msg, error) {
-	return &nats.Msg{Subject: subject, Data: frame(func(b []byte) []byte { return appendRequest(b, req) }, body)}, nil
+	msg := &nats.Msg{Subject: subject, Data: frame(func(b []byte) []byte { return appendRequest(b, req) }, body)}
+	if req.Traceparent != "" || req.RequestID != "" {
+		msg.Header = make(nats.Header, 2)
+		if req.Traceparent != "" {
+			msg.Header[TraceHeader] = []string{req.Traceparent}
+		}
+		if req.RequestID != "" {
+			msg.Header[RequestIDHeader] = []string{req.RequestID}
+		}
+	}
+	return msg, nil
 }
 
-// DecodeRequest reads a Request and its body from msg.
+// DecodeRequest reads a Request and its body from msg, with the trace
+// context and request id of its headers.
 func DecodeRequest(msg *nats.Msg) (*Request, []byte, error) {
-	return decodeMessage(msg, "request", (*decoder).request)
+	req, body, err := decodeMessage(msg, "request", (*decoder).request)
+	if err == nil && msg.Header != nil {
+		if v := msg.Header[TraceHeader]; len(v) > 0 {
+			req.Traceparent = v[0]
+		}
+		if v := msg.Header[RequestIDHeader]; len(v) > 0 {
+			req.RequestID = v[0]
+		}
+	}
+	return req, body, err
 }
 
 // EncodeResponse builds the reply message for resp with output as its

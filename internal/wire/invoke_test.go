@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/nats-io/nats.go"
 
 	"github.com/hearthfn/hearth/internal/abi"
+	"github.com/hearthfn/hearth/internal/testutil"
 )
 
 func fullRequest() *Request {
@@ -16,7 +18,8 @@ func fullRequest() *Request {
 		Digest: "ab12", ABI: abi.Reactor, Concurrency: 4, TimeoutMs: 5000, MemoryMB: 64,
 		Env: map[string]string{"A": "1", "EMPTY": ""}, Method: "POST", Path: "/x/y", Query: "a=b&c",
 		Headers: map[string][]string{"X-A": {"1", "2"}, "Content-Type": {"text/plain"}, "X-None": {}},
-		BodyRef: "payloads/inv1", Gateway: "gw-1"}
+		BodyRef: "payloads/inv1", Gateway: "gw-1",
+		Traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", RequestID: "req-1"}
 }
 
 func fullResponse() *Response {
@@ -32,7 +35,11 @@ func TestRequestRoundTrip(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if msg.Subject != InvokeSubject || len(msg.Header) != 0 {
+			wantHeaders := 0
+			if req.Traceparent != "" {
+				wantHeaders = 2 // the trace context and request id; the rest is in the data
+			}
+			if msg.Subject != InvokeSubject || len(msg.Header) != wantHeaders {
 				t.Fatalf("message subject %q, headers %v", msg.Subject, msg.Header)
 			}
 			got, gotBody, err := DecodeRequest(msg)
@@ -42,6 +49,34 @@ func TestRequestRoundTrip(t *testing.T) {
 			if !reflect.DeepEqual(got, req) || !bytes.Equal(gotBody, body) {
 				t.Fatalf("round trip changed the request:\n got %+v %q\nwant %+v %q", got, gotBody, req, body)
 			}
+		}
+	}
+}
+
+// TestRequestHeadersThroughNATS: the trace context and request id cross a
+// real NATS server in the message's headers, and a message without them
+// decodes with both empty.
+func TestRequestHeadersThroughNATS(t *testing.T) {
+	nc := testutil.ConnectNATS(t)
+	sub, err := nc.SubscribeSync("t.headers")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, req := range []*Request{fullRequest(), {InvocationID: "bare"}} {
+		msg, _ := EncodeRequest("t.headers", req, []byte("b"))
+		if err := nc.PublishMsg(msg); err != nil {
+			t.Fatal(err)
+		}
+		got, err := sub.NextMsg(5 * time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		back, _, err := DecodeRequest(got)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if back.Traceparent != req.Traceparent || back.RequestID != req.RequestID || back.InvocationID != req.InvocationID {
+			t.Fatalf("through NATS: %q %q %q; want %q %q %q", back.Traceparent, back.RequestID, back.InvocationID, req.Traceparent, req.RequestID, req.InvocationID)
 		}
 	}
 }

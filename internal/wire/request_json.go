@@ -73,6 +73,8 @@ func (r *Request) AppendJSON(b []byte) []byte {
 	}
 	b = appendJSONField(b, `,"body_ref":`, r.BodyRef)
 	b = appendJSONField(b, `,"gateway":`, r.Gateway)
+	b = appendJSONField(b, `,"traceparent":`, r.Traceparent)
+	b = appendJSONField(b, `,"request_id":`, r.RequestID)
 	return append(b, '}')
 }
 

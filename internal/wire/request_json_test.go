@@ -69,7 +69,7 @@ func FuzzRequestJSON(f *testing.F) {
 			Env:    map[string]string{key: value, other: id},
 			Method: name, Path: value, Query: other,
 			Headers: map[string][]string{key: {value, other}, name: nil, id: {}},
-			BodyRef: key, Gateway: value}
+			BodyRef: key, Gateway: value, Traceparent: other, RequestID: id}
 		sameAsEncodingJSON(t, r)
 	})
 }
