@@ -22,7 +22,7 @@ import (
 // --json, writes the report to a file.
 func newBenchCmd(a *app) *cobra.Command {
 	var (
-		cfg             bench.Config
+		cfg                    bench.Config
 		cases, jsonPath, rates string
 	)
 	cmd := &cobra.Command{

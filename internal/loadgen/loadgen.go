@@ -13,7 +13,7 @@ import (
 
 // Config says how much load to generate.
 type Config struct {
-	Concurrency int           // workers; default 1
+	Concurrency int // workers; default 1
 	// Rate, when above 0, makes the run an open loop (as wrk2 and
 	// vegeta's constant-rate attack): operations are due every 1/Rate
 	// seconds whether or not earlier ones have ended, at most Concurrency
@@ -22,8 +22,8 @@ type Config struct {
 	// in the latency of every operation that waited behind it
 	// (coordinated omission corrected). 0: a closed loop, each worker
 	// starting its next operation when its last one ends.
-	Rate float64
-	Duration    time.Duration // measured period; 0 = until MaxOps (then MaxOps is required)
+	Rate     float64
+	Duration time.Duration // measured period; 0 = until MaxOps (then MaxOps is required)
 	// Warmup runs operations before the measured period without recording
 	// them: connections open, pools fill, code gets hot.
 	Warmup time.Duration
