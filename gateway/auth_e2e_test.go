@@ -156,6 +156,7 @@ func TestAuthEveryRoute(t *testing.T) {
 		"GET /v1/functions/:name/aliases/:alias":    {url: "/v1/functions/fn/aliases/prod", need: "read", ok: 200},
 		"GET /v1/functions/:name/triggers":          {url: "/v1/functions/fn/triggers", need: "read", ok: 200},
 		"GET /v1/functions/:name/invocations":       {url: "/v1/functions/fn/invocations", need: "records", ok: 200},
+		"GET /v1/functions/:name/logs":              {url: "/v1/functions/fn/logs", need: "records", ok: 200},
 		"GET /v1/secrets":                           {url: "/v1/secrets", need: "read", ok: 200},
 		"GET /v1/secrets/:name":                     {url: "/v1/secrets/s1", need: "read", ok: 200},
 		"GET /v1/invocations/:id":                   {url: "/v1/invocations/" + invID, need: "records", ok: 200},

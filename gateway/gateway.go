@@ -68,6 +68,10 @@ type Config struct {
 	CallbackAttempts int           // deliveries of a callback; default 3
 	Retention        time.Duration // invocation records kept; default 24 h
 	Replicas         int           // JetStream replicas of streams and buckets; default 1
+	// LogsHeartbeat is how often a followed log stream (GET
+	// /v1/functions/{name}/logs?follow=true) sends a comment line, so
+	// proxies and clients see a live connection; default 15 s.
+	LogsHeartbeat time.Duration
 
 	// Autoscale names the keep-alive policy the autoscaler runs (fixed-K,
 	// hybrid, predictive); "" turns it off. AutoscaleTick is its "minute";
@@ -116,6 +120,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Replicas <= 0 {
 		c.Replicas = 1
+	}
+	if c.LogsHeartbeat <= 0 {
+		c.LogsHeartbeat = 15 * time.Second
 	}
 	if c.AutoscaleTick <= 0 {
 		c.AutoscaleTick = time.Minute
@@ -197,6 +204,11 @@ type Gateway struct {
 	services []service // started in this order, stopped in the reverse
 	stopOnce sync.Once
 	stopErr  error
+
+	// streams ends when Shutdown begins: followed log streams never go
+	// idle, so they end themselves for the server to shut down.
+	streams     context.Context
+	stopStreams context.CancelFunc
 }
 
 // New builds a gateway and starts its background services: the record
@@ -246,6 +258,8 @@ func New(ctx context.Context, cfg Config, deps Deps) (_ *Gateway, err error) {
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 	}
+	g.streams, g.stopStreams = context.WithCancel(context.Background())
+	g.server.RegisterOnShutdown(g.stopStreams)
 	return g, nil
 }
 
@@ -355,6 +369,7 @@ func (g *Gateway) Serve(ln net.Listener) error {
 // triggers and the dispatcher (letting their calls finish), the heartbeat
 // follower, and last the record writer, which drops what reaches it after.
 func (g *Gateway) Shutdown(ctx context.Context) error {
+	g.stopStreams() // also when Handler served the requests, not Serve
 	err := g.server.Shutdown(ctx)
 	g.stopOnce.Do(func() { g.stopErr = g.stopServices(ctx) })
 	return errors.Join(err, g.stopErr)

@@ -36,6 +36,7 @@ type metrics struct {
 	authRefused    *prometheus.CounterVec
 	rateLimited    *prometheus.CounterVec
 	auditErrors    prometheus.Counter
+	logStreams     prometheus.Gauge
 
 	byReason map[string]prometheus.Counter // decisions, made up front; read-only
 
@@ -129,8 +130,9 @@ func newMetrics(more prometheus.Gatherer) *metrics {
 			Name: "hearth_audit_errors_total",
 			Help: "Audit entries that could not be written to the audit stream.",
 		}),
-		byReason: make(map[string]prometheus.Counter, len(decisionReasons)),
-		byFn:     make(map[fnKey]*fnSeries),
+		logStreams: newLogStreams(),
+		byReason:   make(map[string]prometheus.Counter, len(decisionReasons)),
+		byFn:       make(map[fnKey]*fnSeries),
 	}
 	for _, r := range decisionReasons {
 		m.byReason[r] = m.decisions.WithLabelValues(r)
@@ -145,7 +147,7 @@ func newMetrics(more prometheus.Gatherer) *metrics {
 		m.authRefused.WithLabelValues(reason)
 	}
 	reg.MustRegister(m.invocations, m.duration, m.queueWait, m.coldStarts, m.initTime, m.decisions, m.failovers,
-		m.deploys, m.deployWarms, m.recordsDropped, m.authRefused, m.rateLimited, m.auditErrors,
+		m.deploys, m.deployWarms, m.recordsDropped, m.authRefused, m.rateLimited, m.auditErrors, m.logStreams,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.calls = prometheus.NewRegistry()
 	m.calls.MustRegister(m.invocations)

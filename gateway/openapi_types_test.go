@@ -56,6 +56,7 @@ func TestOpenAPISchemasMatchTypes(t *testing.T) {
 		{"Version", versionView{}},
 		{"Alias", aliasView{}},
 		{"Invocation", records.Record{}},
+		{"LogEvent", logEvent{}},
 		{"Invocation timings", records.Timings{}},
 		{"Invocation callback", records.CallbackInfo{}},
 		{"ObjectRef", records.ObjectRef{}},

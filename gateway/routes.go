@@ -71,6 +71,7 @@ func (g *Gateway) routeTable() []route {
 		{"PUT", "/v1/functions/:name/aliases/:alias", g.setAlias, deployNS, audit.AliasSet},
 		{"DELETE", "/v1/functions/:name/aliases/:alias", g.deleteAlias, deployNS, audit.AliasDelete},
 		{"GET", "/v1/functions/:name/invocations", g.listInvocations, recordsNS, ""},
+		{"GET", "/v1/functions/:name/logs", g.functionLogs, recordsNS, ""}, // logstream.go
 		{"GET", "/v1/functions/:name/triggers", g.listTriggers, readNS, ""},
 		{"POST", "/v1/functions/:name/triggers", g.addTrigger, deployNS, audit.TriggerAdd},
 		{"DELETE", "/v1/functions/:name/triggers/:n", g.deleteTrigger, deployNS, audit.TriggerDelete},

@@ -220,6 +220,16 @@ func operations() map[string]operation {
 				"200": jsonResp("Newest first.", ref("InvocationList")),
 				"400": errResp("invalid_parameter (limit) or invalid_name."),
 			}},
+		"GET /v1/functions/:name/logs": {id: "functionLogs", tag: "invocations", summary: "A function's logs, as server-sent events; follow=true keeps the stream open",
+			description: "A text/event-stream of one event per finished invocation (event: logs, id: the invocation's id, data: a JSON LogEvent): the newest limit of them, oldest first; with follow=true, then each invocation that finishes after, until the client disconnects or the gateway shuts down, with a comment line (: keepalive) every 15 s. Invocations still queued or running are not sent; those of a spec with records none or errors leave none to send.",
+			params: []m{
+				query("follow", "Keep the stream open and send each invocation that finishes.", m{"type": "string", "enum": []any{"true", "false", "1", "0"}, "default": "false"}),
+				query("limit", "How many of the newest finished invocations to send first (0: none).", m{"type": "integer", "minimum": 0, "maximum": 1000, "default": 20}),
+			},
+			responses: m{
+				"200": response("The events: event: logs, id: INVOCATION-ID, data: a LogEvent.", m{"text/event-stream": m{"schema": m{"type": "string"}, "x-event-data": ref("LogEvent")}}),
+				"400": errResp("invalid_parameter (follow or limit) or invalid_name."),
+			}},
 		"GET /v1/functions/:name/triggers": {id: "listTriggers", tag: "triggers", summary: "The triggers of the latest version",
 			responses: m{"200": jsonResp("Numbered from 1 in this order.", ref("TriggerList")), "404": notFoundFn}},
 		"POST /v1/functions/:name/triggers": {id: "addTrigger", tag: "triggers", summary: "Add a trigger",

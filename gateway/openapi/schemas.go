@@ -247,6 +247,16 @@ func schemas() m {
 			"key":  str("Its key in the object store."),
 			"size": integer("Bytes."),
 		}),
+		"LogEvent": object("The data of an event of GET /v1/functions/{name}/logs: a finished invocation and its captured stderr.", []string{"id", "function", "version", "mode", "status", "queued_at", "logs"}, m{
+			"id":          str("The invocation's id (also the event's id)."),
+			"function":    name("The function."),
+			"version":     integer("The version that ran."),
+			"mode":        str("How it was called: sync, async, cron or nats."),
+			"status":      m{"type": "string", "enum": []string{"succeeded", "failed", "dead"}},
+			"queued_at":   dateTime("When the gateway took it."),
+			"finished_at": dateTime("When it finished."),
+			"logs":        str("What it wrote to stderr; empty if nothing (or expired)."),
+		}),
 		"InvocationList": object("", []string{"invocations"}, m{"invocations": arrayOf(ref("Invocation"), "Newest first.")}),
 		"DeadLetterList": object("", []string{"dead_letters"}, m{"dead_letters": arrayOf(object("An async invocation that ran out of attempts (async.DeadLetter).",
 			[]string{"id", "namespace", "function", "attempts", "last_error", "queued_at", "dead_at"}, m{

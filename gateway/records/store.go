@@ -128,3 +128,23 @@ func (s *Store) List(ctx context.Context, ns, fn string, limit int) ([]*Record, 
 	}
 	return out, nil
 }
+
+// Watch follows the records of one function as they are written, from now
+// on (not the ones already kept): each put of a record is an entry on the
+// watcher's Updates. The caller stops it (Stop), or ctx ends it.
+func (s *Store) Watch(ctx context.Context, ns, fn string) (jetstream.KeyWatcher, error) {
+	return s.kv.Watch(ctx, ns+"."+fn+".*", jetstream.UpdatesOnly())
+}
+
+// DecodeEntry reads the record of a watched entry; false for an entry that
+// is not a put (a delete or purge) or does not decode.
+func DecodeEntry(e jetstream.KeyValueEntry) (*Record, bool) {
+	if e == nil || e.Operation() != jetstream.KeyValuePut {
+		return nil, false
+	}
+	r := new(Record)
+	if err := json.Unmarshal(e.Value(), r); err != nil {
+		return nil, false
+	}
+	return r, true
+}
