@@ -39,6 +39,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
+	sigsyaml "sigs.k8s.io/yaml"
 
 	"github.com/hearthfn/hearth/gateway/secrets"
 	"github.com/hearthfn/hearth/internal/kubeprovider"
@@ -446,6 +447,7 @@ func checkInstall(t *testing.T, in *install, withMinIO bool) {
 	t.Run("Connections", func(t *testing.T) { checkConnections(t, in, withMinIO) })
 	t.Run("Security", func(t *testing.T) { checkSecurity(t, in) })
 	t.Run("Flags", func(t *testing.T) { checkFlags(t, in) })
+	t.Run("Scraping", func(t *testing.T) { checkScraping(t, in) })
 }
 
 // checkSelectors: every workload's selector selects its own pods and no
@@ -720,6 +722,69 @@ func checkRunner(t *testing.T, in *install) {
 	}
 	if spec.AutomountServiceAccountToken == nil || *spec.AutomountServiceAccountToken {
 		t.Error("runner pods get a service account token; they never use the Kubernetes API")
+	}
+	if p, listen := containerPort(t, c, intstr.FromString("metrics")), portOf(t, flagValue(t, c.Args, "metrics-listen")); p != listen {
+		t.Errorf("container port metrics %d, --metrics-listen port %d", p, listen)
+	}
+}
+
+// checkScraping: each job of deploy/prometheus/kubernetes.yml keeps the
+// pods of a workload here by their app.kubernetes.io/name label, and those
+// pods have a container port of the name the job keeps; a renamed label
+// or port would leave a role unscraped without an error anywhere.
+func checkScraping(t *testing.T, in *install) {
+	data, err := os.ReadFile("../prometheus/kubernetes.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cfg struct {
+		ScrapeConfigs []struct {
+			JobName        string `json:"job_name"`
+			RelabelConfigs []struct {
+				SourceLabels []string `json:"source_labels"`
+				Regex        string   `json:"regex"`
+				Action       string   `json:"action"`
+			} `json:"relabel_configs"`
+		} `json:"scrape_configs"`
+	}
+	if err := sigsyaml.Unmarshal(data, &cfg); err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.ScrapeConfigs) == 0 {
+		t.Fatal("no scrape_configs in deploy/prometheus/kubernetes.yml")
+	}
+	for _, job := range cfg.ScrapeConfigs {
+		var app, port string
+		for _, rc := range job.RelabelConfigs {
+			if rc.Action != "keep" || len(rc.SourceLabels) != 1 {
+				continue
+			}
+			switch rc.SourceLabels[0] {
+			case "__meta_kubernetes_pod_label_app_kubernetes_io_name":
+				app = rc.Regex
+			case "__meta_kubernetes_pod_container_port_name":
+				port = rc.Regex
+			}
+		}
+		found := false
+		for _, w := range workloads(in) {
+			if w.template.Labels["app.kubernetes.io/name"] != app {
+				continue
+			}
+			found = true
+			ok := false
+			for _, c := range w.template.Spec.Containers {
+				for _, cp := range c.Ports {
+					ok = ok || cp.Name == port
+				}
+			}
+			if !ok {
+				t.Errorf("job %s scrapes port %q; %s %s has no container port of that name", job.JobName, port, w.kind, w.name)
+			}
+		}
+		if !found {
+			t.Errorf("job %s keeps pods labelled app.kubernetes.io/name=%q; no workload has them", job.JobName, app)
+		}
 	}
 }
 
