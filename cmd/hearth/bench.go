@@ -84,6 +84,13 @@ func runBench(ctx context.Context, cfg bench.Config, cases, jsonPath string, std
 		return usagef("--cpuprofile profiles case %q, which is not among the cases run", cfg.ProfileCase)
 	}
 
+	if cfg.Hearth == "" {
+		// The cluster cases run this binary as hearth nats, gateway and
+		// runner processes.
+		if cfg.Hearth, err = os.Executable(); err != nil {
+			return fmt.Errorf("the hearth binary for the cluster cases: %w", err)
+		}
+	}
 	bar := bench.NewProgressBar(stderr)
 	cfg.Log = slog.New(slog.NewTextHandler(bar, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	report, err := bench.Run(ctx, cfg, bar)

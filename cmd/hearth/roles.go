@@ -28,11 +28,12 @@ import (
 const shutdownTimeout = 30 * time.Second
 
 // logFlags are the logging and tracing flags every server role has.
-type logFlags struct{ level, format, otlp string }
+type logFlags struct{ level, format, otlp, pprof string }
 
 func (l *logFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&l.level, "log-level", envOr("HEARTH_LOG_LEVEL", "info"), "log level: debug, info, warn, error (env HEARTH_LOG_LEVEL)")
 	fs.StringVar(&l.format, "log-format", envOr("HEARTH_LOG_FORMAT", "text"), "log format: text or json (env HEARTH_LOG_FORMAT)")
+	fs.StringVar(&l.pprof, "pprof-listen", envOr("HEARTH_PPROF_LISTEN", ""), "serve Go's profiles (net/http/pprof) at http://ADDR/debug/pprof/, e.g. 127.0.0.1:6060; keep it on loopback (default off; env HEARTH_PPROF_LISTEN)")
 	fs.StringVar(&l.otlp, "otlp-endpoint", envOr("HEARTH_OTLP_ENDPOINT", ""), "export OpenTelemetry spans over OTLP/HTTP to this collector: host:port or an http(s) URL (default off; env HEARTH_OTLP_ENDPOINT)")
 }
 
@@ -105,6 +106,11 @@ func runDev(ctx context.Context, cfg stack.DevConfig, lf logFlags, af authFlags,
 		return err
 	}
 	cfg.Log = log
+	stopPprof, err := servePprof(lf.pprof, log)
+	if err != nil {
+		return err
+	}
+	defer stopPprof()
 	tracer, stopTracer, err := lf.tracer(ctx, "hearth-dev")
 	if err != nil {
 		return err
@@ -238,6 +244,11 @@ func runGateway(ctx context.Context, cf connFlags, lf logFlags, cfg gateway.Conf
 		return err
 	}
 	af.warn(log, cfg, cfg.Listen)
+	stopPprof, err := servePprof(lf.pprof, log)
+	if err != nil {
+		return err
+	}
+	defer stopPprof()
 	tracer, stopTracer, err := lf.tracer(ctx, "hearth-gateway")
 	if err != nil {
 		return err
@@ -301,6 +312,11 @@ func runRunner(ctx context.Context, cf connFlags, lf logFlags, cfg runner.Config
 	if err != nil {
 		return err
 	}
+	stopPprof, err := servePprof(lf.pprof, log)
+	if err != nil {
+		return err
+	}
+	defer stopPprof()
 	tracer, stopTracer, err := lf.tracer(ctx, "hearth-runner")
 	if err != nil {
 		return err

@@ -72,7 +72,7 @@ func newRoot(a *app) *cobra.Command {
 			root.AddCommand(c)
 		}
 	}
-	add(groupRoles, newDevCmd(a), newGatewayCmd(a), newRunnerCmd(a), newBenchCmd(a), newSimCmd(a), newReplayCmd(a))
+	add(groupRoles, newDevCmd(a), newGatewayCmd(a), newRunnerCmd(a), newNATSCmd(a), newBenchCmd(a), newSimCmd(a), newReplayCmd(a))
 	add(groupFunctions, newNewCmd(a), newTemplatesCmd(a), newBuildCmd(a), newDeployCmd(a), newInvokeCmd(a), newListCmd(a), newRemoveCmd(a), newUpCmd(a),
 		newInspectCmd(a), newVersionsCmd(a), newAliasCmd(a))
 	add(groupInvocations, newInvocationCmd(a), newInvocationsCmd(a), newLogsCmd(a), newDLQCmd(a), newTriggerCmd(a))

@@ -23,6 +23,8 @@ var allCases = []caseSpec{
 	{"hearth-warm-reactor-auth", "the same through a second gateway on the same platform, with API keys on (as `hearth dev --auth`): every request carries `Authorization: Bearer` and a key of scope invoke for namespace default made through POST /v1/keys (the normal key path, not the bootstrap admin key)", (*bencher).warmReactorAuth, true},
 	{"hearth-warm-reactor-go", "the same with the Go reverse reactor", warmReactor("reverse", false), true},
 	{"hearth-warm-reactor-nats", "POST /v1/functions/reverse-c/invoke on a gateway that sends every call through NATS (gateway → NATS → runner → NATS → gateway), as when the gateway and the runners run apart", warmReactor("reverse-c", true), true},
+	{"hearth-warm-reactor-cluster", "POST /v1/functions/reverse-c/invoke on the deployment users run: `hearth gateway`, `hearth nats` and `hearth runner` as three processes on loopback (S3 in the bench's process, off the hot path); server CPU is the three processes' CPU, each given apart", clusterCase("reverse-c"), true},
+	{"hearth-warm-reactor-cluster-go", "the same with the Go reverse reactor", clusterCase("reverse"), true},
 	{"hearth-warm-command", "POST /v1/functions/hello/invoke: the C hello command, a fresh instance per call (its compiled code is warm)", (*bencher).warmCommand, true},
 	{"cold-start-c", "first call of the just-deployed C hello (31 KB) on a runner in service that never ran it (a new engine with an empty disk cache that has loaded another module): fetch from S3, compile, run; req/s = 1/mean", coldStart("hello", false), false},
 	{"cold-start-go", "first call of the just-deployed Go echo command (2.5 MB), same; req/s = 1/mean", coldStart("echo", false), false},

@@ -68,6 +68,19 @@ func (b *bencher) httpLoad(ctx context.Context, url string, header http.Header, 
 	if r.CPUPerOp != nil && !math.IsNaN(share) {
 		r.ServerCPUPerOp = ptr(math.Round(10**r.CPUPerOp*(1-share)) / 10)
 	}
+	if b.procCPUPerOp != nil {
+		// The servers are other processes: this one is the load generator
+		// (and an idle S3). Every CPU figure counts them all.
+		var server float64
+		for _, v := range b.procCPUPerOp {
+			server += v
+		}
+		r.ProcessCPUPerOp, r.ServerCPUPerOp = b.procCPUPerOp, ptr(math.Round(10*server)/10)
+		if r.CPUPerOp != nil {
+			r.CPUPerOp = ptr(math.Round(10*(*r.CPUPerOp+server)) / 10)
+			r.CPUCores = ptr(math.Round(100**r.CPUPerOp*r.RPS/1e6) / 100)
+		}
+	}
 	return r, nil
 }
 

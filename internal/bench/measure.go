@@ -39,11 +39,32 @@ func (b *bencher) loadSplit(ctx context.Context, cfg loadgen.Config, op loadgen.
 	}
 	cfg.Progress = b.bar.Update
 	toFile := b.cfg.CPUProfile != "" && name == b.cfg.ProfileCase
+	b.procCPUPerOp = nil
+	var (
+		procStart   map[string]time.Duration
+		waitProfile func() error
+	)
+	if b.procCPU != nil {
+		measure := cfg.OnMeasure
+		cfg.OnMeasure = func() {
+			procStart = processCPU(b.procCPU)
+			if toFile && b.cluster != nil {
+				waitProfile = b.cluster.profile(ctx, cfg.Duration, b.cfg.CPUProfile)
+			}
+			if measure != nil {
+				measure()
+			}
+		}
+	}
 	var prof bytes.Buffer
 	profiling := false
 	if split || toFile {
 		var once sync.Once
+		measure := cfg.OnMeasure
 		cfg.OnMeasure = func() {
+			if measure != nil {
+				measure()
+			}
 			once.Do(func() {
 				if err := pprof.StartCPUProfile(&prof); err != nil {
 					b.log.Error("CPU profile", "error", err)
@@ -61,6 +82,20 @@ func (b *bencher) loadSplit(ctx context.Context, cfg loadgen.Config, op loadgen.
 	res, err := loadgen.Run(ctx, cfg, op)
 	if err != nil {
 		return nil, share, err
+	}
+	if waitProfile != nil {
+		if err := waitProfile(); err != nil {
+			return nil, share, fmt.Errorf("--cpuprofile of the cluster's processes: %w", err)
+		}
+	}
+	if procStart != nil && res.Ops > 0 {
+		end := processCPU(b.procCPU)
+		b.procCPUPerOp = map[string]float64{}
+		for role, t0 := range procStart {
+			if t1, ok := end[role]; ok {
+				b.procCPUPerOp[role] = math.Round(10*micros(t1-t0)/float64(res.Ops)) / 10
+			}
+		}
 	}
 	if profiling {
 		pprof.StopCPUProfile()

@@ -10,6 +10,10 @@ import (
 
 // close stops the platform, if it was started.
 func (b *bencher) close() {
+	if b.cluster != nil {
+		b.cluster.stop(b)
+		b.cluster = nil
+	}
 	if b.dev != nil {
 		b.stopPlatform(b.dev, "the platform")
 		b.dev = nil

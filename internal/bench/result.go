@@ -21,6 +21,10 @@ type Result struct {
 	// apart by a CPU profile of the case (HTTP cases): the server's CPU
 	// per request, ±3 % (profile sampling).
 	ServerCPUPerOp *float64 `json:"server_cpu_us_per_op,omitempty"`
+	// ProcessCPUPerOp is, for the cluster cases, each server process's CPU
+	// time per operation (µs) by role: gateway, nats, runner. Their sum is
+	// ServerCPUPerOp, measured exactly (no profile split).
+	ProcessCPUPerOp map[string]float64 `json:"process_cpu_us_per_op,omitempty"`
 	// CPUCores is the process's CPU time per second of the measured period:
 	// how many cores the case kept busy. Below GOMAXPROCS, the case was
 	// bound by latency, or other processes took the CPUs (see Load1).

@@ -55,6 +55,9 @@ type Config struct {
 	// measured period of ProfileCase (DefaultProfileCase when empty) to.
 	CPUProfile  string
 	ProfileCase string
+	// Hearth is the hearth executable the cluster cases run as separate
+	// processes (hearth nats, gateway, runner); without it they fail.
+	Hearth string
 	// Log gets the run's warnings and the platform's logs; slog.Default()
 	// when nil.
 	Log *slog.Logger
@@ -234,6 +237,11 @@ type bencher struct {
 	dev     *stack.Stack  // gateway, runner, NATS, S3 and the examples; dispatcher on
 	natsURL string        // a second gateway on dev that sends every call through NATS
 	keyed   *keyedGateway // a gateway on dev with API keys on
+	cluster *cluster      // hearth nats, gateway and runner as processes
+	// procCPU, set by a cluster case, are the processes whose CPU the
+	// load measures, by role; procCPUPerOp is what the last load measured.
+	procCPU      map[string]int
+	procCPUPerOp map[string]float64
 	current string        // the case running
 }
 

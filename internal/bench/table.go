@@ -53,6 +53,7 @@ func (r *Report) WriteTable(w io.Writer) error {
 			fmt.Fprintf(&buf, "\nServer CPU per request (the process's CPU less the load generator's share of the case's CPU profile, ±3 %%), and bare-nethttp's as a ratio to it: bare-nethttp %.1f µs; %s.\n", *base.ServerCPUPerOp, strings.Join(lines, "; "))
 		}
 	}
+	writeProcessLine(&buf, r.Cases)
 	writeAuthLine(&buf, r.Cases)
 	fmt.Fprintf(&buf, "\ncores busy: the process's CPU time per second of the case (at most GOMAXPROCS); below it, the case was bound by latency or other processes had the CPUs. load avg: the system's one-minute load average at the end of the case.\n")
 	fmt.Fprintf(&buf, "\nWhat one operation is:\n\n")
@@ -134,4 +135,25 @@ func writeAuthLine(buf *bytes.Buffer, cases []Result) {
 		fmt.Fprintf(buf, "; process CPU per request %.1f against %.1f µs (%+.1f µs)", *keyed.CPUPerOp, *plain.CPUPerOp, *keyed.CPUPerOp-*plain.CPUPerOp)
 	}
 	fmt.Fprintf(buf, ". The two run one after the other on the same platform and runner, each through a gateway of its own; on a shared machine compare several runs.\n")
+}
+
+// writeProcessLine gives the cluster cases' server CPU per request by
+// process.
+func writeProcessLine(buf *bytes.Buffer, cases []Result) {
+	var lines []string
+	for _, c := range cases {
+		if c.Failed != "" || len(c.ProcessCPUPerOp) == 0 {
+			continue
+		}
+		var parts []string
+		for _, role := range clusterRoles {
+			if v, ok := c.ProcessCPUPerOp[role]; ok {
+				parts = append(parts, fmt.Sprintf("%s %.1f", role, v))
+			}
+		}
+		lines = append(lines, fmt.Sprintf("%s: %s", c.Name, strings.Join(parts, ", ")))
+	}
+	if len(lines) > 0 {
+		fmt.Fprintf(buf, "\nServer CPU per request by process, µs (from /proc, over the measured period): %s.\n", strings.Join(lines, "; "))
+	}
 }
