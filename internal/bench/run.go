@@ -242,7 +242,7 @@ type bencher struct {
 	// load measures, by role; procCPUPerOp is what the last load measured.
 	procCPU      map[string]int
 	procCPUPerOp map[string]float64
-	current string        // the case running
+	current      string // the case running
 }
 
 type noProgress struct{}
