@@ -197,6 +197,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	defer transport.CloseIdleConnections()
 	cl := *cfg.Client
 	cl.HTTP = httpc
+	cl.MaxRetries = 0 // a refused call counts as the platform answered it, not resent
 	urls := cfg.MetricsURLs
 	if len(urls) == 0 {
 		urls = []string{cl.BaseURL + "/metrics"}

@@ -20,11 +20,26 @@ type Client struct {
 	Namespace string       // "" means the default namespace
 	APIKey    string       // sent as a bearer token when set
 	HTTP      *http.Client // default http.DefaultClient
+
+	// MaxRetries is how many times a request is sent again after the
+	// gateway answered 429 (too many requests) or 503 (unavailable), when
+	// it is safe to: 429 always (the gateway refuses before it acts),
+	// 503 for GET, HEAD, DELETE, the PUT of a secret or an alias, and an
+	// invocation unless its code is runner_lost. Each wait is what the
+	// answer's Retry-After says (seconds or an HTTP-date), or a backoff
+	// from 250 ms doubling when it says nothing; it ends early when the
+	// request's context is done. 0 sends each request once; New sets
+	// DefaultMaxRetries.
+	MaxRetries int
+	// MaxRetryWait caps one wait: an answer whose Retry-After is longer
+	// is returned as the error at once. 0 means DefaultMaxRetryWait.
+	MaxRetryWait time.Duration
 }
 
-// New returns a client for the gateway at baseURL.
+// New returns a client for the gateway at baseURL that resends a refused
+// request up to DefaultMaxRetries times (Client.MaxRetries).
 func New(baseURL string) *Client {
-	return &Client{BaseURL: strings.TrimSuffix(baseURL, "/")}
+	return &Client{BaseURL: strings.TrimSuffix(baseURL, "/"), MaxRetries: DefaultMaxRetries}
 }
 
 // Error is an error answered by the API.
@@ -231,7 +246,7 @@ func (c *Client) Invoke(ctx context.Context, name string, input []byte) ([]byte,
 	if err != nil {
 		return nil, nil, err
 	}
-	resp, err := c.httpClient().Do(req)
+	resp, err := c.roundTrip(req, resendInvoke)
 	if err != nil {
 		return nil, nil, fmt.Errorf("hearth: invoke %s: %w", name, err)
 	}
@@ -277,11 +292,16 @@ func (c *Client) request(ctx context.Context, method, path, ctype string, body i
 }
 
 func (c *Client) do(ctx context.Context, method, path, ctype string, body io.Reader, want int, out any) error {
+	return c.doAs(ctx, resendFor(method), method, path, ctype, body, want, out)
+}
+
+// doAs is do with how the request may be resent.
+func (c *Client) doAs(ctx context.Context, how resend, method, path, ctype string, body io.Reader, want int, out any) error {
 	req, err := c.request(ctx, method, path, ctype, body)
 	if err != nil {
 		return err
 	}
-	resp, err := c.httpClient().Do(req)
+	resp, err := c.roundTrip(req, how)
 	if err != nil {
 		return fmt.Errorf("hearth: %s %s: %w", method, path, err)
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -48,8 +49,10 @@ func (c *Client) InvokeAsync(ctx context.Context, name string, input []byte, ide
 		return "", err
 	}
 	req.Header.Set("Prefer", "respond-async")
+	how := resendInvoke
 	if idempotencyKey != "" {
 		req.Header.Set("Idempotency-Key", idempotencyKey)
+		how = resendIdempotent // the gateway counts the submissions once
 	}
 	if callbackURL != "" {
 		req.Header.Set("Hearth-Callback-Url", callbackURL)
@@ -57,7 +60,7 @@ func (c *Client) InvokeAsync(ctx context.Context, name string, input []byte, ide
 	var out struct {
 		ID string `json:"id"`
 	}
-	if err := c.send(req, http.StatusAccepted, &out); err != nil {
+	if err := c.send(req, how, http.StatusAccepted, &out); err != nil {
 		return "", err
 	}
 	return out.ID, nil
@@ -123,9 +126,9 @@ func (c *Client) getBytes(ctx context.Context, path string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	resp, err := c.httpClient().Do(req)
+	resp, err := c.roundTrip(req, resendIdempotent)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("hearth: GET %s: %w", path, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
@@ -137,10 +140,10 @@ func (c *Client) getBytes(ctx context.Context, path string) ([]byte, error) {
 func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }
 
 // send does a prepared request and decodes a JSON answer of status want.
-func (c *Client) send(req *http.Request, want int, out any) error {
-	resp, err := c.httpClient().Do(req)
+func (c *Client) send(req *http.Request, how resend, want int, out any) error {
+	resp, err := c.roundTrip(req, how)
 	if err != nil {
-		return err
+		return fmt.Errorf("hearth: %s %s: %w", req.Method, req.URL.Path, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != want {

@@ -76,7 +76,7 @@ func (c *Client) putAlias(ctx context.Context, name, alias string, body map[stri
 	if err != nil {
 		return nil, err
 	}
-	resp, err := c.httpClient().Do(req)
+	resp, err := c.roundTrip(req, resendIdempotent)
 	if err != nil {
 		return nil, fmt.Errorf("hearth: set alias %s of %s: %w", alias, name, err)
 	}

@@ -43,7 +43,7 @@ func (c *Client) PutSecret(ctx context.Context, name string, value []byte) (crea
 	if err != nil {
 		return false, meta, err
 	}
-	resp, err := c.httpClient().Do(req)
+	resp, err := c.roundTrip(req, resendIdempotent)
 	if err != nil {
 		return false, meta, fmt.Errorf("hearth: put secret %s: %w", name, err)
 	}

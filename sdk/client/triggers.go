@@ -39,6 +39,7 @@ func (c *Client) DeleteTrigger(ctx context.Context, name string, n int) (int, er
 	var out struct {
 		Version int `json:"version"`
 	}
-	err := c.do(ctx, http.MethodDelete, "/v1/functions/"+url.PathEscape(name)+"/triggers/"+strconv.Itoa(n), "", nil, http.StatusCreated, &out)
+	// Not resent on 503: trigger n of the next version is another one.
+	err := c.doAs(ctx, resendRefused, http.MethodDelete, "/v1/functions/"+url.PathEscape(name)+"/triggers/"+strconv.Itoa(n), "", nil, http.StatusCreated, &out)
 	return out.Version, err
 }
