@@ -63,12 +63,22 @@ func parseMeta(meta string) Request {
 		req.Method = method
 		req.Path, req.Query, _ = strings.Cut(target, "?")
 	}
-	req.Header = make(Header, strings.Count(rest, "\n"))
+	n := strings.Count(rest, "\n") + 1
+	req.Header = make(Header, n)
+	// One backing array for the first value of every header: one
+	// allocation, not one per header. Each slice's capacity is 1, so a
+	// second value of the same name moves that header's slice out.
+	first := make([]string, n)
 	for rest != "" {
 		line, rest, _ = strings.Cut(rest, "\n")
 		if name, value, ok := strings.Cut(line, ": "); ok {
 			k := canonical(name)
-			req.Header[k] = append(req.Header[k], value)
+			if v, ok := req.Header[k]; ok {
+				req.Header[k] = append(v, value)
+				continue
+			}
+			first[0] = value
+			req.Header[k], first = first[:1:1], first[1:]
 		}
 	}
 	return req
