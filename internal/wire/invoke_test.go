@@ -42,6 +42,9 @@ func TestRequestRoundTrip(t *testing.T) {
 			if msg.Subject != InvokeSubject || len(msg.Header) != wantHeaders {
 				t.Fatalf("message subject %q, headers %v", msg.Subject, msg.Header)
 			}
+			if _, ok := msg.Header[LegacyTraceHeader]; ok {
+				t.Fatalf("a %q header, which nats-server parses for its message tracing: %v", LegacyTraceHeader, msg.Header)
+			}
 			got, gotBody, err := DecodeRequest(msg)
 			if err != nil {
 				t.Fatal(err)
@@ -50,6 +53,22 @@ func TestRequestRoundTrip(t *testing.T) {
 				t.Fatalf("round trip changed the request:\n got %+v %q\nwant %+v %q", got, gotBody, req, body)
 			}
 		}
+	}
+}
+
+// TestLegacyTraceHeader: a message from a gateway before the rename, with
+// the trace context under "traceparent", still gives the runner its trace.
+func TestLegacyTraceHeader(t *testing.T) {
+	req := fullRequest()
+	msg, err := EncodeRequest(InvokeSubject, req, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg.Header[LegacyTraceHeader] = msg.Header[TraceHeader]
+	delete(msg.Header, TraceHeader)
+	got, _, err := DecodeRequest(msg)
+	if err != nil || got.Traceparent != req.Traceparent {
+		t.Fatalf("traceparent %q, %v; want %q", got.Traceparent, err, req.Traceparent)
 	}
 }
 
