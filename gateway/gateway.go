@@ -239,6 +239,8 @@ func New(ctx context.Context, cfg Config, deps Deps) (_ *Gateway, err error) {
 		id: nuid.Next(),
 	}
 	g.sched.Table().SetGateway(g.id)
+	// Runners that join the cluster warm before they take calls.
+	g.sched.Table().OnJoin = g.warmJoiner
 	g.metrics.own.MustRegister(newSchedulerCollector(g.sched))
 	g.nats = transport.NewNATS(deps.NATS, deps.Storage, cfg.InlineLimit, g.log)
 	if deps.Local != nil && !cfg.NoLocal {

@@ -32,6 +32,7 @@ type metrics struct {
 	failovers      prometheus.Counter
 	deploys        *prometheus.CounterVec
 	deployWarms    *prometheus.CounterVec
+	joinWarms      *prometheus.CounterVec
 	recordsDropped prometheus.Counter
 	authRefused    *prometheus.CounterVec
 	rateLimited    *prometheus.CounterVec
@@ -114,6 +115,10 @@ func newMetrics(more prometheus.Gatherer) *metrics {
 			Name: "hearth_deploy_warms_total",
 			Help: "Warmings of a function version after a deploy or alias change, by outcome: warm, failed, no-runners, off (warm=false).",
 		}, []string{"outcome"}),
+		joinWarms: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hearth_runner_join_warms_total",
+			Help: "Warmings on a runner that joined, of the active modules it is home for, before it takes calls, by outcome: warm, failed.",
+		}, []string{"outcome"}),
 		recordsDropped: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "hearth_records_dropped_total",
 			Help: "Records of sync invocations not written because the writer fell behind.",
@@ -140,6 +145,9 @@ func newMetrics(more prometheus.Gatherer) *metrics {
 	for _, outcome := range []string{"ok", "rejected"} {
 		m.deploys.WithLabelValues(outcome)
 	}
+	for _, outcome := range []string{warmDone, warmFailed} {
+		m.joinWarms.WithLabelValues(outcome)
+	}
 	for _, outcome := range []string{warmDone, warmFailed, warmNoRunners, warmOff} {
 		m.deployWarms.WithLabelValues(outcome)
 	}
@@ -147,7 +155,7 @@ func newMetrics(more prometheus.Gatherer) *metrics {
 		m.authRefused.WithLabelValues(reason)
 	}
 	reg.MustRegister(m.invocations, m.duration, m.queueWait, m.coldStarts, m.initTime, m.decisions, m.failovers,
-		m.deploys, m.deployWarms, m.recordsDropped, m.authRefused, m.rateLimited, m.auditErrors, m.logStreams,
+		m.deploys, m.deployWarms, m.joinWarms, m.recordsDropped, m.authRefused, m.rateLimited, m.auditErrors, m.logStreams,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.calls = prometheus.NewRegistry()
 	m.calls.MustRegister(m.invocations)

@@ -145,9 +145,20 @@ func (g *Gateway) warm(ctx context.Context, fn *registry.Function, v registry.Ve
 		g.log.Warn("warm after deploy: no placement", "namespace", fn.Namespace, "function", fn.Name, "version", v.Version, "error", err)
 		return warmFailed
 	}
+	if err := g.prewarm(ctx, req, runnerID); err != nil {
+		g.log.Warn("warm after deploy failed", "namespace", fn.Namespace, "function", fn.Name, "version", v.Version, "runner", runnerID, "error", err)
+		return warmFailed
+	}
+	g.log.Debug("warmed after deploy", "namespace", fn.Namespace, "function", fn.Name, "version", v.Version, "runner", runnerID)
+	return warmDone
+}
+
+// prewarm asks runner runnerID for one warm instance of req's module and
+// waits for its answer.
+func (g *Gateway) prewarm(ctx context.Context, req *wire.Request, runnerID string) error {
 	data, err := json.Marshal(wire.Control{Op: wire.OpPrewarm, Request: req, Instances: 1})
 	if err != nil {
-		return warmFailed
+		return err
 	}
 	msg, err := g.nc.RequestWithContext(ctx, wire.ControlSubject(runnerID), data)
 	var reply wire.ControlReply
@@ -157,10 +168,5 @@ func (g *Gateway) warm(ctx context.Context, fn *registry.Function, v registry.Ve
 	if err == nil && reply.Error != "" {
 		err = errors.New(reply.Error)
 	}
-	if err != nil {
-		g.log.Warn("warm after deploy failed", "namespace", fn.Namespace, "function", fn.Name, "version", v.Version, "runner", runnerID, "error", err)
-		return warmFailed
-	}
-	g.log.Debug("warmed after deploy", "namespace", fn.Namespace, "function", fn.Name, "version", v.Version, "runner", runnerID, "instances", reply.Changed)
-	return warmDone
+	return err
 }

@@ -459,3 +459,16 @@ func DigestOf(module []byte) string {
 	sum := sha256.Sum256(module)
 	return "sha256:" + hex.EncodeToString(sum[:])
 }
+
+// Cached returns the functions of every namespace as the registry's watch
+// last saw them, in no particular order, without a round trip to NATS
+// (the gateway's runner-join warming reads it).
+func (r *Registry) Cached() []*Function {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	out := make([]*Function, 0, len(r.cache))
+	for _, c := range r.cache {
+		out = append(out, c.fn)
+	}
+	return out
+}

@@ -41,6 +41,7 @@ type Runner struct {
 	// draining under the write lock, no Invoke adds to inflight.
 	accepting sync.RWMutex
 	started   bool
+	startedAt time.Time // when Start took work: Heartbeat.Started
 	stopOnce  sync.Once
 	stopErr   error
 
@@ -133,6 +134,7 @@ func (r *Runner) Start() error {
 	}
 	r.accepting.Lock()
 	r.started = true
+	r.startedAt = time.Now().UTC()
 	r.accepting.Unlock()
 	ctx, cancel := context.WithCancel(context.Background())
 	r.stopLoops = cancel
@@ -336,6 +338,7 @@ func (r *Runner) Heartbeat() wire.Heartbeat {
 		InFlightBy:  by,
 		MemoryBytes: memory,
 		Warm:        warm,
+		Started:     r.startedAt,
 		Time:        time.Now().UTC(),
 	}
 }

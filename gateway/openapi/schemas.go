@@ -317,6 +317,7 @@ func schemas() m {
 						"busy":      integer(""),
 					}), ""),
 					"last_seen": dateTime("Its last heartbeat."),
+					"joining":   m{"type": "boolean", "description": "Present and true while the runner, just joined, warms the functions it is home for and takes no calls (at most 10 s)."},
 				}), ""),
 		}),
 		"SecretValue": closed("A secret's value: 1 byte to 64 KiB.", []string{"value"}, m{

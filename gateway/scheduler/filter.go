@@ -26,10 +26,11 @@ func feasibleOf(runners []*Runner, exclude []string, buf []*Runner) []*Runner {
 }
 
 // canTake reports whether a runner can take a call now: ready (alive and
-// not draining) and below its capacity.
+// not draining), not held back while it warms after joining, and below
+// its capacity.
 func canTake(r *Runner) bool {
 	b := r.hb.Load()
-	return b.State == wire.StateReady && r.Load() < b.Capacity
+	return b.State == wire.StateReady && !r.joining.Load() && r.Load() < b.Capacity
 }
 
 // excluded reports whether r is in exclude; most calls exclude nothing,

@@ -94,6 +94,21 @@ func (h *Hashing) Select(c Candidates) Decision {
 	return c.decide("home", first, unit(firstScore), second, unit(secondScore))
 }
 
+// Home is the runner among runners that rendezvous hashing makes the home
+// of digest, whatever their load: where the module's calls go when no
+// runner has an idle instance of it. Nil when runners is empty.
+func (h *Hashing) Home(digest string, runners []*Runner) *Runner {
+	digestHash := maphash.String(h.seed, digest)
+	var home *Runner
+	var best uint64
+	for _, r := range runners {
+		if s := mix(digestHash ^ r.seed); home == nil || s > best {
+			home, best = r, s
+		}
+	}
+	return home
+}
+
 // mix is a 64-bit finaliser (splitmix64): a cheap, well-spread score.
 func mix(x uint64) uint64 {
 	x ^= x >> 30

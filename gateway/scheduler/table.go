@@ -27,7 +27,20 @@ type Runner struct {
 	deadOnce sync.Once
 	ctx      context.Context // canceled when the runner is declared dead
 	cancel   context.CancelFunc
+	// joining: the runner joined while others were ready and takes no
+	// calls until Table.OnJoin admits it (it warms meanwhile).
+	joining atomic.Bool
 }
+
+// Ready reports whether the runner's last heartbeat said ready.
+func (r *Runner) Ready() bool { return r.hb.Load().State == wire.StateReady }
+
+// Warm is the modules the runner's last heartbeat listed.
+func (r *Runner) Warm() []wire.WarmModule { return r.hb.Load().Warm }
+
+// Joining reports whether the runner is held back from placement while
+// it warms after joining.
+func (r *Runner) Joining() bool { return r.joining.Load() }
 
 // beat is one heartbeat, with its warm set indexed for lookups.
 type beat struct {
@@ -94,6 +107,15 @@ type Table struct {
 
 	gateway string // this gateway's id in its calls (SetGateway)
 
+	// OnJoin, when set (before the first Observe), is called in a
+	// goroutine of its own with a runner seen for the first time that
+	// started moments ago (joined: see joined), ready, while other runners
+	// are ready: the runner takes no calls until
+	// admit is called (OnJoin must call it, on every path). A runner that
+	// joins an empty table is placed at once: nothing else could take the
+	// calls.
+	OnJoin func(r *Runner, admit func())
+
 	// Runners removed as dead: by Sweep (missed heartbeats) and by
 	// MarkDead (refused a call).
 	missed, refused atomic.Uint64
@@ -140,11 +162,40 @@ func (t *Table) Observe(hb wire.Heartbeat, now time.Time) {
 		nb.others = max(0, hb.InFlight-int(r.inflight.Load()))
 	}
 	old := r.hb.Swap(nb)
+	join := false
 	if !ok {
+		if t.OnJoin != nil && hb.State == wire.StateReady && t.joined(hb) && t.readyLocked() > 0 {
+			r.joining.Store(true)
+			join = true
+		}
 		t.rebuildLocked()
 	}
 	t.mu.Unlock()
 	t.reindex(r, old, nb)
+	if join {
+		go t.OnJoin(r, func() { r.joining.Store(false) })
+	}
+}
+
+// joined reports whether a runner first seen with heartbeat hb has just
+// started: its first heartbeats come within a few intervals of its start
+// (both times by its own clock). A runner up for longer is one a gateway
+// finds at its own start, not a joiner: it is placed at once, and has its
+// warm instances already.
+func (t *Table) joined(hb wire.Heartbeat) bool {
+	return !hb.Started.IsZero() && hb.Time.Sub(hb.Started) < 3*t.interval
+}
+
+// readyLocked counts the ready runners that take calls, other than those
+// joining; t.mu is held.
+func (t *Table) readyLocked() int {
+	n := 0
+	for _, r := range *t.list.Load() {
+		if b := r.hb.Load(); b != nil && b.State == wire.StateReady && !r.joining.Load() {
+			n++
+		}
+	}
+	return n
 }
 
 // reindex updates the warm index from a runner's previous beat to its new
@@ -278,6 +329,7 @@ type Info struct {
 	MemoryBytes uint64            `json:"memory_bytes"`
 	Warm        []wire.WarmModule `json:"warm"`
 	LastSeen    time.Time         `json:"last_seen"`
+	Joining     bool              `json:"joining,omitempty"`
 }
 
 // Infos describes every runner in the table.
@@ -290,7 +342,10 @@ func (t *Table) Infos() []Info {
 		if warm == nil {
 			warm = []wire.WarmModule{}
 		}
-		out = append(out, Info{ID: r.ID, State: b.State, Capacity: b.Capacity, InFlight: r.Load(), MemoryBytes: b.MemoryBytes, Warm: warm, LastSeen: b.seen})
+		out = append(out, Info{ID: r.ID, State: b.State, Capacity: b.Capacity, InFlight: r.Load(), MemoryBytes: b.MemoryBytes, Warm: warm, LastSeen: b.seen, Joining: r.joining.Load()})
 	}
 	return out
 }
+
+// Interval is the runners' heartbeat period the table expects.
+func (t *Table) Interval() time.Duration { return t.interval }

@@ -32,7 +32,11 @@ type Heartbeat struct {
 	InFlightBy  map[string]int `json:"in_flight_by,omitempty"`
 	MemoryBytes uint64         `json:"memory_bytes"` // linear memory of live instances
 	Warm        []WarmModule   `json:"warm,omitempty"`
-	Time        time.Time      `json:"time"`
+	// Started is when the runner began to take work; a gateway tells a
+	// runner that just joined (warmed before it takes calls) from one that
+	// was running when the gateway started. Zero from older runners.
+	Started time.Time `json:"started,omitzero"`
+	Time    time.Time `json:"time"`
 }
 
 // WarmModule is a module a runner has compiled, with its instance counts.
