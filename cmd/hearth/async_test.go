@@ -53,6 +53,10 @@ func TestAsyncCLI(t *testing.T) {
 		{[]string{"invocations"}, 2, "want one function NAME"},
 		{[]string{"logs"}, 2, "want one function NAME"},
 		{[]string{"invocations", "hello", "--limit", "0"}, 1, "limit"},
+		{[]string{"logs", "hello", "--limit", "-1"}, 2, "--limit -1: give 0 to 1000"},
+		{[]string{"logs", "hello", "-f", "--limit", "1001"}, 2, "--limit 1001: give 0 to 1000"},
+		{[]string{"logs", "hello", "--limit", "0"}, 2, "0 with -f"},
+		{[]string{"logs", "hello", "--limit", "many"}, 2, "many"},
 	} {
 		code, _, errOut := hearth(tt.args...)
 		if code != tt.code || !strings.Contains(errOut, tt.mention) {
@@ -67,6 +71,14 @@ func TestAsyncCLI(t *testing.T) {
 	go func() {
 		done <- run(ctx, []string{"logs", "hello", "-f", "--gateway", s.GatewayURL}, &followed, io.Discard)
 	}()
+	// It follows the gateway's server-sent events stream, not a poll: the
+	// gateway counts one open log stream.
+	testutil.Eventually(t, 10*time.Second, func() error {
+		if n := stacktest.MetricSum(t, s, "hearth_log_streams"); n != 1 {
+			return fmt.Errorf("hearth_log_streams %v while logs -f runs", n)
+		}
+		return nil
+	})
 	stacktest.Call(t, http.MethodPost, s.GatewayURL+"/v1/functions/hello/invoke", "", []byte("followed!"))
 	testutil.Eventually(t, 30*time.Second, func() error {
 		if !strings.Contains(followed.String(), "greeted 9 bytes") {

@@ -456,10 +456,39 @@ func TestInvokeFlags(t *testing.T) {
 		{[]string{"-H", ": v"}, `give "NAME: VALUE"`},
 		{[]string{"-X", "GE T"}, "not an HTTP method"},
 		{[]string{"--path", "/x?y=1"}, "--query"},
+		{[]string{"--output", t.TempDir()}, "is a directory"},
+		{[]string{"--output", filepath.Join(t.TempDir(), "no", "such", "out.bin")}, "does not exist"},
 	} {
 		code, _, errOut := hearthCLI(slices.Concat([]string{"invoke", "printenv"}, c.args, g)...)
 		if code != exitUsage || !strings.Contains(errOut, c.mention) {
 			t.Errorf("invoke %q: exit %d, %q; want 2 mentioning %q", c.args, code, errOut, c.mention)
+		}
+	}
+
+	// --output FILE: the result, byte for byte (every byte value, sync and
+	// with --wait), in the file and not on stdout; an existing file is
+	// replaced whole.
+	stacktest.MustDeploy(t, s.GatewayURL, "echo", stacktest.ExampleWasm(t, "echo"), "")
+	input := make([]byte, 4096)
+	for i := range input {
+		input[i] = byte(i)
+	}
+	in := filepath.Join(t.TempDir(), "in.bin")
+	if err := os.WriteFile(in, input, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, mode := range [][]string{nil, {"--wait"}} {
+		out := filepath.Join(t.TempDir(), "out.bin")
+		if err := os.WriteFile(out, bytes.Repeat([]byte("old "), 5000), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		code, stdout, errOut := hearthCLI(slices.Concat([]string{"invoke", "echo", "--data", "@" + in, "--output", out}, mode, g)...)
+		if code != 0 || stdout != "" {
+			t.Fatalf("invoke --output %v: exit %d, stdout %q, stderr %q", mode, code, stdout, errOut)
+		}
+		got, err := os.ReadFile(out)
+		if err != nil || !bytes.Equal(got, input) {
+			t.Fatalf("invoke --output %v: the file has %d bytes (%v), want the 4096 bytes sent back", mode, len(got), err)
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -74,7 +75,9 @@ func newLogsCmd(a *app) *cobra.Command {
 		Short: "Print the logs of a function's recent invocations",
 		Long: `Logs prints what the newest invocations of a function wrote to stderr, oldest
 first, each after a line with its time, id and status. With -f it keeps
-printing the logs of new invocations until interrupted.`,
+printing the logs of new invocations until interrupted, streamed by the
+gateway as each one finishes (server-sent events from
+GET /v1/functions/NAME/logs?follow=true).`,
 		Example: `  hearth logs hello
   hearth logs hello -f`,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -110,27 +113,38 @@ printing the logs of new invocations until interrupted.`,
 				}
 				return nil
 			}
-			if err := show(); err != nil || !follow {
-				return err
+			if limit < 0 || limit > client.MaxLogsBacklog {
+				return usagef("--limit %d: give 0 to %d invocations", limit, client.MaxLogsBacklog)
 			}
-			tick := time.NewTicker(time.Second)
-			defer tick.Stop()
-			for {
-				select {
-				case <-ctx.Done():
-					return nil
-				case <-tick.C:
-					if err := show(); err != nil {
-						fmt.Fprintln(a.stderr, err)
-					}
+			if !follow {
+				if limit == 0 {
+					return usagef("--limit 0 shows nothing; give 1 to %d, or 0 with -f to print only new invocations", client.MaxLogsBacklog)
 				}
+				return show()
 			}
+			// The gateway streams each invocation's logs as it finishes
+			// (server-sent events), the backlog first.
+			err = cl.FollowLogs(ctx, args[0], limit, func(ev client.LogEvent) error {
+				if ev.Logs == "" {
+					return nil
+				}
+				fmt.Fprintf(a.stdout, "── %s %s %s\n", ev.QueuedAt.Local().Format(time.DateTime), ev.ID, ev.Status)
+				fmt.Fprintln(a.stdout, strings.TrimRight(ev.Logs, "\n"))
+				return nil
+			})
+			switch {
+			case ctx.Err() != nil:
+				return nil // interrupted: the normal end of -f
+			case err != nil:
+				return cf.explain(err)
+			}
+			return errors.New("the gateway ended the log stream (it is shutting down); run `hearth logs -f` again once it is back")
 		},
 	}
 	clientCmd(a, cmd, &cf, true)
 	fs := cmd.Flags()
 	fs.BoolVarP(&follow, "follow", "f", false, "follow: keep printing the logs of new invocations until interrupted")
-	fs.IntVar(&limit, "limit", 20, "how many of the newest invocations to show first")
+	fs.IntVar(&limit, "limit", 20, "how many of the newest invocations to show first (0 to 1000)")
 	fs.SetNormalizeFunc(renamedFlags(map[string]string{"f": "follow"}))
 	return cmd
 }

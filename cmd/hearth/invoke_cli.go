@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -33,6 +34,7 @@ type invokeFlags struct {
 	contentType string
 	callback    string
 	timeout     time.Duration
+	output      string // a file for the result; "" or "-": stdout
 }
 
 func newInvokeCmd(a *app) *cobra.Command {
@@ -59,7 +61,8 @@ its result; --callback URL has the gateway POST the result there.`,
   hearth invoke hello:prod --data @input.json --content-type application/json -v
   hearth invoke api -X GET --path /users/42 --query verbose=1 -H 'Accept: text/html'
   hearth invoke resize --data @big.png --async --callback https://example.com/done
-  hearth invoke report --wait --timeout 2m`,
+  hearth invoke report --wait --timeout 2m
+  hearth invoke thumbnail --data @photo.png --output thumb.png`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
 				return usagef("want one function NAME, e.g. `hearth invoke hello --data world`")
@@ -68,6 +71,10 @@ its result; --callback URL has the gateway POST the result there.`,
 			if err != nil {
 				return err
 			}
+			if err := checkOutputFile(f.output); err != nil {
+				return err
+			}
+			emit := func(out []byte) error { return writeOutput(a.stdout, f.output, out) }
 			input, err := readInput(f.data, cmd.Flags().Changed("data"))
 			if err != nil {
 				return err
@@ -94,7 +101,7 @@ its result; --callback URL has the gateway POST the result there.`,
 			if err != nil {
 				var failed *functionFailedError
 				if errors.As(err, &failed) {
-					_, _ = a.stdout.Write(out) // the function's own answer
+					_ = emit(out) // the function's own answer
 					return err
 				}
 				if errors.Is(err, context.DeadlineExceeded) && f.timeout > 0 {
@@ -103,8 +110,7 @@ its result; --callback URL has the gateway POST the result there.`,
 				return cf.explain(err)
 			}
 			if !req.async {
-				_, err = a.stdout.Write(out)
-				return err
+				return emit(out)
 			}
 			id := string(out)
 			if !f.wait {
@@ -119,8 +125,7 @@ its result; --callback URL has the gateway POST the result there.`,
 				}
 				return cf.explain(err)
 			}
-			_, err = a.stdout.Write(out)
-			return err
+			return emit(out)
 		},
 	}
 	clientCmd(a, cmd, &cf, true)
@@ -136,6 +141,7 @@ its result; --callback URL has the gateway POST the result there.`,
 	fs.StringArrayVar(&f.query, "query", nil, "query parameter KEY=VALUE the function sees (repeatable)")
 	fs.StringVar(&f.contentType, "content-type", "", "the input's Content-Type (default application/octet-stream)")
 	fs.StringVar(&f.callback, "callback", "", "queue the call (as --async) and have the gateway POST its result to this URL")
+	fs.StringVar(&f.output, "output", "", "write the result to this `FILE` (binary-safe; - for stdout) instead of stdout")
 	fs.DurationVar(&f.timeout, "timeout", 0, "give up after this long, with exit code 5 (default: no limit of the CLI's own)")
 	_ = cmd.RegisterFlagCompletionFunc("method", cobra.FixedCompletions([]cobra.Completion{"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}, cobra.ShellCompDirectiveNoFileComp))
 	fs.SetNormalizeFunc(renamedFlags(map[string]string{"v": "verbose"}))
@@ -362,4 +368,52 @@ func readInput(data string, dataSet bool) ([]byte, error) {
 		return b, nil
 	}
 	return nil, nil
+}
+
+// checkOutputFile refuses, before the call, an --output that cannot be
+// written: a directory, or a file in a folder that does not exist.
+func checkOutputFile(path string) error {
+	if path == "" || path == "-" {
+		return nil
+	}
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return usagef("--output %s is a directory; give a file name, e.g. %s", path, filepath.Join(path, "result.out"))
+	}
+	dir := filepath.Dir(path)
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return usagef("--output %s: the folder %s does not exist; create it first or give another path", path, dir)
+	}
+	return nil
+}
+
+// writeOutput writes a result to stdout, or to the file path through a
+// temporary file renamed over it, so that a failed write never leaves
+// half a result.
+func writeOutput(stdout io.Writer, path string, out []byte) error {
+	if path == "" || path == "-" {
+		_, err := stdout.Write(out)
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".hearth-output-*")
+	if err != nil {
+		return fmt.Errorf("--output %s: %w", path, err)
+	}
+	if _, err := tmp.Write(out); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return fmt.Errorf("--output %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("--output %s: %w", path, err)
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("--output %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("--output %s: %w", path, err)
+	}
+	return nil
 }
