@@ -77,6 +77,9 @@ func (c *Client) FollowLogs(ctx context.Context, name string, backlog int, fn fu
 			}
 			return fmt.Errorf("hearth: read the log stream of %s: %w", name, err)
 		}
+		if ctx.Err() != nil {
+			return ctx.Err() // no event after the caller stopped
+		}
 		if ev.Type != "logs" {
 			continue // an event type of a later gateway
 		}
