@@ -1,7 +1,8 @@
 // Command hearth is the one binary of the Hearth platform: the server roles
 // (dev, gateway, runner) and the CLI (deploy, invoke, ls, rm, up, inspect,
 // versions, alias, trigger, invocations, invocation, logs, dlq, login,
-// context, key, secret, audit, sim, bench, version, completion).
+// context, key, secret, audit, sim, bench, version, completion; and the hidden docs, which writes
+// docs/cli-reference.md from the command tree: docs_cli.go).
 //
 // It is entered by main → run (main.go): newRoot (root.go) builds the
 // cobra command tree afresh for each run, normalizeLegacyFlags

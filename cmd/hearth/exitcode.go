@@ -18,6 +18,20 @@ const (
 	exitTimeout  = 5 // the function or the wait for it ran out of time (HTTP 504, or the CLI's own deadline)
 )
 
+// exitCodeDocs are the exit codes as the CLI reference (hearth docs) lists
+// them.
+var exitCodeDocs = []struct {
+	code    int
+	meaning string
+}{
+	{exitOK, "ok: the command did what it was asked"},
+	{exitError, "error: any other failure — the gateway cannot be reached or refuses the request (400, 401, 403, 409, 429 …), a file cannot be read, a build fails"},
+	{exitUsage, "usage: the command line is wrong — an unknown command or flag, a missing or extra argument, a bad flag value"},
+	{exitNotFound, "not found (HTTP 404): no such function, version, alias, invocation, result, key, secret or trigger"},
+	{exitFailed, "function failed (HTTP 502): a trap, a non-zero exit, its memory limit; a waited-for async call that ended failed or dead; a passthrough call answered 5xx"},
+	{exitTimeout, "timeout: the function ran out of its time (HTTP 504), or the CLI's own --timeout passed"},
+}
+
 // exitCode is the exit code of a command's error.
 func exitCode(err error) int {
 	var (

@@ -67,9 +67,13 @@ type silentError struct{ code int }
 
 func (e silentError) Error() string { return fmt.Sprintf("exit %d", e.code) }
 
+// lookupEnv is how envOr reads the environment; the CLI reference
+// (docs_cli.go) swaps it for an empty one.
+var lookupEnv = os.LookupEnv
+
 // envOr returns the environment variable key, or def when it is unset.
 func envOr(key, def string) string {
-	if v, ok := os.LookupEnv(key); ok && v != "" {
+	if v, ok := lookupEnv(key); ok && v != "" {
 		return v
 	}
 	return def
