@@ -38,9 +38,7 @@ nats-server itself, clustered (deploy/kubernetes, docs/operations.md).`,
 		},
 	}
 	fs := cmd.Flags()
-	fs.StringVar(&lf.level, "log-level", envOr("HEARTH_LOG_LEVEL", "info"), "log level: debug, info, warn, error (env HEARTH_LOG_LEVEL)")
-	fs.StringVar(&lf.format, "log-format", envOr("HEARTH_LOG_FORMAT", "text"), "log format: text or json (env HEARTH_LOG_FORMAT)")
-	fs.StringVar(&lf.pprof, "pprof-listen", envOr("HEARTH_PPROF_LISTEN", ""), "serve Go's profiles (net/http/pprof) at http://ADDR/debug/pprof/ (default off; env HEARTH_PPROF_LISTEN)")
+	lf.registerLogs(fs)
 	fs.StringVar(&listen, "listen", "127.0.0.1:4222", "client listen address HOST:PORT (port 0 picks one; the URL is printed)")
 	fs.StringVar(&storeDir, "store-dir", "./.hearth/nats", "JetStream's file storage directory")
 	return cmd

@@ -31,10 +31,16 @@ const shutdownTimeout = 30 * time.Second
 type logFlags struct{ level, format, otlp, pprof string }
 
 func (l *logFlags) register(fs *pflag.FlagSet) {
+	l.registerLogs(fs)
+	fs.StringVar(&l.otlp, "otlp-endpoint", envOr("HEARTH_OTLP_ENDPOINT", ""), "export OpenTelemetry spans over OTLP/HTTP to this collector: host:port or an http(s) URL (default off; env HEARTH_OTLP_ENDPOINT)")
+}
+
+// registerLogs registers the flags of logFlags but --otlp-endpoint: what
+// a role without spans (hearth nats) takes.
+func (l *logFlags) registerLogs(fs *pflag.FlagSet) {
 	fs.StringVar(&l.level, "log-level", envOr("HEARTH_LOG_LEVEL", "info"), "log level: debug, info, warn, error (env HEARTH_LOG_LEVEL)")
 	fs.StringVar(&l.format, "log-format", envOr("HEARTH_LOG_FORMAT", "text"), "log format: text or json (env HEARTH_LOG_FORMAT)")
 	fs.StringVar(&l.pprof, "pprof-listen", envOr("HEARTH_PPROF_LISTEN", ""), "serve Go's profiles (net/http/pprof) at http://ADDR/debug/pprof/, e.g. 127.0.0.1:6060; keep it on loopback (default off; env HEARTH_PPROF_LISTEN)")
-	fs.StringVar(&l.otlp, "otlp-endpoint", envOr("HEARTH_OTLP_ENDPOINT", ""), "export OpenTelemetry spans over OTLP/HTTP to this collector: host:port or an http(s) URL (default off; env HEARTH_OTLP_ENDPOINT)")
 }
 
 // tracer is the role's span exporter with --otlp-endpoint, nil without;
