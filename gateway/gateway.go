@@ -333,6 +333,7 @@ func (g *Gateway) open(ctx context.Context, deps Deps) error {
 	if cfg.Autoscale != "" {
 		g.leader, err = autoscaler.StartLeader(ctx, autoscaler.LeaderConfig{
 			Policy: cfg.Autoscale, Tick: cfg.AutoscaleTick, MinRunners: cfg.MinRunners, MaxRunners: cfg.MaxRunners, Replicas: cfg.Replicas,
+			FixedRunners: fixedRunners(deps.Local),
 		}, autoscaler.LeaderDeps{
 			NATS: g.nc, JS: js, Functions: g.registry, Scheduler: g.sched, Scaler: deps.Scaler,
 			Unplaced: func() int { return int(g.unplaced.Load()) }, Metrics: leaderMetrics, Log: g.log, Env: g.callEnv,
@@ -384,4 +385,13 @@ func (g *Gateway) stopServices(ctx context.Context) error {
 	}
 	g.services = nil
 	return errors.Join(errs...)
+}
+
+// fixedRunners is how many runners the autoscaler's Scaler does not
+// manage: the one in this process, if any.
+func fixedRunners(local transport.Runner) int {
+	if local != nil {
+		return 1
+	}
+	return 0
 }

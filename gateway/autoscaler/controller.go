@@ -129,6 +129,27 @@ func (c *Controller) Tick(ctx context.Context) []Decision {
 	return decisions
 }
 
+// Ahead is the functions the policy keeps warm in the minute in progress
+// or expects within the lead minutes after it, if no call comes
+// meanwhile: the leader sizes runners for their calls before they come.
+// It asks Warm about later minutes, which a FunctionPolicy answers without
+// changing its state.
+func (c *Controller) Ahead(lead int) map[FunctionKey]bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := map[FunctionKey]bool{}
+	for k, f := range c.fns {
+		warm := f.warm
+		for i := 1; i <= lead && !warm; i++ {
+			warm = f.fp.Warm(c.minute + i)
+		}
+		if warm {
+			out[k] = true
+		}
+	}
+	return out
+}
+
 // LastMinute is how the minute closed by the last Tick went, per function.
 func (c *Controller) LastMinute() []Minute {
 	c.mu.Lock()

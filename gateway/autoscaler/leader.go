@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -43,7 +44,11 @@ type LeaderConfig struct {
 	// MinRunners and MaxRunners bound how many runners the Scaler is asked
 	// for (MaxRunners 0: no cap).
 	MinRunners, MaxRunners int
-	Replicas               int // JetStream replicas of the lease bucket
+	// FixedRunners is how many runners the Scaler does not manage (a
+	// runner in the gateway's own process): sizing counts their slots and
+	// asks the Scaler for the rest.
+	FixedRunners int
+	Replicas     int // JetStream replicas of the lease bucket
 }
 
 // Functions finds the function a forecast is about.
@@ -84,13 +89,22 @@ type Leader struct {
 	done    chan struct{}
 	policy  Policy
 
-	mu       sync.Mutex
-	local    map[string]int // this gateway's counts in the current tick
-	inflight map[string]int // this gateway's calls running now
-	incoming demand         // everyone's demand, for the leader
-	kpa      map[string]*KPA
-	ctrl     *Controller
-	leaseRev uint64
+	mu        sync.Mutex
+	local     map[string]int // this gateway's counts in the current tick
+	inflight  map[string]int // this gateway's calls running now
+	localPeak map[string]int // the most of them at once in the current tick
+	incoming  demand         // everyone's demand, for the leader
+	kpa       map[string]*KPA
+	ctrl      *Controller
+	leaseRev  uint64
+
+	// Runner sizing (sizing.go), touched by the leader loop only.
+	wanted     map[string]int     // the KPA's instances, by function
+	minutePeak map[string]int     // the most calls at once this minute
+	peak       map[string]float64 // a function's remembered peak concurrency
+	slots      int                // a runner's capacity, as last seen
+	hold       hysteresis
+	memory     sync.Map // "namespace/function" → MB of an instance (functionInfo)
 
 	scaling sync.Mutex // held while the scaler scales (a scale-down drains)
 
@@ -103,6 +117,8 @@ type demand struct {
 	From     string         `json:"from,omitempty"` // the reporting gateway's leader id
 	Counts   map[string]int `json:"counts"`
 	InFlight map[string]int `json:"in_flight"`
+	// Peak is the most calls in flight at once since the last report.
+	Peak map[string]int `json:"peak,omitempty"`
 }
 
 // add sums d into the demand.
@@ -113,9 +129,14 @@ func (x demand) add(d demand) {
 	for k, n := range d.InFlight {
 		x.InFlight[k] += n
 	}
+	for k, n := range d.Peak {
+		x.Peak[k] += n
+	}
 }
 
-func newDemand() demand { return demand{Counts: map[string]int{}, InFlight: map[string]int{}} }
+func newDemand() demand {
+	return demand{Counts: map[string]int{}, InFlight: map[string]int{}, Peak: map[string]int{}}
+}
 
 // StartLeader opens the lease bucket, follows the other gateways' demand
 // and starts the loop. While JetStream is not ready (a fresh cluster
@@ -150,7 +171,10 @@ func StartLeader(ctx context.Context, cfg LeaderConfig, deps LeaderDeps) (*Leade
 		deps.Unplaced = func() int { return 0 }
 	}
 	a := &Leader{cfg: cfg, deps: deps, metrics: deps.Metrics, id: nuid.Next(), kv: kv, policy: policies[0],
-		local: map[string]int{}, inflight: map[string]int{}, incoming: newDemand(), kpa: map[string]*KPA{}, timeline: newTimeline()}
+		local: map[string]int{}, inflight: map[string]int{}, localPeak: map[string]int{}, incoming: newDemand(), kpa: map[string]*KPA{}, timeline: newTimeline(),
+		wanted: map[string]int{}, minutePeak: map[string]int{}, peak: map[string]float64{}}
+	// A fall in the runners wanted must last two policy minutes.
+	a.hold.hold = 2 * a.reportsPerMinute()
 	a.metrics.minuteSeconds.WithLabelValues(a.policy.Name()).Set(cfg.Tick.Seconds())
 	a.sub, err = deps.NATS.Subscribe(DemandSubject, a.onDemand)
 	if err != nil {
@@ -165,8 +189,10 @@ func StartLeader(ctx context.Context, cfg LeaderConfig, deps LeaderDeps) (*Leade
 // Begin counts a call of a function that starts now; End, when it ends.
 func (a *Leader) Begin(ns, fn string) {
 	a.mu.Lock()
-	a.local[ns+"/"+fn]++
-	a.inflight[ns+"/"+fn]++
+	k := ns + "/" + fn
+	a.local[k]++
+	a.inflight[k]++
+	a.localPeak[k] = max(a.localPeak[k], a.inflight[k])
 	a.mu.Unlock()
 }
 
@@ -256,9 +282,11 @@ func (a *Leader) run(ctx context.Context) {
 // reactive layer and, at the end of a policy minute, one controller step.
 func (a *Leader) tick(ctx context.Context, endOfMinute bool) {
 	a.mu.Lock()
-	report := demand{From: a.id, Counts: a.local, InFlight: make(map[string]int, len(a.inflight))}
+	report := demand{From: a.id, Counts: a.local, InFlight: make(map[string]int, len(a.inflight)), Peak: a.localPeak}
+	a.localPeak = make(map[string]int, len(a.inflight))
 	for k, n := range a.inflight {
 		report.InFlight[k] = n
+		a.localPeak[k] = n // calls still running count in the next tick's peak
 	}
 	a.local = map[string]int{}
 	a.mu.Unlock()
@@ -288,11 +316,18 @@ func (a *Leader) tick(ctx context.Context, endOfMinute bool) {
 	}
 	// The reactive layer: as many instances as the concurrency asks for.
 	a.react(ctx, incoming.InFlight)
-	a.scaleRunners(ctx)
-	if !endOfMinute {
-		return
+	for k, n := range incoming.Peak {
+		a.minutePeak[k] = max(a.minutePeak[k], n)
 	}
-	// The forecast: one warm instance when the policy expects calls.
+	if endOfMinute {
+		a.endMinute(ctx, ctrl)
+	}
+	a.scaleRunners(ctx, ctrl, incoming.InFlight)
+}
+
+// endMinute runs one controller step at the end of a policy minute: one
+// warm instance where the policy expects calls.
+func (a *Leader) endMinute(ctx context.Context, ctrl *Controller) {
 	m := a.metrics
 	for _, d := range ctrl.Tick(ctx) {
 		if d.Err != nil {
@@ -308,6 +343,12 @@ func (a *Leader) tick(ctx context.Context, endOfMinute bool) {
 		ns, fn := mi.Function.Namespace, mi.Function.Name
 		m.actual.WithLabelValues(ns, fn).Set(float64(mi.Count))
 		m.touch(ns, fn)
+		if mi.Count > 0 {
+			k := ns + "/" + fn
+			// A minute with calls sets the function's peak concurrency: at
+			// least one, however short its calls were.
+			a.peak[k] = max(float64(max(a.minutePeak[k], 1)), PeakDecay*a.peak[k])
+		}
 		switch {
 		case mi.Count > 0 && mi.Forecast:
 			m.coldAvoided.WithLabelValues(ns, fn).Inc()
@@ -324,6 +365,7 @@ func (a *Leader) tick(ctx context.Context, endOfMinute bool) {
 		}
 		m.forecast.WithLabelValues(d.Function.Namespace, d.Function.Name).Set(v)
 	}
+	clear(a.minutePeak)
 	m.minute.Set(float64(ctrl.Minute()))
 	a.saveHistory(ctx, ctrl)
 	a.timeline.closeMinute(ctrl.Minute()-1, time.Now().UTC(), ctrl.LastMinute(), ctrl.Decisions())
@@ -347,8 +389,10 @@ func (a *Leader) react(ctx context.Context, inflight map[string]int) {
 		ns, fn, _ := strings.Cut(k, "/")
 		a.metrics.concurrency.WithLabelValues(ns, fn).Set(float64(inflight[k]))
 		a.metrics.desired.WithLabelValues(ns, fn).Set(float64(want))
+		a.wanted[k] = want
 		if want == 0 {
 			delete(a.kpa, k)
+			delete(a.wanted, k)
 			continue
 		}
 		if want < 2 {
@@ -426,41 +470,100 @@ func (a *Leader) functionInfo(fn FunctionKey) FunctionInfo {
 			info.MemoryMB = float64(mb)
 		}
 	}
+	a.memory.Store(fn.Namespace+"/"+fn.Name, info.MemoryMB)
 	return info
 }
 
-// scaleRunners asks the scaler for as many runners as the load needs at
-// 70 % of their capacity, within MinRunners and MaxRunners. Scaling runs in
-// the background (a scale-down waits for runners to drain); a tick that
-// finds it still running leaves it be.
-func (a *Leader) scaleRunners(ctx context.Context) {
+// memoryOf is the memory of an instance of the function ("namespace/
+// function"), as the controller learned it, DefaultMemoryMB before.
+func (a *Leader) memoryOf(k string) float64 {
+	if mb, ok := a.memory.Load(k); ok {
+		return mb.(float64)
+	}
+	return DefaultMemoryMB
+}
+
+// scaleRunners asks the scaler for as many runners as the forecast needs
+// (sizing.go): the calls in flight and those the policy expects within
+// SizingLead minutes, and the memory of their instances, at SizingTarget
+// of the runners' capacity, within MinRunners and MaxRunners. A rise is
+// asked for at once, a fall once it has lasted two policy minutes.
+// Scaling runs in the background (a scale-down waits for runners to
+// drain); a report that finds it still running leaves it be.
+func (a *Leader) scaleRunners(ctx context.Context, ctrl *Controller, inflight map[string]int) {
+	need, load := a.forecastNeed(ctrl, inflight)
+	a.metrics.forecastCalls.Set(need.Calls)
+	a.metrics.forecastMemory.Set(need.MemoryMB * (1 << 20))
 	p := a.deps.Scaler
-	if p == nil || !a.scaling.TryLock() {
+	if p == nil {
 		return
 	}
-	load, capacity := a.deps.Unplaced(), 0
-	for _, r := range a.deps.Scheduler.Table().Runners() {
-		load += r.Load()
-		capacity = max(capacity, r.Capacity())
-	}
-	want := max(DesiredRunners(load, capacity, 0.7), a.cfg.MinRunners)
+	total := need.Runners(a.slots, SizingTarget)
+	want := a.hold.next(max(total-a.cfg.FixedRunners, a.cfg.MinRunners, 0))
 	if a.cfg.MaxRunners > 0 {
 		want = min(want, a.cfg.MaxRunners)
+	}
+	a.metrics.runnersWanted.Set(float64(want))
+	if !a.scaling.TryLock() {
+		return
 	}
 	have, err := p.Runners(ctx)
 	if err != nil || have == want {
 		a.scaling.Unlock()
 		return
 	}
-	a.metrics.runnersWanted.Set(float64(want))
 	go func() {
 		defer a.scaling.Unlock()
 		if err := p.Scale(context.WithoutCancel(ctx), want); err != nil {
 			a.deps.Log.Warn("runner scaling failed", "provider", p.Name(), "want", want, "error", err)
 			return
 		}
-		a.deps.Log.Info("scaled runners", "provider", p.Name(), "from", have, "to", want, "load", load)
+		a.deps.Log.Info("scaled runners", "provider", p.Name(), "from", have, "to", want,
+			"calls", need.Calls, "memory_mb", need.MemoryMB, "in_flight", load)
 	}()
+}
+
+// forecastNeed sums the functions' demand: each needs slots for the more
+// of its calls in flight and, when the policy expects it within SizingLead
+// minutes, its peak concurrency; and memory for the most of an instance
+// per such call, the KPA's instances, and one when it is kept warm. The
+// calls in flight on the runners (and sent to none yet) are the least it
+// needs.
+func (a *Leader) forecastNeed(ctrl *Controller, inflight map[string]int) (need Need, load int) {
+	load = a.deps.Unplaced()
+	for _, r := range a.deps.Scheduler.Table().Runners() {
+		load += r.Load()
+		if c := r.Capacity(); c > 0 {
+			a.slots = c
+		}
+	}
+	demand := map[string]*Demand{}
+	at := func(k string) *Demand {
+		d, ok := demand[k]
+		if !ok {
+			d = &Demand{MemoryMB: a.memoryOf(k)}
+			demand[k] = d
+		}
+		return d
+	}
+	for k, n := range inflight {
+		at(k).Calls = max(at(k).Calls, float64(n))
+	}
+	for k, n := range a.wanted {
+		at(k).Instances = n // warm instances, not calls: the KPA's own headroom
+	}
+	for fn := range ctrl.Ahead(SizingLead) {
+		k := fn.Namespace + "/" + fn.Name
+		d := at(k)
+		d.Calls = max(d.Calls, a.peak[k])
+		d.Instances = max(d.Instances, 1)
+	}
+	for _, d := range demand {
+		d.Instances = max(d.Instances, int(math.Ceil(d.Calls)))
+		need.Add(*d)
+	}
+	need.Calls = max(need.Calls, float64(load))
+	return need, load
 }
 
 func (a *Leader) saveHistory(ctx context.Context, ctrl *Controller) {

@@ -12,6 +12,8 @@ type LeaderMetrics struct {
 	retires        *prometheus.CounterVec
 	commandErrors  *prometheus.CounterVec
 	runnersWanted  prometheus.Gauge
+	forecastCalls  prometheus.Gauge
+	forecastMemory prometheus.Gauge
 	leader         prometheus.Gauge
 	forecast       *prometheus.GaugeVec
 	actual         *prometheus.GaugeVec
@@ -44,6 +46,14 @@ func NewLeaderMetrics(reg prometheus.Registerer) *LeaderMetrics {
 		runnersWanted: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "hearth_autoscaler_runners_wanted",
 			Help: "Runners the autoscaler last asked its scaler for.",
+		}),
+		forecastCalls: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "hearth_autoscaler_forecast_concurrency",
+			Help: "Calls in flight at once that runners are sized for: those running and the peak concurrency of functions the policy expects within a minute.",
+		}),
+		forecastMemory: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "hearth_autoscaler_forecast_memory_bytes",
+			Help: "Memory of the instances that runners are sized for: one per call at once, one per function kept warm.",
 		}),
 		leader: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "hearth_autoscaler_leader",
@@ -90,7 +100,7 @@ func NewLeaderMetrics(reg prometheus.Registerer) *LeaderMetrics {
 		m.commandErrors.WithLabelValues(op)
 	}
 	if reg != nil {
-		reg.MustRegister(m.prewarms, m.retires, m.commandErrors, m.runnersWanted, m.leader, m.forecast, m.actual,
+		reg.MustRegister(m.prewarms, m.retires, m.commandErrors, m.runnersWanted, m.forecastCalls, m.forecastMemory, m.leader, m.forecast, m.actual,
 			m.coldAvoided, m.forecastMissed, m.forecastIdle, m.desired, m.concurrency, m.minute, m.minuteSeconds)
 	}
 	return m
@@ -104,6 +114,8 @@ func (m *LeaderMetrics) lostLease() {
 	m.actual.Reset()
 	m.desired.Reset()
 	m.concurrency.Reset()
+	m.forecastCalls.Set(0)
+	m.forecastMemory.Set(0)
 }
 
 // touch makes the counters of a function the controller follows, at 0

@@ -40,7 +40,9 @@ type FunctionPolicy interface {
 	// Warm reports whether the function should be warm during minute t,
 	// knowing the counts of the minutes before t only. The live
 	// autoscaler pre-warms an instance when it turns true and retires it
-	// when it turns false.
+	// when it turns false. Warm does not change the state: the live
+	// autoscaler also asks it about the minutes after the coming one, to
+	// size runners ahead (Controller.Ahead).
 	Warm(t int) bool
 	// Observe records the invocations of minute t; it is called after
 	// Warm(t) and before Warm(t+1).
