@@ -82,9 +82,9 @@ platform's defaults; hearth up deploys the functions of a manifest instead.`,
 					}
 				}
 			}
-			module, err := os.ReadFile(file)
+			module, err := readModule(file)
 			if err != nil {
-				return fmt.Errorf("read module: %w", err)
+				return err
 			}
 			cf.progress = true
 			cl, err := cf.client()
@@ -96,7 +96,11 @@ platform's defaults; hearth up deploys the functions of a manifest instead.`,
 			defer cancel()
 			d, err := cl.DeployWith(ctx, name, module, spec, client.DeployOptions{Warm: warm})
 			if err != nil {
-				return cf.explain(err)
+				err = cf.explain(err)
+				if e, ok := err.(*apiError); ok && e.err.Code == "invalid_module" {
+					e.msg = fmt.Sprintf("%s: %s\n%s", file, e.msg, moduleHint)
+				}
+				return err
 			}
 			fmt.Fprintf(a.stdout, "deployed %s version %d (%s, %s)\n", d.Name, d.Version, d.ABI, d.Digest)
 			return nil
@@ -115,6 +119,20 @@ platform's defaults; hearth up deploys the functions of a manifest instead.`,
 	fs.StringVar(&warm, "warm", "", "warm one instance after the deploy: wait, none (do not wait) or off (default: wait for modules up to 4 MiB)")
 	cmd.ValidArgsFunction = completeFunctionThenFile(&cf)
 	return cmd
+}
+
+// moduleHint is what to do about a FILE.wasm deploy cannot read or the
+// gateway refuses as no module.
+const moduleHint = "(give the path of a .wasm file; `hearth build` builds the modules of hearth.yaml)"
+
+// readModule reads deploy's FILE.wasm. The gateway checks that it is
+// WebAssembly (and records a refused deploy in the audit log).
+func readModule(file string) ([]byte, error) {
+	module, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("read module: %w\n%s", err, moduleHint)
+	}
+	return module, nil
 }
 
 func newListCmd(a *app) *cobra.Command {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -170,7 +171,24 @@ func flagError(cmd *cobra.Command, err error) error {
 			msg += "; did you mean " + orList(s) + "?"
 		}
 	}
+	var bad *pflag.InvalidValueError
+	if errors.As(err, &bad) && bad.GetFlag() != nil {
+		if want := flagValueWant[bad.GetFlag().Value.Type()]; want != "" {
+			msg += "; " + want
+		}
+	}
 	return usageError{msg}
+}
+
+// flagValueWant says, by a flag's type, what a value of it looks like.
+var flagValueWant = map[string]string{
+	"duration": "use a duration such as 500ms, 10s or 1m30s",
+	"int":      "use a whole number",
+	"int64":    "use a whole number",
+	"uint":     "use a whole number of 0 or more",
+	"uint64":   "use a whole number of 0 or more",
+	"float64":  "use a number such as 5 or 0.5",
+	"bool":     "use true or false",
 }
 
 // suggestFlags are the long flags of cmd within two edits of name, or
