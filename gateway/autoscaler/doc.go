@@ -15,5 +15,7 @@
 // sends prewarm and retire commands to runners, reacts to bursts through a
 // KPA (Knative's stable and panic windows), and asks its Scaler (declared
 // here, implemented by gateway/autoscaler/provider and
-// internal/kubeprovider) for DesiredRunners runners.
+// internal/kubeprovider) for the runners its forecast needs (sizing.go:
+// the calls and warm memory expected within a minute, with headroom and
+// hysteresis).
 package autoscaler
