@@ -14,6 +14,8 @@ const (
 	minuteMetric        = "hearth_autoscaler_minute"
 	minuteSecondsMetric = "hearth_autoscaler_minute_seconds"
 	leaderMetric        = "hearth_autoscaler_leader"
+	wantedMetric        = "hearth_autoscaler_runners_wanted"
+	runnersMetric       = "hearth_scheduler_runners"
 )
 
 // scraper reads /metrics of the gateway and of any runner that serves its
@@ -112,4 +114,23 @@ func idleSeconds(samples []sample, ns string, names map[string]int) map[int]floa
 		}
 	}
 	return out
+}
+
+// runners reads, from the first URL (the gateway's /metrics), the runners
+// the autoscaler last asked its scaler for and the ready runners in the
+// gateway's table.
+func (s *scraper) runners(ctx context.Context) (wanted, ready int, err error) {
+	got, err := s.scrapeOne(ctx, s.urls[0], []string{wantedMetric, runnersMetric})
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, x := range got {
+		switch {
+		case x.name == wantedMetric:
+			wanted = int(x.value)
+		case x.name == runnersMetric && x.labels["state"] == "ready":
+			ready = int(x.value)
+		}
+	}
+	return wanted, ready, nil
 }

@@ -3,15 +3,18 @@ package replay_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/hearthfn/hearth/gateway"
 	"github.com/hearthfn/hearth/gateway/autoscaler"
+	"github.com/hearthfn/hearth/internal/objstore"
 	"github.com/hearthfn/hearth/internal/replay"
 	"github.com/hearthfn/hearth/internal/stack"
 	"github.com/hearthfn/hearth/internal/stack/stacktest"
+	"github.com/hearthfn/hearth/runner"
 	"github.com/hearthfn/hearth/sdk/client"
 )
 
@@ -118,5 +121,75 @@ func TestReplayChecksTheGateway(t *testing.T) {
 		if strings.HasPrefix(f.Name, "rp-") {
 			t.Errorf("%s deployed by a refused replay", f.Name)
 		}
+	}
+}
+
+// TestReplayRunnersLeadTheBursts replays a trace with one 512 MB function
+// called in bursts every 10 minutes against a dev stack whose autoscaler
+// (hybrid) sizes real runners (stacktest.RunnerScaler, 2 calls and so
+// 256 MB each). Once hybrid has learned the period, the replay's runner
+// readings show the runners asked for at the start of each burst minute,
+// none in the minutes between, and no call refused with 429.
+func TestReplayRunnersLeadTheBursts(t *testing.T) {
+	const (
+		minute = 150 * time.Millisecond
+		period = 10
+		bursts = 14
+	)
+	calls := map[int]int{}
+	for b := range bursts {
+		calls[1+b*period] = 3
+	}
+	f := autoscaler.Function{Owner: "o", App: "burst", Name: "burst", MemoryMB: 512, Counts: make([]int, autoscaler.Minutes)}
+	for m, n := range calls {
+		f.Counts[m-1] = n
+	}
+	scaler := &stacktest.RunnerScaler{T: t}
+	s := stacktest.DevWith(t, stack.DevConfig{
+		Gateway: gateway.Config{Autoscale: "hybrid", AutoscaleTick: minute, MaxRunners: 3, HeartbeatInterval: stacktest.Beat},
+		Runner:  runner.Config{Concurrency: 2, HeartbeatInterval: stacktest.Beat},
+		Scaler: func(natsURL string, s3 objstore.Config) autoscaler.Scaler {
+			scaler.Conn = stack.Conn{NATSURL: natsURL, S3: s3}
+			return scaler
+		},
+	})
+	t.Cleanup(func() { _ = scaler.Scale(context.Background(), 0) }) // before the stack's NATS stops
+	last := 1 + (bursts-1)*period
+	var progress strings.Builder
+	rep, err := replay.Run(context.Background(), replay.Config{
+		Client: client.New(s.GatewayURL), Trace: &autoscaler.Trace{Functions: []autoscaler.Function{f}},
+		Policy: "hybrid", Minute: minute, From: 1, To: last + 1, Progress: &progress,
+	})
+	if err != nil {
+		t.Fatalf("replay: %v\n%s", err, progress.String())
+	}
+	if rep.Run.Errors != 0 || rep.Run.Refused != 0 {
+		t.Fatalf("%d calls failed, %d refused with 429 (%s)", rep.Run.Errors, rep.Run.Refused, rep.Run.FirstError)
+	}
+	if len(rep.Runners) != last+1 {
+		t.Fatalf("%d runner readings, want one per minute (%d)", len(rep.Runners), last+1)
+	}
+	var line strings.Builder
+	for _, m := range rep.Runners[len(rep.Runners)-3*period-1:] {
+		fmt.Fprintf(&line, " %d:%d/%d", m.Calls, m.Wanted, m.Ready)
+	}
+	t.Logf("the last three periods, calls:wanted/ready per minute:%s", line.String())
+	// The last three bursts, after hybrid has learned the period.
+	for b := bursts - 3; b < bursts; b++ {
+		at := b * period // index of the burst's minute
+		if got := rep.Runners[at]; got.Calls != 3 || got.Wanted < 1 {
+			t.Errorf("burst minute %d: %+v, want 3 calls with runners asked for before them", got.Minute, got)
+		}
+		gap := false
+		for _, m := range rep.Runners[at-period+1 : at] {
+			gap = gap || m.Wanted == 0
+		}
+		if !gap {
+			t.Errorf("before burst minute %d the runners were never let go: %+v", rep.Runners[at].Minute, rep.Runners[at-period+1:at])
+		}
+	}
+	var table strings.Builder
+	if err := replay.WriteTable(&table, rep); err != nil || !strings.Contains(table.String(), "0 calls refused with 429") {
+		t.Errorf("table: %v\n%s", err, table.String())
 	}
 }

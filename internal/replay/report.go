@@ -40,6 +40,10 @@ func WriteTable(w io.Writer, rep *Report) error {
 	if x.FirstError != "" {
 		fmt.Fprintf(&b, "First failure: %s\n", x.FirstError)
 	}
+	if lo, hi, ok := runnerRange(rep.Runners); ok {
+		fmt.Fprintf(&b, "Runners asked for %d … %d, ready %d … %d (per minute in the JSON's runners); %d calls refused with 429.\n",
+			lo[0], hi[0], lo[1], hi[1], x.Refused)
+	}
 	d := x.Disagreements
 	fmt.Fprintf(&b, "Live cold starts %d in %d minutes (%d beyond the first of a minute). Minutes with calls: %d cold live but warm in sim, %d warm live but cold in sim. Minutes without: %d held warm live but cold in sim, %d cold live but warm in sim. Idle instance-minutes %.1f; %d readings failed.\n",
 		x.ColdCalls, x.ColdMinute, d.ExtraColdStarts, d.LiveColdSimWarm, d.LiveWarmSimCold, d.IdleLiveWarmSimCold, d.IdleLiveColdSimWarm, x.IdleInstanceMinutes, x.ScrapeFailures)
@@ -76,4 +80,21 @@ func (r Row) MarshalJSON() ([]byte, error) {
 		plain
 		WastedRel *float64 `json:"wasted_rel"`
 	}{plain: plain(r)})
+}
+
+// runnerRange is the least and most runners wanted ([0]) and ready ([1])
+// over the minutes read; ok is false when none was.
+func runnerRange(ms []RunnerMinute) (lo, hi [2]int, ok bool) {
+	for _, m := range ms {
+		if m.Wanted < 0 {
+			continue
+		}
+		if !ok {
+			lo, hi, ok = [2]int{m.Wanted, m.Ready}, [2]int{m.Wanted, m.Ready}, true
+			continue
+		}
+		lo = [2]int{min(lo[0], m.Wanted), min(lo[1], m.Ready)}
+		hi = [2]int{max(hi[0], m.Wanted), max(hi[1], m.Ready)}
+	}
+	return lo, hi, ok
 }

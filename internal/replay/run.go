@@ -50,6 +50,19 @@ type Report struct {
 	Rows      []Row            `json:"rows"`
 	Run       RunInfo          `json:"run"`
 	Functions []FunctionReport `json:"functions"`
+	// Runners is, per replayed minute, the calls made in it and the
+	// runners at its start: what the autoscaler asked its scaler for and
+	// what the gateway had ready.
+	Runners []RunnerMinute `json:"runners"`
+}
+
+// RunnerMinute is one replayed minute's calls beside the runners at its
+// start; Wanted and Ready are -1 when the reading failed.
+type RunnerMinute struct {
+	Minute int `json:"minute"`
+	Calls  int `json:"calls"`
+	Wanted int `json:"runners_wanted"`
+	Ready  int `json:"runners_ready"`
 }
 
 // FunctionReport is one replayed function, live and simulated, with the
@@ -122,6 +135,9 @@ type RunInfo struct {
 	Calls      int    `json:"calls"`
 	Errors     int    `json:"errors"`
 	FirstError string `json:"first_error,omitempty"`
+	// Refused are the failed calls answered 429 (no runner had room
+	// within the gateway's queue wait).
+	Refused int `json:"refused_429"`
 	// The lag of calls behind their schedule, and the calls that started
 	// after their minute had ended (the machine did not keep up; they are
 	// made all the same, and count in the minute they were meant for).
@@ -293,8 +309,10 @@ type run struct {
 	lags      []time.Duration
 	late      int
 	errs      int
+	refused   int
 	firstErr  string
 	scrapeErr int
+	runners   [][2]int // [i] wanted, ready at the start of minute i; -1 unknown
 }
 
 func (r *run) progressf(format string, args ...any) {
@@ -440,7 +458,21 @@ func (r *run) replay(ctx context.Context) error {
 	rctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	readings := make([]map[int]float64, r.n+1) // at the start of minute i; [n] at the end
+	r.runners = make([][2]int, r.n)
+	for i := range r.runners {
+		r.runners[i] = [2]int{-1, -1}
+	}
 	var scrapes sync.WaitGroup
+	scrapes.Go(func() { // the runners, a tenth into each minute (after the scaler is asked)
+		for i := 0; i < r.n; i++ {
+			if sleepUntil(rctx, start.Add(time.Duration(i)*minute+minute/10)) != nil {
+				return
+			}
+			if wanted, ready, err := r.sc.runners(rctx); err == nil {
+				r.runners[i] = [2]int{wanted, ready}
+			}
+		}
+	})
 	scrapes.Go(func() {
 		for i := 0; i <= r.n; i++ {
 			if sleepUntil(rctx, start.Add(time.Duration(i)*minute)) != nil {
@@ -555,6 +587,9 @@ func (r *run) invoke(ctx context.Context, c call, start time.Time) {
 	if err != nil {
 		x.errors++
 		r.errs++
+		if apiErr, ok := errors.AsType[*client.Error](err); ok && apiErr.Status == http.StatusTooManyRequests {
+			r.refused++
+		}
 		if r.firstErr == "" {
 			r.firstErr = err.Error()
 		}
@@ -614,7 +649,14 @@ func (r *run) report() *Report {
 		Gateway: r.cl.BaseURL, Policy: r.policy.Name(), MinuteMs: float64(r.cfg.Minute) / float64(time.Millisecond),
 		From: r.cfg.From, To: r.cfg.To, Selection: selectionText(r.cfg.Selection), Functions: len(r.picked), Started: r.started.UTC(),
 		ControllerFrom: c0, AutoscalerMinutes: r.autoscalerMinutes, Errors: r.errs, FirstError: r.firstErr,
-		LateCalls: r.late, ScrapeFailures: r.scrapeErr,
+		LateCalls: r.late, ScrapeFailures: r.scrapeErr, Refused: r.refused,
+	}
+	runners := make([]RunnerMinute, n)
+	for j := range n {
+		runners[j] = RunnerMinute{Minute: r.cfg.From + j, Wanted: r.runners[j][0], Ready: r.runners[j][1]}
+		for k := range r.picked {
+			runners[j].Calls += r.cells[k*n+j].calls
+		}
 	}
 	outcomes := make([]autoscaler.Outcome, len(r.picked))
 	fns := make([]FunctionReport, 0, len(r.picked))
@@ -692,7 +734,7 @@ func (r *run) report() *Report {
 	live := autoscaler.Summarize(r.policy.Name(), outcomes, ref)
 	simulated := results[0]
 	simulated.WastedRel = relative(simulated.WastedMBMin, ref)
-	return &Report{Rows: []Row{row(live, "live"), row(simulated, "sim")}, Run: info, Functions: fns}
+	return &Report{Rows: []Row{row(live, "live"), row(simulated, "sim")}, Run: info, Functions: fns, Runners: runners}
 }
 
 // simWarm is the simulator's warm minutes of f over the window, driven as
