@@ -124,3 +124,51 @@ func (l withMemory) Name() string { return "predictive" }
 func (l withMemory) New(FunctionInfo) FunctionPolicy {
 	return Predictive().New(FunctionInfo{MemoryMB: l.mb})
 }
+
+// TestPredictiveByClass: what docs/autoscaler.md says the policy does for
+// each class of function ("By class of function").
+func TestPredictiveByClass(t *testing.T) {
+	// cold is the invoked minutes that were not warm, warm the warm minutes.
+	run := func(counts []int) (cold []int, warm int) {
+		fp := Predictive().New(FunctionInfo{MemoryMB: 128})
+		for m := 1; m <= len(counts); m++ {
+			w := fp.Warm(m)
+			if w {
+				warm++
+			}
+			if counts[m-1] > 0 && !w {
+				cold = append(cold, m)
+			}
+			fp.Observe(m, counts[m-1])
+		}
+		return cold, warm
+	}
+	// Steady: called every minute, cold once, on its first call.
+	if cold, _ := run(every(1, 1)); !slices.Equal(cold, []int{1}) {
+		t.Errorf("steady: cold in %v, want minute 1 only", cold)
+	}
+	// Bursty: 5 minutes of 10 calls every 90 minutes. Within a burst the
+	// minutes after its first are warm (idle times of 1 minute pay at
+	// once); a burst's first minute is cold: 85 idle minutes cost more than
+	// a cold start is worth to a function with 800 calls a day.
+	bursty := make([]int, Minutes)
+	var starts []int
+	for b := 1; b+4 <= Minutes; b += 90 {
+		starts = append(starts, b)
+		for m := b; m < b+5; m++ {
+			bursty[m-1] = 10
+		}
+	}
+	cold, _ := run(bursty)
+	if !slices.Equal(cold, starts) {
+		t.Errorf("bursty: cold in %v, want the bursts' first minutes %v", cold, starts)
+	}
+	// Rare: calls 900 minutes apart. The prior keeps a function warm at
+	// most 240 minutes after a call, so each later call is cold, and the
+	// minutes kept warm are bounded.
+	rare := at(100, 1000)
+	cold, warm := run(rare)
+	if !slices.Equal(cold, []int{100, 1000}) || warm > 2*HistogramRange {
+		t.Errorf("rare: cold in %v with %d warm minutes, want 100 and 1000 cold and at most %d warm", cold, warm, 2*HistogramRange)
+	}
+}
