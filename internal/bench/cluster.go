@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/hearthfn/hearth/functions"
 	"github.com/hearthfn/hearth/internal/embeds3"
+	"github.com/hearthfn/hearth/internal/procutil"
 	"github.com/hearthfn/hearth/sdk/client"
 )
 
@@ -89,7 +89,7 @@ func (b *bencher) startCluster(ctx context.Context) (*cluster, error) {
 	if c.s3, err = embeds3.Start(embeds3.Config{Dir: filepath.Join(dir, "s3"), Addr: "127.0.0.1:0", AccessKey: access, SecretKey: secret, Logger: b.log}); err != nil {
 		return nil, err
 	}
-	env := append(environWithout("HEARTH_"), "HEARTH_S3_ACCESS_KEY="+access, "HEARTH_S3_SECRET_KEY="+secret, "HEARTH_LOG_LEVEL=warn")
+	env := append(procutil.EnvWithout("HEARTH_"), "HEARTH_S3_ACCESS_KEY="+access, "HEARTH_S3_SECRET_KEY="+secret, "HEARTH_LOG_LEVEL=warn")
 	natsURL, err := c.start(ctx, b, dir, env, "NATS listening on ", "nats", "--listen", "127.0.0.1:0", "--store-dir", filepath.Join(dir, "nats"))
 	if err != nil {
 		return nil, err
@@ -124,7 +124,7 @@ func (b *bencher) startCluster(ctx context.Context) (*cluster, error) {
 func (c *cluster) start(ctx context.Context, b *bencher, dir string, env []string, ready string, args ...string) (string, error) {
 	p := &benchProc{name: args[0], log: filepath.Join(dir, args[0]+".log"), done: make(chan struct{})}
 	if b.profiled() {
-		port, err := freePort()
+		port, err := procutil.FreePort()
 		if err != nil {
 			return "", err
 		}
@@ -168,9 +168,9 @@ func (c *cluster) start(ctx context.Context, b *bencher, dir string, env []strin
 	case line := <-lines:
 		return line, nil
 	case <-p.done:
-		return "", fmt.Errorf("hearth %s exited before it was ready: %s", args[0], tailFile(p.log))
+		return "", fmt.Errorf("hearth %s exited before it was ready: %s", args[0], procutil.Tail(p.log, 20))
 	case <-time.After(60 * time.Second):
-		return "", fmt.Errorf("hearth %s not ready after 60 s: %s", args[0], tailFile(p.log))
+		return "", fmt.Errorf("hearth %s not ready after 60 s: %s", args[0], procutil.Tail(p.log, 20))
 	case <-ctx.Done():
 		return "", ctx.Err()
 	}
@@ -199,7 +199,7 @@ func (c *cluster) waitRunner(ctx context.Context, b *bencher) error {
 			}
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("no runner ready on the cluster after 60 s: %s", tailFile(c.procs[len(c.procs)-1].log))
+			return fmt.Errorf("no runner ready on the cluster after 60 s: %s", procutil.Tail(c.procs[len(c.procs)-1].log, 20))
 		}
 		select {
 		case <-ctx.Done():
@@ -255,16 +255,6 @@ func roleFile(file, role string) string {
 	return strings.TrimSuffix(file, ext) + "." + role + ext
 }
 
-// freePort is a TCP port on loopback that was free a moment ago.
-func freePort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
-}
-
 // pids are the cluster's processes by role.
 func (c *cluster) pids() map[string]int {
 	out := map[string]int{}
@@ -293,29 +283,4 @@ func (c *cluster) stop(b *bencher) {
 		defer cancel()
 		_ = c.s3.Close(ctx)
 	}
-}
-
-// environWithout is this process's environment less the variables that
-// start with prefix (a caller's own NATS URL or API key).
-func environWithout(prefix string) []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, prefix) {
-			env = append(env, kv)
-		}
-	}
-	return env
-}
-
-// tailFile is the end of a log file, for an error message.
-func tailFile(path string) string {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return err.Error()
-	}
-	const n = 2000
-	if len(data) > n {
-		data = data[len(data)-n:]
-	}
-	return strings.TrimSpace(string(data))
 }

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -19,6 +18,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/hearthfn/hearth/internal/procutil"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -167,30 +167,18 @@ func randomKey(n int) string {
 	return base64.RawURLEncoding.EncodeToString(b)[:n]
 }
 
-// baseEnv is the environment of every process: the caller's, less every
-// HEARTH_* variable (an API key or NATS URL of the caller's own).
-func baseEnv() []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "HEARTH_") {
-			env = append(env, kv)
-		}
-	}
-	return env
-}
-
 func (c *Cluster) startNATS(ctx context.Context) error {
 	const nodes = 3
 	for i := 1; i <= nodes; i++ {
 		n := &natsNode{server: fmt.Sprintf("nats-%d", i)}
 		var err error
-		if n.client, err = freePort(); err != nil {
+		if n.client, err = procutil.FreePort(); err != nil {
 			return err
 		}
-		if n.cluster, err = freePort(); err != nil {
+		if n.cluster, err = procutil.FreePort(); err != nil {
 			return err
 		}
-		if n.monitor, err = freePort(); err != nil {
+		if n.monitor, err = procutil.FreePort(); err != nil {
 			return err
 		}
 		c.nodes = append(c.nodes, n)
@@ -221,7 +209,7 @@ cluster {
 		if err := os.WriteFile(conf, []byte(text), 0o600); err != nil {
 			return err
 		}
-		n.proc = newProc(n.server, c.cfg.Dir, c.logDir(), baseEnv(), c.nats, "-c", conf)
+		n.proc = newProc(n.server, c.cfg.Dir, c.logDir(), procutil.EnvWithout("HEARTH_"), c.nats, "-c", conf)
 		if err := n.start(); err != nil {
 			return err
 		}
@@ -235,11 +223,11 @@ cluster {
 }
 
 func (c *Cluster) startMinIO(ctx context.Context) error {
-	port, err := freePort()
+	port, err := procutil.FreePort()
 	if err != nil {
 		return err
 	}
-	console, err := freePort()
+	console, err := procutil.FreePort()
 	if err != nil {
 		return err
 	}
@@ -248,7 +236,7 @@ func (c *Cluster) startMinIO(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	env := append(baseEnv(), "MINIO_ROOT_USER=hearth", "MINIO_ROOT_PASSWORD="+strings.TrimSpace(string(secret)),
+	env := append(procutil.EnvWithout("HEARTH_"), "MINIO_ROOT_USER=hearth", "MINIO_ROOT_PASSWORD="+strings.TrimSpace(string(secret)),
 		"MINIO_BROWSER=off", "MINIO_UPDATE=off", "MINIO_CI_CD=1")
 	c.minio = newProc("minio", c.cfg.Dir, c.logDir(), env, c.cfg.MinIO, "server", filepath.Join(c.cfg.Dir, "minio"),
 		"--address", fmt.Sprintf("127.0.0.1:%d", port), "--console-address", fmt.Sprintf("127.0.0.1:%d", console), "--quiet")
@@ -262,7 +250,7 @@ func (c *Cluster) startMinIO(ctx context.Context) error {
 // env var (they survive changes of the flag syntax), JSON logs at debug
 // level (the runners' "invocation done" lines count executions).
 func (c *Cluster) roleEnv(extra ...string) []string {
-	env := append(baseEnv(),
+	env := append(procutil.EnvWithout("HEARTH_"),
 		"HEARTH_NATS_URL="+c.NATSURL(),
 		"HEARTH_S3_ENDPOINT="+c.s3URL,
 		"HEARTH_S3_BUCKET=hearth",
@@ -275,7 +263,7 @@ func (c *Cluster) roleEnv(extra ...string) []string {
 }
 
 func (c *Cluster) startGateway(ctx context.Context, g int) error {
-	port, err := freePort()
+	port, err := procutil.FreePort()
 	if err != nil {
 		return err
 	}
@@ -555,7 +543,7 @@ func (c *Cluster) waitHTTP(ctx context.Context, p *proc, url string, timeout tim
 		return c.get(ctx, url)
 	})
 	if errors.Is(err, errExited) {
-		return fmt.Errorf("%s exited while starting; the end of its log:\n%s", p.name, tail(p.log, 20))
+		return fmt.Errorf("%s exited while starting; the end of its log:\n%s", p.name, procutil.Tail(p.log, 20))
 	}
 	if err != nil {
 		return fmt.Errorf("%s: %w (log %s)", p.name, err, p.log)
@@ -602,16 +590,6 @@ func (c *Cluster) getJSON(ctx context.Context, url string, v any) error {
 	return decodeJSON(resp.Body, v)
 }
 
-// freePort returns a loopback port nothing listens on now.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
 // poll calls check until it returns nil, ctx ends or timeout passes.
 func poll(ctx context.Context, timeout time.Duration, check func() error) error {
 	deadline := time.Now().Add(timeout)
@@ -631,16 +609,4 @@ func poll(ctx context.Context, timeout time.Duration, check func() error) error 
 		case <-tick.C:
 		}
 	}
-}
-
-func tail(file string, n int) string {
-	b, err := os.ReadFile(file)
-	if err != nil {
-		return err.Error()
-	}
-	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
 }
