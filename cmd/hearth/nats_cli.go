@@ -56,15 +56,11 @@ func runNATS(cmd *cobra.Command, lf logFlags, listen, storeDir string, stdout, s
 	if storeDir == "" {
 		return usagef("--store-dir is empty: give the directory JetStream keeps its data in")
 	}
-	log, err := newLogger(stderr, lf.level, lf.format)
+	log, _, stop, err := lf.start(cmd.Context(), stderr, "") // no spans: hearth nats has no --otlp-endpoint
 	if err != nil {
 		return err
 	}
-	stopPprof, err := servePprof(lf.pprof, log)
-	if err != nil {
-		return err
-	}
-	defer stopPprof()
+	defer stop()
 	ns, err := natsembed.Start(natsembed.Config{StoreDir: storeDir, Host: host, Port: port, Logger: log})
 	if err != nil {
 		return err

@@ -64,6 +64,29 @@ func (l *logFlags) tracer(ctx context.Context, service string) (*tracing.Tracer,
 	}, nil
 }
 
+// start makes what every server role runs with: its logger, its pprof
+// server with --pprof-listen, and, for a role with spans (service not
+// empty), its tracer with --otlp-endpoint. stop, for the role to defer,
+// stops the pprof server and sends the spans still buffered.
+func (l *logFlags) start(ctx context.Context, stderr io.Writer, service string) (log *slog.Logger, tracer *tracing.Tracer, stop func(), err error) {
+	log, err = newLogger(stderr, l.level, l.format)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	stopPprof, err := servePprof(l.pprof, log)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	stopTracer := func() {}
+	if service != "" {
+		if tracer, stopTracer, err = l.tracer(ctx, service); err != nil {
+			stopPprof()
+			return nil, nil, nil, err
+		}
+	}
+	return log, tracer, func() { stopTracer(); stopPprof() }, nil
+}
+
 func newDevCmd(a *app) *cobra.Command {
 	var (
 		cfg        stack.DevConfig
@@ -107,22 +130,12 @@ func runDev(ctx context.Context, cfg stack.DevConfig, lf logFlags, af authFlags,
 	if err := af.apply(&cfg.Gateway, true); err != nil {
 		return err
 	}
-	log, err := newLogger(stderr, lf.level, lf.format)
+	log, tracer, stop, err := lf.start(ctx, stderr, "hearth-dev")
 	if err != nil {
 		return err
 	}
-	cfg.Log = log
-	stopPprof, err := servePprof(lf.pprof, log)
-	if err != nil {
-		return err
-	}
-	defer stopPprof()
-	tracer, stopTracer, err := lf.tracer(ctx, "hearth-dev")
-	if err != nil {
-		return err
-	}
-	defer stopTracer()
-	cfg.Tracer = tracer
+	defer stop()
+	cfg.Log, cfg.Tracer = log, tracer
 	host, _, err := stack.SplitHostPort(cfg.NATSListen)
 	if err != nil {
 		return usagef("--nats-listen %q: %v", cfg.NATSListen, err)
@@ -245,21 +258,12 @@ func runGateway(ctx context.Context, cf connFlags, lf logFlags, cfg gateway.Conf
 	if err := af.apply(&cfg, false); err != nil {
 		return err
 	}
-	log, err := newLogger(stderr, lf.level, lf.format)
+	log, tracer, stop, err := lf.start(ctx, stderr, "hearth-gateway")
 	if err != nil {
 		return err
 	}
+	defer stop()
 	af.warn(log, cfg, cfg.Listen)
-	stopPprof, err := servePprof(lf.pprof, log)
-	if err != nil {
-		return err
-	}
-	defer stopPprof()
-	tracer, stopTracer, err := lf.tracer(ctx, "hearth-gateway")
-	if err != nil {
-		return err
-	}
-	defer stopTracer()
 	s := stack.New(log)
 	s.Tracer = tracer
 	scaler, err := pf.scaler(cf.cfg, log)
@@ -314,20 +318,11 @@ func runRunner(ctx context.Context, cf connFlags, lf logFlags, cfg runner.Config
 	if err := cf.validate(); err != nil {
 		return err
 	}
-	log, err := newLogger(stderr, lf.level, lf.format)
+	log, tracer, stop, err := lf.start(ctx, stderr, "hearth-runner")
 	if err != nil {
 		return err
 	}
-	stopPprof, err := servePprof(lf.pprof, log)
-	if err != nil {
-		return err
-	}
-	defer stopPprof()
-	tracer, stopTracer, err := lf.tracer(ctx, "hearth-runner")
-	if err != nil {
-		return err
-	}
-	defer stopTracer()
+	defer stop()
 	s := stack.New(log)
 	s.Tracer = tracer
 	if err := s.StartRunnerRole(ctx, cf.cfg, cfg); err != nil {
