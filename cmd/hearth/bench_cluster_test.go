@@ -14,7 +14,9 @@ import (
 )
 
 // TestBenchCluster runs the built binary's `hearth bench` on the cluster
-// cases: hearth nats, gateway and runner as processes of their own. Each
+// cases: hearth nats, gateway and runner as processes of their own, and
+// the floor (hearth nats between the hidden bench-floor gateway and
+// runner). Each
 // case answers every call right, reports each process's CPU per request
 // (their sum is the server's), and --cpuprofile writes a profile of each
 // process beside the load generator's.
@@ -28,7 +30,7 @@ func TestBenchCluster(t *testing.T) {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	out, prof := filepath.Join(dir, "bench.json"), filepath.Join(dir, "cpu.pprof")
-	cmd := exec.Command(bin, "bench", "--duration", "500ms", "--cases", "hearth-warm-reactor-cluster,hearth-warm-reactor-cluster-go",
+	cmd := exec.Command(bin, "bench", "--duration", "500ms", "--cases", "hearth-warm-reactor-cluster,hearth-warm-reactor-cluster-go,floor-nats-cluster",
 		"--json", out, "--cpuprofile", prof, "--profile-case", "hearth-warm-reactor-cluster")
 	cmd.Dir = dir
 	var stdout, stderr bytes.Buffer
@@ -54,8 +56,8 @@ func TestBenchCluster(t *testing.T) {
 	if err := json.Unmarshal(data, &report); err != nil {
 		t.Fatal(err)
 	}
-	if len(report.Cases) != 2 {
-		t.Fatalf("%d cases in the report, want 2: %s", len(report.Cases), data)
+	if len(report.Cases) != 3 {
+		t.Fatalf("%d cases in the report, want 3: %s", len(report.Cases), data)
 	}
 	for _, c := range report.Cases {
 		if c.Failed != "" || c.Errors > 0 || c.Ops == 0 || c.RPS <= 0 {

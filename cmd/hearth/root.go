@@ -78,7 +78,7 @@ func newRoot(a *app) *cobra.Command {
 		newInspectCmd(a), newVersionsCmd(a), newAliasCmd(a))
 	add(groupInvocations, newInvocationCmd(a), newInvocationsCmd(a), newLogsCmd(a), newDLQCmd(a), newTriggerCmd(a))
 	add(groupAccess, newLoginCmd(a), newContextCmd(a), newKeyCmd(a), newSecretCmd(a), newAuditCmd(a))
-	add(groupOther, newVersionCmd(a), newDocsCmd(a))
+	add(groupOther, newVersionCmd(a), newDocsCmd(a), newBenchFloorCmd(a))
 	root.SetHelpCommand(newHelpCmd(a))
 	root.SetHelpCommandGroupID(groupOther)
 	root.SetCompletionCommandGroupID(groupOther)

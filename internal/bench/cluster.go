@@ -90,16 +90,16 @@ func (b *bencher) startCluster(ctx context.Context) (*cluster, error) {
 		return nil, err
 	}
 	env := append(procutil.EnvWithout("HEARTH_"), "HEARTH_S3_ACCESS_KEY="+access, "HEARTH_S3_SECRET_KEY="+secret, "HEARTH_LOG_LEVEL=warn")
-	natsURL, err := c.start(ctx, b, dir, env, "NATS listening on ", "nats", "--listen", "127.0.0.1:0", "--store-dir", filepath.Join(dir, "nats"))
+	natsURL, err := c.start(ctx, b, dir, env, "nats", "NATS listening on ", "nats", "--listen", "127.0.0.1:0", "--store-dir", filepath.Join(dir, "nats"))
 	if err != nil {
 		return nil, err
 	}
 	conn := []string{"--nats", natsURL, "--s3-endpoint", c.s3.Endpoint()}
-	if c.gateway, err = c.start(ctx, b, dir, env, "Hearth gateway listening on ",
+	if c.gateway, err = c.start(ctx, b, dir, env, "gateway", "Hearth gateway listening on ",
 		append([]string{"gateway", "--listen", "127.0.0.1:0", "--insecure-no-auth"}, conn...)...); err != nil {
 		return nil, err
 	}
-	if _, err := c.start(ctx, b, dir, env, "", append([]string{"runner", "--cache-dir", filepath.Join(dir, "runner-cache")}, conn...)...); err != nil {
+	if _, err := c.start(ctx, b, dir, env, "runner", "", append([]string{"runner", "--cache-dir", filepath.Join(dir, "runner-cache")}, conn...)...); err != nil {
 		return nil, err
 	}
 	if err := c.waitRunner(ctx, b); err != nil {
@@ -119,10 +119,14 @@ func (b *bencher) startCluster(ctx context.Context) (*cluster, error) {
 	return c, nil
 }
 
-// start runs `hearth args...` and, with a ready prefix, waits for the line
-// on its stdout that starts with it and returns the rest of that line.
-func (c *cluster) start(ctx context.Context, b *bencher, dir string, env []string, ready string, args ...string) (string, error) {
-	p := &benchProc{name: args[0], log: filepath.Join(dir, args[0]+".log"), done: make(chan struct{})}
+// start runs `hearth args...` as the process of role name and, with a
+// ready prefix, waits for the line on its stdout that starts with it and
+// returns the rest of that line.
+func (c *cluster) start(ctx context.Context, b *bencher, dir string, env []string, name, ready string, args ...string) (string, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	p := &benchProc{name: name, log: filepath.Join(dir, name+".log"), done: make(chan struct{})}
 	if b.profiled() {
 		port, err := procutil.FreePort()
 		if err != nil {
@@ -144,7 +148,7 @@ func (c *cluster) start(ctx context.Context, b *bencher, dir string, env []strin
 		return "", err
 	}
 	if err := p.cmd.Start(); err != nil {
-		return "", fmt.Errorf("start hearth %s: %w", args[0], err)
+		return "", fmt.Errorf("start hearth %s: %w", name, err)
 	}
 	c.procs = append(c.procs, p)
 	lines := make(chan string, 1)
@@ -168,9 +172,9 @@ func (c *cluster) start(ctx context.Context, b *bencher, dir string, env []strin
 	case line := <-lines:
 		return line, nil
 	case <-p.done:
-		return "", fmt.Errorf("hearth %s exited before it was ready: %s", args[0], procutil.Tail(p.log, 20))
+		return "", fmt.Errorf("hearth %s exited before it was ready: %s", name, procutil.Tail(p.log, 20))
 	case <-time.After(60 * time.Second):
-		return "", fmt.Errorf("hearth %s not ready after 60 s: %s", args[0], procutil.Tail(p.log, 20))
+		return "", fmt.Errorf("hearth %s not ready after 60 s: %s", name, procutil.Tail(p.log, 20))
 	case <-ctx.Done():
 		return "", ctx.Err()
 	}

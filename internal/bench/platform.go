@@ -14,6 +14,10 @@ func (b *bencher) close() {
 		b.cluster.stop(b)
 		b.cluster = nil
 	}
+	if b.floor != nil {
+		b.floor.stop(b)
+		b.floor = nil
+	}
 	if b.dev != nil {
 		b.stopPlatform(b.dev, "the platform")
 		b.dev = nil

@@ -238,6 +238,7 @@ type bencher struct {
 	natsURL string        // a second gateway on dev that sends every call through NATS
 	keyed   *keyedGateway // a gateway on dev with API keys on
 	cluster *cluster      // hearth nats, gateway and runner as processes
+	floor   *cluster      // hearth nats and the floor's gateway and responder
 	// procCPU, set by a cluster case, are the processes whose CPU the
 	// load measures, by role; procCPUPerOp is what the last load measured.
 	procCPU      map[string]int
