@@ -52,6 +52,7 @@ type Controller struct {
 }
 
 type liveFunction struct {
+	info    FunctionInfo // what info said when the function was first seen
 	fp      FunctionPolicy
 	count   int   // invocations in the current minute
 	history []int // counts of past minutes, oldest first, at most Minutes
@@ -77,7 +78,8 @@ func (c *Controller) Record(fn FunctionKey, n int) {
 func (c *Controller) function(fn FunctionKey) *liveFunction {
 	f, ok := c.fns[fn]
 	if !ok {
-		f = &liveFunction{fp: c.policy.New(c.info(fn))}
+		info := c.info(fn)
+		f = &liveFunction{info: info, fp: c.policy.New(info)}
 		// A function first seen now had no invocations before.
 		for t := 1; t < c.minute; t++ {
 			f.fp.Observe(t, 0)
@@ -150,6 +152,18 @@ func (c *Controller) Ahead(lead int) map[FunctionKey]bool {
 	return out
 }
 
+// Info is what the controller was told of a function when it first saw
+// it; ok is false for a function it has not seen.
+func (c *Controller) Info(fn FunctionKey) (info FunctionInfo, ok bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	f, ok := c.fns[fn]
+	if !ok {
+		return FunctionInfo{}, false
+	}
+	return f.info, true
+}
+
 // LastMinute is how the minute closed by the last Tick went, per function.
 func (c *Controller) LastMinute() []Minute {
 	c.mu.Lock()
@@ -193,7 +207,8 @@ func (c *Controller) Resume(history map[FunctionKey][]int) {
 	sort.Slice(keys, func(i, j int) bool { return less(keys[i], keys[j]) })
 	for _, k := range keys {
 		h := history[k]
-		f := &liveFunction{fp: c.policy.New(c.info(k))}
+		info := c.info(k)
+		f := &liveFunction{info: info, fp: c.policy.New(info)}
 		pad := longest - len(h) // align every history to end at the same minute
 		for t := 1; t <= longest; t++ {
 			n := 0

@@ -104,7 +104,6 @@ type Leader struct {
 	peak       map[string]float64 // a function's remembered peak concurrency
 	slots      int                // a runner's capacity, as last seen
 	hold       hysteresis
-	memory     sync.Map // "namespace/function" → MB of an instance (functionInfo)
 
 	scaling sync.Mutex // held while the scaler scales (a scale-down drains)
 
@@ -470,15 +469,15 @@ func (a *Leader) functionInfo(fn FunctionKey) FunctionInfo {
 			info.MemoryMB = float64(mb)
 		}
 	}
-	a.memory.Store(fn.Namespace+"/"+fn.Name, info.MemoryMB)
 	return info
 }
 
 // memoryOf is the memory of an instance of the function ("namespace/
 // function"), as the controller learned it, DefaultMemoryMB before.
-func (a *Leader) memoryOf(k string) float64 {
-	if mb, ok := a.memory.Load(k); ok {
-		return mb.(float64)
+func memoryOf(ctrl *Controller, k string) float64 {
+	ns, fn, _ := strings.Cut(k, "/")
+	if info, ok := ctrl.Info(FunctionKey{Namespace: ns, Name: fn}); ok {
+		return info.MemoryMB
 	}
 	return DefaultMemoryMB
 }
@@ -541,7 +540,7 @@ func (a *Leader) forecastNeed(ctrl *Controller, inflight map[string]int) (need N
 	at := func(k string) *Demand {
 		d, ok := demand[k]
 		if !ok {
-			d = &Demand{MemoryMB: a.memoryOf(k)}
+			d = &Demand{MemoryMB: memoryOf(ctrl, k)}
 			demand[k] = d
 		}
 		return d

@@ -8,20 +8,21 @@ import (
 
 // Runner sizing from the forecast (docs/autoscaler.md, decision 0016).
 // The leader keeps as many runners as the calls and the warm memory it
-// expects in the coming minutes need, at Headroom below their capacity:
+// expects in the coming minutes need, at SizingTarget of their capacity:
 //
-//	calls  = Σ per function max(in flight now, the KPA's instances,
-//	         its peak concurrency if the policy expects it within Lead minutes)
-//	memory = Σ per function instances × its memory
-//	runners = max(⌈calls ÷ (slots × target)⌉, ⌈memory ÷ (slots × 128 MB × target)⌉)
+//	calls     = Σ per function max(in flight now,
+//	            its peak concurrency if the policy expects it within SizingLead minutes)
+//	instances = per function max(⌈calls⌉, the KPA's instances, 1 if kept warm)
+//	memory    = Σ per function instances × its memory
+//	runners   = max(⌈calls ÷ (slots × target)⌉, ⌈memory ÷ (slots × 128 MB × target)⌉)
 //
 // A runner's memory for instances is its slots × limits.DefaultMemoryMB,
 // what the Kubernetes manifests give a runner pod. Runners are added at
-// once and removed only when fewer have been enough for HoldReports
-// reports in a row (hysteresis: Knative's scale-down delay).
+// once and removed only when fewer have been enough for two policy
+// minutes of reports (hysteresis: Knative's scale-down delay).
 const (
 	// SizingTarget is the utilisation runners are sized for: 30 %
-	// headroom over the forecast, as DesiredRunners' 0.7 before it.
+	// headroom over the forecast, the KPA's target utilisation too.
 	SizingTarget = 0.7
 	// SizingLead is how many minutes after the coming one the forecast
 	// is read: a function the policy expects within them counts with its

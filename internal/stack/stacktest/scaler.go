@@ -24,6 +24,7 @@ type RunnerScaler struct {
 	asked   []ScaleEvent
 }
 
+// ScaleEvent is one Scale call: when, and for how many runners.
 type ScaleEvent struct {
 	At time.Time
 	N  int
