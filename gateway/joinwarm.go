@@ -6,9 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hearthfn/hearth/gateway/invocation"
 	"github.com/hearthfn/hearth/gateway/scheduler"
-	"github.com/hearthfn/hearth/internal/wire"
 	"github.com/hearthfn/hearth/registry"
 )
 
@@ -50,10 +48,8 @@ func (g *Gateway) warmJoiner(r *scheduler.Runner, admit func()) {
 		if h.Home(fv.v.DigestHex(), runners) != r {
 			continue
 		}
-		req := invocation.WithVersion(&wire.Request{Namespace: fv.fn.Namespace, Function: fv.fn.Name}, fv.v)
-		env, err := g.callEnv(fv.fn.Namespace, fv.v)
+		req, err := g.warmRequest(fv.fn.Namespace, fv.fn.Name, fv.v)
 		if err == nil {
-			req.Env = env
 			err = g.prewarm(ctx, req, r.ID)
 		}
 		if err != nil {

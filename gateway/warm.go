@@ -126,13 +126,11 @@ func (g *Gateway) warmAll(ctx context.Context, fn *registry.Function, vs []regis
 
 // warm asks the home runner of version v for one warm instance.
 func (g *Gateway) warm(ctx context.Context, fn *registry.Function, v registry.Version) string {
-	req := invocation.WithVersion(&wire.Request{Namespace: fn.Namespace, Function: fn.Name}, v)
-	env, err := g.callEnv(fn.Namespace, v)
+	req, err := g.warmRequest(fn.Namespace, fn.Name, v)
 	if err != nil {
 		g.log.Warn("warm after deploy: the function cannot run", "namespace", fn.Namespace, "function", fn.Name, "version", v.Version, "error", err)
 		return warmFailed
 	}
-	req.Env = env
 	var runnerID string
 	switch d, err := g.sched.Place(scheduler.Request{Digest: req.Digest}, nil); {
 	case err == nil:
@@ -151,6 +149,19 @@ func (g *Gateway) warm(ctx context.Context, fn *registry.Function, v registry.Ve
 	}
 	g.log.Debug("warmed after deploy", "namespace", fn.Namespace, "function", fn.Name, "version", v.Version, "runner", runnerID)
 	return warmDone
+}
+
+// warmRequest is what a runner is sent to warm version v of the function:
+// the request of a call, with the env a call would carry (its spec's env
+// and granted secrets), so that the warm instance is the one a call uses.
+func (g *Gateway) warmRequest(ns, name string, v registry.Version) (*wire.Request, error) {
+	req := invocation.WithVersion(&wire.Request{Namespace: ns, Function: name}, v)
+	env, err := g.callEnv(ns, v)
+	if err != nil {
+		return nil, err
+	}
+	req.Env = env
+	return req, nil
 }
 
 // prewarm asks runner runnerID for one warm instance of req's module and
