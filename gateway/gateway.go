@@ -336,7 +336,7 @@ func (g *Gateway) open(ctx context.Context, deps Deps) error {
 			FixedRunners: fixedRunners(deps.Local),
 		}, autoscaler.LeaderDeps{
 			NATS: g.nc, JS: js, Functions: g.registry, Scheduler: g.sched, Scaler: deps.Scaler,
-			Unplaced: func() int { return int(g.unplaced.Load()) }, Metrics: leaderMetrics, Log: g.log, Env: g.callEnv,
+			Unplaced: func() int { return int(g.unplaced.Load()) }, Metrics: leaderMetrics, Log: g.log, WarmRequest: g.warmRequest,
 		})
 		if err != nil {
 			return err

@@ -69,10 +69,11 @@ type LeaderDeps struct {
 	Unplaced func() int
 	Metrics  *LeaderMetrics // nil: series of its own, not registered
 	Log      *slog.Logger
-	// Env, when set, is the env a call of the version is sent with (its
-	// spec's env and its granted secrets), so a prewarmed instance is the
-	// one a call will use; an error skips the prewarm.
-	Env func(namespace string, v registry.Version) (map[string]string, error)
+	// WarmRequest, when set, is the request a runner is sent to warm a
+	// version: a call's, with the env a call carries (its spec's env and
+	// granted secrets), so a prewarmed instance is the one a call will
+	// use; an error skips the prewarm. Unset: the call's without env.
+	WarmRequest func(namespace, name string, v registry.Version) (*wire.Request, error)
 }
 
 // Leader is one gateway's part in autoscaling: it counts this gateway's
@@ -596,16 +597,10 @@ func (a *Leader) Prewarm(ctx context.Context, fn FunctionKey) error {
 // prewarmRequest is what a runner is sent to warm the function's latest
 // version: the request of a call, with the env a call would carry.
 func (a *Leader) prewarmRequest(ns, fn string, f *registry.Function) (*wire.Request, error) {
-	v := f.Latest()
-	req := invocation.WithVersion(&wire.Request{Namespace: ns, Function: fn}, v)
-	if a.deps.Env != nil {
-		env, err := a.deps.Env(ns, v)
-		if err != nil {
-			return nil, err
-		}
-		req.Env = env
+	if a.deps.WarmRequest != nil {
+		return a.deps.WarmRequest(ns, fn, f.Latest())
 	}
-	return req, nil
+	return invocation.WithVersion(&wire.Request{Namespace: ns, Function: fn}, f.Latest()), nil
 }
 
 // Retire asks every runner with the function's module warm to let its idle
